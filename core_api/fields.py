@@ -1,0 +1,116 @@
+"""Field kinds of the event contract.
+
+Each payload field is declared with one of these aliases. Besides pydantic's own validation, every
+alias carries a :class:`Rule`: the same constraints in a plain form, so the ingest can check a whole
+batch column-wise (regexes run in Rust's regex engine on both paths) and build the Arrow schemas
+without a second hand-written copy of the contract.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import pyarrow as pa
+from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic.fields import FieldInfo
+
+UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Positive amounts with at most 4 decimals (enough for every ISO 4217 minor unit), sent as strings
+# so that no JSON parser can turn them into binary floats on the way.
+MONEY_RE = r"^[0-9]{1,14}(\.[0-9]{1,4})?$"
+MONEY_TYPE = pa.decimal128(18, 4)
+CURRENCY_RE = r"^[A-Z]{3}$"
+COUNTRY_RE = r"^[A-Z]{2}$"
+TOKEN_RE = r"^[A-Za-z0-9_.:\-]{1,128}$"  # device ids, card and bank fingerprints
+_IPV4 = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+_IPV6 = r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}"
+IP_RE = rf"^({_IPV4}|{_IPV6})$"
+# UTC only, microseconds at most: a finer or zone-shifted stamp would be silently rounded or moved.
+TIMESTAMP_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|\+00:00)$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One field's contract in column-checkable form."""
+
+    wire: pa.DataType
+    lake: pa.DataType
+    pattern: str | None = None
+    choices: tuple[str, ...] | None = None
+    ge: float | None = None
+    le: float | None = None
+    max_length: int | None = None
+    is_id: bool = False
+
+
+def _as_text(value: Any) -> Any:
+    """Let Python producers pass UUID / Decimal objects; the wire form stays a string."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+Id = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    StringConstraints(pattern=UUID_RE),
+    Rule(pa.string(), pa.string(), pattern=UUID_RE, is_id=True),
+]
+Money = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    StringConstraints(pattern=MONEY_RE),
+    Rule(pa.string(), MONEY_TYPE, pattern=MONEY_RE),
+]
+Currency = Annotated[
+    str, StringConstraints(pattern=CURRENCY_RE), Rule(pa.string(), pa.string(), pattern=CURRENCY_RE)
+]
+Country = Annotated[
+    str, StringConstraints(pattern=COUNTRY_RE), Rule(pa.string(), pa.string(), pattern=COUNTRY_RE)
+]
+Token = Annotated[
+    str, StringConstraints(pattern=TOKEN_RE), Rule(pa.string(), pa.string(), pattern=TOKEN_RE)
+]
+Ip = Annotated[str, StringConstraints(pattern=IP_RE), Rule(pa.string(), pa.string(), pattern=IP_RE)]
+Flag = Annotated[bool, Rule(pa.bool_(), pa.bool_())]
+
+
+def text(max_length: int) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length),
+        Rule(pa.string(), pa.string(), max_length=max_length),
+    ]
+
+
+def choice(*values: str) -> Any:
+    return Annotated[Literal[values], Rule(pa.string(), pa.string(), choices=values)]  # type: ignore[valid-type]
+
+
+def integer(*, ge: int, le: int) -> Any:
+    return Annotated[int, Field(ge=ge, le=le), Rule(pa.int64(), pa.int64(), ge=ge, le=le)]
+
+
+def number(*, ge: float, le: float) -> Any:
+    return Annotated[
+        float,
+        Field(ge=ge, le=le, allow_inf_nan=False),
+        Rule(pa.float64(), pa.float64(), ge=ge, le=le),
+    ]
+
+
+def rule_of(info: FieldInfo) -> Rule:
+    """The Rule behind a model field (pydantic moves a required field's metadata onto FieldInfo)."""
+    candidates = list(info.metadata)
+    for arg in typing.get_args(info.annotation):  # ``X | None`` keeps X's Annotated form
+        candidates.extend(getattr(arg, "__metadata__", ()))
+    for meta in candidates:
+        if isinstance(meta, Rule):
+            return meta
+    raise TypeError(f"field annotation {info.annotation!r} is not one of core_api.fields' kinds")

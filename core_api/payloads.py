@@ -1,0 +1,244 @@
+"""Typed payloads, one model per event type.
+
+A field name means one thing across all payloads (``dispute_reason``, not a second ``reason``), so
+the lake can store every payload in one struct column whose fields are the union of these models.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from core_api.fields import Country, Currency, Token, Flag, Id, Money, choice, integer, number, text
+
+POST_TOPICS = (
+    "tech", "sports", "music", "food", "travel", "fashion",
+    "gaming", "finance", "art", "science", "politics", "pets",
+)  # fmt: skip
+LISTING_CATEGORIES = (
+    "electronics", "fashion", "home", "toys", "sports",
+    "books", "vehicles", "collectibles", "beauty", "tools",
+)  # fmt: skip
+PLATFORMS = ("web", "ios", "android", "api")
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- identity -------------------------------------------------------------------------------
+class UserRegistered(Payload):
+    email_domain: text(253)
+    signup_channel: choice(*PLATFORMS)
+    referrer_id: Id | None = None
+
+
+class UserLoggedIn(Payload):
+    login_method: choice("password", "sso", "magic_link", "token_refresh")
+    mfa_used: Flag
+    session_id: Id
+
+
+class LoginFailed(Payload):
+    failure_reason: choice("bad_password", "unknown_user", "locked", "mfa_failed")
+
+
+class DeviceAdded(Payload):
+    device_id: Token
+    platform: choice(*PLATFORMS)
+
+
+class VerificationCompleted(Payload):
+    verification: choice("email", "phone", "id_document", "bank_account")
+
+
+class CredentialChanged(Payload):
+    credential: choice("password", "email", "phone", "mfa_enabled", "mfa_disabled")
+
+
+class AccountStatusChanged(Payload):
+    account_status: choice("active", "restricted", "suspended", "banned", "closed")
+    previous_status: choice("active", "restricted", "suspended", "banned", "closed") | None = None
+    reason_code: text(64)
+
+
+class ReviewDecision(Payload):
+    decision: choice("confirmed_fraud", "cleared", "escalated")
+    case_id: Id
+    typology: text(64) | None = None
+
+
+# --- trust and social -----------------------------------------------------------------------
+class TrustConnectionAdded(Payload):
+    edge_type: choice("friend", "follow", "verified_connection")
+    weight: number(ge=0.0, le=1.0)
+
+
+class TrustConnectionRemoved(Payload):
+    edge_type: choice("friend", "follow", "verified_connection")
+
+
+class UserFollowed(Payload):
+    follow_source: choice("profile", "suggestion", "search", "post")
+
+
+class UserReported(Payload):
+    report_reason: choice("spam", "scam", "fake_account", "harassment", "other")
+
+
+class UserBlocked(Payload):
+    pass
+
+
+class PostCreated(Payload):
+    visibility: choice("public", "friends", "private")
+    topic: choice(*POST_TOPICS)
+    text_length: integer(ge=0, le=100_000)
+    has_link: Flag
+    has_media: Flag
+
+
+class PostEngaged(Payload):
+    engagement: choice("view", "like", "comment", "share")
+    author_id: Id
+    dwell_ms: integer(ge=0, le=86_400_000) | None = None
+    feed_position: integer(ge=0, le=10_000) | None = None
+
+
+class MessageSent(Payload):
+    conversation_id: Id
+    text_length: integer(ge=0, le=100_000)
+    has_link: Flag
+
+
+# --- marketplace ----------------------------------------------------------------------------
+class ListingCreated(Payload):
+    category: choice(*LISTING_CATEGORIES)
+    price: Money
+    currency: Currency
+    item_condition: choice("new", "used")
+    lat: number(ge=-90.0, le=90.0)
+    lon: number(ge=-180.0, le=180.0)
+    ships_from: Country | None = None
+
+
+class OrderPlaced(Payload):
+    listing_id: Id
+    seller_id: Id
+    amount: Money
+    currency: Currency
+    quantity: integer(ge=1, le=10_000)
+
+
+class OrderStatusChanged(Payload):
+    order_status: choice("paid", "shipped", "delivered", "cancelled", "disputed", "refunded")
+    seller_id: Id
+
+
+class ReviewPosted(Payload):
+    reviewee_id: Id
+    rating: integer(ge=1, le=5)
+
+
+class DisputeOpened(Payload):
+    dispute_reason: choice("not_received", "not_as_described", "unauthorized", "other")
+    seller_id: Id
+    amount: Money
+    currency: Currency
+
+
+class DisputeResolved(Payload):
+    dispute_outcome: choice("buyer_won", "seller_won", "withdrawn")
+    seller_id: Id
+
+
+# --- payments -------------------------------------------------------------------------------
+_PURPOSE = choice("order", "top_up")
+
+
+class PaymentSuccess(Payload):
+    amount: Money
+    currency: Currency
+    payment_method_id: Token
+    purpose: _PURPOSE
+    order_id: Id | None = None
+
+
+class PaymentFailed(Payload):
+    amount: Money
+    currency: Currency
+    payment_method_id: Token
+    purpose: _PURPOSE
+    failure_code: choice(
+        "insufficient_funds", "card_declined", "incorrect_cvc",
+        "expired_card", "fraud_suspected", "do_not_honor",
+    )  # fmt: skip
+    order_id: Id | None = None
+
+
+class ChargebackReceived(Payload):
+    amount: Money
+    currency: Currency
+    chargeback_reason: choice("fraudulent", "not_received", "not_as_described", "duplicate")
+    order_id: Id | None = None
+    seller_id: Id | None = None
+
+
+class EscrowHeld(Payload):
+    amount: Money
+    currency: Currency
+    seller_id: Id
+
+
+class EscrowReleased(Payload):
+    amount: Money
+    currency: Currency
+    seller_id: Id
+
+
+class RefundIssued(Payload):
+    amount: Money
+    currency: Currency
+    seller_id: Id
+
+
+class TransferSent(Payload):
+    transfer_id: Id
+    amount: Money
+    currency: Currency
+
+
+class PayoutRequested(Payload):
+    amount: Money
+    currency: Currency
+    destination_id: Token
+
+
+class PayoutCompleted(Payload):
+    amount: Money
+    currency: Currency
+    destination_id: Token
+
+
+# --- collaboration --------------------------------------------------------------------------
+class WorkspaceCreated(Payload):
+    plan: choice("free", "team", "business")
+
+
+class WorkspaceMemberAdded(Payload):
+    workspace_id: Id
+    role: choice("owner", "admin", "member", "viewer")
+
+
+class ProjectCreated(Payload):
+    workspace_id: Id
+
+
+class TaskCreated(Payload):
+    project_id: Id
+    assignee_id: Id | None = None
+
+
+class TaskUpdated(Payload):
+    project_id: Id
+    task_status: choice("todo", "in_progress", "done", "blocked")
+    assignee_id: Id | None = None
