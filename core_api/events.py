@@ -3,7 +3,7 @@
 Wire form: one JSON object per NDJSON line with exactly the top-level fields ``event_id``,
 ``event_type``, ``occurred_at``, ``actor_id``, ``subject_id``, ``context``, ``payload`` and
 ``schema_version``. Amounts travel as decimal strings, times as ISO-8601 UTC with at most
-microseconds, ids as UUIDs.
+microseconds, ids as UUIDs. A field set to null counts as absent.
 
 Versioning rule. ``schema_version`` is the major version of this whole contract (envelope and
 every payload), currently 1.
@@ -41,6 +41,12 @@ from pydantic_core import PydanticCustomError
 
 from core_api import payloads as p
 from core_api.fields import TIMESTAMP_RE, Country, Id, Ip, Rule, Token, rule_of, text
+
+# Re-exported: consumers of the contract import it from this module only.
+from core_api.fields import UUID_RE as UUID_RE
+from core_api.payloads import LISTING_CATEGORIES as LISTING_CATEGORIES
+from core_api.payloads import PLATFORMS as PLATFORMS
+from core_api.payloads import POST_TOPICS as POST_TOPICS
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
@@ -139,7 +145,9 @@ def _parse_timestamp(value: Any) -> Any:
     try:
         return datetime.fromisoformat(value).astimezone(UTC)
     except ValueError as exc:
-        raise PydanticCustomError("bad_timestamp", "not a calendar time: {e}", {"e": str(exc)})
+        raise PydanticCustomError(
+            "bad_timestamp", "not a calendar time: {e}", {"e": str(exc)}
+        ) from exc
 
 
 def format_timestamp(value: datetime) -> str:
@@ -254,10 +262,19 @@ def _is_id(loc: list[str]) -> bool:
     return bool(rule and rule.is_id)
 
 
+def _without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
+    """On the wire a null field is an absent field, at the top and inside context and payload."""
+    out = {k: v for k, v in obj.items() if v is not None}
+    for part in ("context", "payload"):
+        if isinstance(out.get(part), dict):
+            out[part] = {k: v for k, v in out[part].items() if v is not None}
+    return out
+
+
 def parse_event(
     raw: bytes, *, now: datetime | None = None, max_future: timedelta = DEFAULT_MAX_FUTURE
 ) -> Envelope | Rejection:
-    """Validate one wire line (without its newline). The reference the fast ingest must agree with."""
+    """Validate one wire line (no newline): the reference the fast ingest must agree with."""
     if len(raw) > MAX_LINE_BYTES:
         return Rejection("oversized_line", None, f"{len(raw)} bytes > {MAX_LINE_BYTES}")
     try:
@@ -278,12 +295,13 @@ def parse_event(
     if not isinstance(obj, dict):
         return Rejection("not_an_object", None, f"a JSON {type(obj).__name__}, not an object")
     version = obj.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool):
-        if version not in SUPPORTED_SCHEMA_VERSIONS:
+    is_int = isinstance(version, int) and not isinstance(version, bool)
+    if is_int and version not in SUPPORTED_SCHEMA_VERSIONS:
             supported = sorted(SUPPORTED_SCHEMA_VERSIONS)
             return Rejection(
                 "unsupported_schema_version", "schema_version", f"{version} not in {supported}"
             )
+    obj = _without_nulls(obj)
     if "event_type" in obj and not isinstance(obj["event_type"], str):
         return Rejection("wrong_type", "event_type", "event_type must be a string")
     try:
@@ -298,7 +316,9 @@ def check_time(
 ) -> Envelope | Rejection:
     now = now or datetime.now(UTC)
     if event.occurred_at > now + max_future:
-        return Rejection("future_timestamp", "occurred_at", f"more than {max_future} ahead of {now}")
+        return Rejection(
+            "future_timestamp", "occurred_at", f"more than {max_future} ahead of {now}"
+        )
     if event.occurred_at < EARLIEST:
         return Rejection("bad_timestamp", "occurred_at", f"before {EARLIEST:%Y-%m-%d}")
     return event

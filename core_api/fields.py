@@ -26,11 +26,15 @@ MONEY_TYPE = pa.decimal128(18, 4)
 CURRENCY_RE = r"^[A-Z]{3}$"
 COUNTRY_RE = r"^[A-Z]{2}$"
 TOKEN_RE = r"^[A-Za-z0-9_.:\-]{1,128}$"  # device ids, card and bank fingerprints
-_IPV4 = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
 _IPV6 = r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}"
 IP_RE = rf"^({_IPV4}|{_IPV6})$"
 # UTC only, microseconds at most: a finer or zone-shifted stamp would be silently rounded or moved.
-TIMESTAMP_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|\+00:00)$"
+TIMESTAMP_RE = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|\+00:00)$"
+)
 
 
 @dataclass(frozen=True)

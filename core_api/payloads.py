@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from core_api.fields import Country, Currency, Token, Flag, Id, Money, choice, integer, number, text
+from core_api.fields import Country, Currency, Flag, Id, Money, Token, choice, integer, number, text
 
 POST_TOPICS = (
     "tech", "sports", "music", "food", "travel", "fashion",

@@ -1,0 +1,48 @@
+# Two commands set everything up: `make demo` and `make test`. Each (re)creates .venv when it is
+# missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export VOUCH_DATA_DIR ?= $(CURDIR)/data
+export MLFLOW_DISABLE_TELEMETRY := true
+export DAGSTER_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+DEMO_USERS ?= 3000
+DEMO_DAYS ?= 21
+
+.PHONY: env demo test lint ui bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(VOUCH_DATA_DIR)/landing $(VOUCH_DATA_DIR)/ground_truth
+	$(BIN)/vouch simulate --users $(DEMO_USERS) --days $(DEMO_DAYS) --seed 7 --faults 0.0005
+	$(BIN)/vouch ingest
+	$(BIN)/vouch report
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+ui: $(STAMP)
+	mkdir -p $(VOUCH_DATA_DIR)/dagster
+	cp dagster.yaml $(VOUCH_DATA_DIR)/dagster/dagster.yaml
+	DAGSTER_HOME=$(VOUCH_DATA_DIR)/dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VOUCH_DATA_DIR) $(VENV)

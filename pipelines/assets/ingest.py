@@ -1,0 +1,94 @@
+"""Ingest assets: landing NDJSON -> lake (daily partitions by landing date) -> DuckDB views.
+
+No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
+"""
+
+from datetime import date
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from pipelines.ingest import IngestReport, ingest_landing, landing_partitions
+from pipelines.ingest import checks as ingest_checks
+from pipelines.ingest.views import refresh_views
+from pipelines.resources import Storage
+
+# Keyed by the day files *arrived*; the events inside land in the partition of the day they
+# *happened* (late ones included), so one landing day may touch several event days.
+LANDING_DAYS = DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1, timezone="UTC")
+
+_CHECKS = {
+    "reconciled": (True, "read = ingested + duplicates + quarantined, recounted from the files"),
+    "schema_matches_contract": (True, "every file written has the contract's Arrow schema"),
+    "event_ids_unique": (True, "no event_id twice in any partition written"),
+    "volume_in_range": (False, "records per landing day within 3x of the trailing 7-day median"),
+}
+
+
+@asset(
+    partitions_def=LANDING_DAYS,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="ingest",
+    kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec(name, asset="lake_events", blocking=blocking, description=text)
+        for name, (blocking, text) in _CHECKS.items()
+    ],
+)
+def lake_events(context: AssetExecutionContext, storage: Storage):
+    """Validated, deduplicated events in ``lake/events/event_date=*/``; bad lines quarantined."""
+    found = landing_partitions(storage.landing) if storage.landing.exists() else {}
+    reports: list[IngestReport] = []
+    for key in context.partition_keys:
+        day = date.fromisoformat(key)
+        reports.append(
+            ingest_landing(
+                found.get(day, []),
+                landing=storage.landing,
+                lake=storage.lake,
+                landing_date=day,
+                max_future=storage.max_future,
+                run_id=context.run.run_id,
+                progress=storage.progress,
+            )
+        )
+    totals = {k: sum(getattr(r, k) for r in reports)
+              for k in ("read", "ingested", "duplicates", "quarantined", "late")}  # fmt: skip
+    yield MaterializeResult(
+        metadata={
+            **totals,
+            "partitions": len(reports),
+            "reports": MetadataValue.json([r.as_dict() for r in reports]),
+        }
+    )
+    verdicts = {
+        "reconciled": ingest_checks.reconciled(reports, lake=storage.lake, landing=storage.landing),
+        "schema_matches_contract": ingest_checks.schema_matches(reports, lake=storage.lake),
+        "event_ids_unique": ingest_checks.ids_unique(reports, lake=storage.lake),
+        "volume_in_range": ingest_checks.volume_in_range(reports, lake=storage.lake),
+    }
+    for name, verdict in verdicts.items():
+        blocking = _CHECKS[name][0]
+        yield AssetCheckResult(
+            check_name=name,
+            passed=verdict.passed,
+            severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
+            description=verdict.summary,
+            metadata=verdict.metadata,
+        )
+
+
+@asset(deps=[lake_events], group_name="ingest", kinds={"duckdb"})
+def warehouse_views(storage: Storage) -> MaterializeResult:
+    """DuckDB views over the lake: ``events``, ``quarantine`` and one per event type."""
+    counts = refresh_views(storage.lake, storage.warehouse)
+    return MaterializeResult(metadata={**counts, "database": str(storage.warehouse)})

@@ -1,0 +1,138 @@
+"""The lake's layout on disk and its exactly-once writes.
+
+    <lake>/events/event_date=D/part-<tag>.parquet         valid events, by the day they happened
+    <lake>/quarantine/landing_date=D/part-<tag>.parquet   refused lines, by the day they arrived
+    <lake>/_ingest_log/landing_date=D/<tag>.json          what each ingest read and did
+
+where ``<tag>`` is ``<landing date>-<run id>``: every file names the ingest that wrote it.
+
+An event's date partition follows from its ``occurred_at``, so a re-delivered event always meets
+its first copy in the same partition: deduplication reads one partition's ids, under that
+partition's lock, and never the whole lake.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core_api.events import LAKE_SCHEMA
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("quarantine_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("field", pa.string()),
+        pa.field("detail", pa.string(), nullable=False),
+        pa.field("raw", pa.binary(), nullable=False),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)  # readers glob *.parquet and never see a half-written file
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: Path
+
+    @property
+    def events_dir(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "_ingest_log"
+
+    def event_partition(self, day: date) -> Path:
+        return self.events_dir / f"event_date={day.isoformat()}"
+
+    def quarantine_partition(self, day: date) -> Path:
+        return self.quarantine_dir / f"landing_date={day.isoformat()}"
+
+    @contextmanager
+    def locked(self, table: str, days: list[date]) -> Iterator[None]:
+        """Hold the write locks of these partitions (taken in order: no deadlock)."""
+        lock_dir = self.root / "_locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as stack:
+            for day in sorted(set(days)):
+                lock = lock_dir / f"{table}-{day.isoformat()}.lock"
+                handle = stack.enter_context(open(lock, "w"))
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def known_ids(self, directory: Path, column: str) -> pl.Series:
+        files = sorted(directory.glob("*.parquet"))
+        if not files:
+            return pl.Series(column, [], pl.String)
+        return pl.scan_parquet(files).select(column).collect().to_series()
+
+    def append_events(self, frame: pl.DataFrame, *, tag: str) -> dict[date, int]:
+        """Write events not already in the lake; returns the new rows per event date.
+
+        ``frame`` has LAKE_SCHEMA columns and is already free of duplicates within itself.
+        """
+        frame = frame.with_columns(pl.col("occurred_at").dt.date().alias("_day"))
+        days = frame.get_column("_day").unique().sort().to_list()
+        written: dict[date, int] = {}
+        with self.locked("events", days):
+            for (day,), part in frame.partition_by(
+                "_day", as_dict=True, maintain_order=True
+            ).items():
+                directory = self.event_partition(day)
+                part = part.join(
+                    self.known_ids(directory, "event_id").to_frame(), on="event_id", how="anti"
+                )
+                if part.height == 0:
+                    continue
+                ordered = part.sort("occurred_at").select(LAKE_SCHEMA.names)
+                table = ordered.to_arrow().cast(LAKE_SCHEMA)
+                _write_atomically(table, directory / f"part-{tag}.parquet")
+                written[day] = part.height
+        return written
+
+    def append_quarantine(
+        self, frame: pl.DataFrame, *, landing_date: date, tag: str
+    ) -> pl.DataFrame:
+        """Write quarantine rows not already recorded (same file, line and bytes); returns them."""
+        directory = self.quarantine_partition(landing_date)
+        with self.locked("quarantine", [landing_date]):
+            known = self.known_ids(directory, "quarantine_id")
+            frame = frame.join(known.to_frame(), on="quarantine_id", how="anti")
+            if frame.height:
+                table = frame.to_arrow().cast(QUARANTINE_SCHEMA)
+                _write_atomically(table, directory / f"part-{tag}.parquet")
+        return frame
+
+    def write_log(self, record: dict, *, landing_date: date, tag: str) -> Path:
+        path = self.log_dir / f"landing_date={landing_date.isoformat()}" / f"{tag}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(record, indent=2, default=str))
+        os.replace(tmp, path)
+        return path
+
+    def read_logs(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(self.log_dir.glob("*/*.json"))]

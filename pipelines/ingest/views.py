@@ -1,0 +1,56 @@
+"""DuckDB views over the lake: ``events``, ``quarantine`` and one typed view per event type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core_api.events import LAKE_SCHEMA, PAYLOADS, SUBJECT, type_fields
+from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
+
+
+def _source(lake: Lake, table: str, schema: pa.Schema, partition: str) -> str:
+    directory = lake.root / table
+    if any(directory.glob("*/*.parquet")):
+        return f"read_parquet('{directory}/*/*.parquet', hive_partitioning = true)"
+    # No data yet: an empty file with the right columns keeps every view (and query) valid.
+    anchor = lake.root / "_schema" / f"{table}.parquet"
+    anchor.parent.mkdir(parents=True, exist_ok=True)
+    empty = schema.append(pa.field(partition, pa.date32())).empty_table()
+    pq.write_table(empty, anchor)
+    return f"read_parquet('{anchor}')"
+
+
+def typed_view_sql(event_type: str) -> str:
+    subject = SUBJECT[event_type]
+    subject_col = "subject_id" if subject == "user" else f"subject_id AS {subject}_id"
+    fields = ", ".join(f"payload.{name} AS {name}" for name in type_fields(event_type))
+    return (
+        f"SELECT event_id, occurred_at, event_date, actor_id, {subject_col}, context"
+        f"{', ' + fields if fields else ''} FROM events WHERE event_type = '{event_type}'"
+    )
+
+
+def refresh_views(lake: Lake, database: Path) -> dict[str, int]:
+    """(Re)create the views; returns row counts of ``events`` and ``quarantine``."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "CREATE OR REPLACE VIEW events AS SELECT * FROM "
+            + _source(lake, "events", LAKE_SCHEMA, "event_date")
+        )
+        con.execute(
+            "CREATE OR REPLACE VIEW quarantine AS SELECT * FROM "
+            + _source(lake, "quarantine", QUARANTINE_SCHEMA, "landing_date")
+        )
+        for event_type in PAYLOADS:
+            con.execute(
+                f"CREATE OR REPLACE VIEW {event_type.value.lower()} AS {typed_view_sql(event_type)}"
+            )
+        return {
+            name: con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            for name in ("events", "quarantine")
+        }

@@ -1,0 +1,43 @@
+"""The one Dagster resource: where the data lives. Built from ``serving.settings``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from pipelines.ingest import Lake
+from serving.settings import Settings, get_settings
+
+
+class Storage(ConfigurableResource):
+    """Paths of the landing, the lake and the warehouse, and ingest tolerances."""
+
+    data_dir: str
+    landing_dir: str
+    max_future_hours: float = 24.0
+    progress: bool = False  # progress bars on stderr, for runs started from a terminal
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Storage:
+        s = settings or get_settings()
+        values = {"data_dir": str(s.data_dir.resolve()), "landing_dir": str(s.landing),
+                  "max_future_hours": s.max_future_hours}  # fmt: skip
+        return cls(**{**values, **overrides})
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(Path(self.data_dir) / "lake")
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.data_dir) / "warehouse.duckdb"
+
+    @property
+    def max_future(self) -> timedelta:
+        return timedelta(hours=self.max_future_hours)

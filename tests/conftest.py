@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny valid events, and the rule that a missing server fails under CI=true."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from core_api.events import new_event, to_wire
+
+NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def wire(kind: str = "ORDER_PLACED", **overrides: Any) -> bytes:
+    """One valid wire line (no newline); ``overrides`` replace top-level fields after encoding."""
+    payloads: dict[str, dict[str, Any]] = {
+        "ORDER_PLACED": {"listing_id": uuid.uuid4(), "seller_id": uuid.uuid4(),
+                         "amount": "12.50", "currency": "EUR", "quantity": 1},
+        "USER_BLOCKED": {},
+        "TRUST_CONNECTION_ADDED": {"edge_type": "friend", "weight": 0.7},
+        "POST_ENGAGED": {"engagement": "view", "author_id": uuid.uuid4(), "dwell_ms": 1200},
+    }  # fmt: skip
+    event = new_event(
+        kind, actor_id=uuid.uuid4(), subject_id=uuid.uuid4(),
+        payload=payloads[kind], occurred_at=datetime(2026, 8, 9, 8, 30, tzinfo=UTC),
+        context={"device_id": "dev_1", "ip": "10.1.2.3", "country": "DE"},
+    )  # fmt: skip
+    if not overrides:
+        return to_wire(event)
+    obj = json.loads(to_wire(event))
+    obj.update(overrides)
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def require_server(name: str, reachable: bool, why: str) -> None:
+    """Skip an integration test whose server is absent, except under CI=true, where it fails."""
+    if reachable:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required under CI=true: {why}")
+    pytest.skip(f"{name} not reachable: {why}")
