@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dagster import Definitions, define_asset_job
 
-from pipelines.assets.ingest import LANDING_DAYS, lake_events, warehouse_views
+from pipelines.assets.ingest import lake_events, warehouse_views
 from pipelines.resources import Storage
 
-ingest_job = define_asset_job(
-    "ingest", selection=[lake_events, warehouse_views], partitions_def=LANDING_DAYS
-)
+ingest_job = define_asset_job("ingest", selection=[lake_events, warehouse_views])
 
 defs = Definitions(
     assets=[lake_events, warehouse_views],

@@ -102,7 +102,7 @@ def ingest_landing(
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
     events = pl.concat([o.events for o in outcomes]) if outcomes else pl.DataFrame()
     if events.height:
-        unique = events.unique(subset="event_id", keep="first", maintain_order=True)
+        unique = events.filter(pl.col("event_id").is_first_distinct())
         unique = unique.with_columns(
             pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
         )

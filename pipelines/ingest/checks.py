@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core_api.events import LAKE_SCHEMA
@@ -48,12 +49,30 @@ def reconciled(reports: list[IngestReport], *, lake: Lake, landing: Path) -> Ver
     )
 
 
+def _logical(t: pa.DataType) -> object:
+    """A type up to its physical encoding: string, large_string and string_view are one type."""
+    if pa.types.is_struct(t):
+        return tuple((t.field(i).name, _logical(t.field(i).type)) for i in range(t.num_fields))
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return "binary"
+    return str(t)
+
+
+def same_columns(found: pa.Schema, wanted: pa.Schema) -> bool:
+    """Same column names, in order, with the same logical types (nested ones included)."""
+    return [(f.name, _logical(f.type)) for f in found] == [
+        (f.name, _logical(f.type)) for f in wanted
+    ]
+
+
 def schema_matches(reports: list[IngestReport], *, lake: Lake) -> Verdict:
     wrong = []
     for r in reports:
         events, quarantine = _written(lake, r)
         for files, schema in ((events, LAKE_SCHEMA), (quarantine, QUARANTINE_SCHEMA)):
-            wrong += [str(f) for f in files if not pq.read_schema(f).equals(schema)]
+            wrong += [str(f) for f in files if not same_columns(pq.read_schema(f), schema)]
     return Verdict(not wrong, f"{len(wrong)} files off the contract schema", {"files": wrong[:20]})
 
 

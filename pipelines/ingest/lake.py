@@ -24,7 +24,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from core_api.events import LAKE_SCHEMA
 
@@ -42,10 +41,10 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def _write_atomically(table: pa.Table, path: Path) -> None:
+def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    frame.write_parquet(tmp, compression="zstd")
     os.replace(tmp, path)  # readers glob *.parquet and never see a half-written file
 
 
@@ -94,23 +93,22 @@ class Lake:
 
         ``frame`` has LAKE_SCHEMA columns and is already free of duplicates within itself.
         """
-        frame = frame.with_columns(pl.col("occurred_at").dt.date().alias("_day"))
-        days = frame.get_column("_day").unique().sort().to_list()
+        day = pl.col("occurred_at").dt.date()
+        days = frame.select(day.unique()).to_series().sort().to_list()
         written: dict[date, int] = {}
         with self.locked("events", days):
-            for (day,), part in frame.partition_by(
-                "_day", as_dict=True, maintain_order=True
-            ).items():
-                directory = self.event_partition(day)
-                part = part.join(
-                    self.known_ids(directory, "event_id").to_frame(), on="event_id", how="anti"
-                )
-                if part.height == 0:
-                    continue
-                ordered = part.sort("occurred_at").select(LAKE_SCHEMA.names)
-                table = ordered.to_arrow().cast(LAKE_SCHEMA)
-                _write_atomically(table, directory / f"part-{tag}.parquet")
-                written[day] = part.height
+            for d in days:
+                directory = self.event_partition(d)
+                keep = day == d
+                known = self.known_ids(directory, "event_id")
+                if len(known):
+                    keep &= ~pl.col("event_id").is_in(known.implode())
+                part = frame.filter(keep)
+                if part.height:
+                    _write_atomically(
+                        part.select(LAKE_SCHEMA.names), directory / f"part-{tag}.parquet"
+                    )
+                    written[d] = part.height
         return written
 
     def append_quarantine(
@@ -120,10 +118,9 @@ class Lake:
         directory = self.quarantine_partition(landing_date)
         with self.locked("quarantine", [landing_date]):
             known = self.known_ids(directory, "quarantine_id")
-            frame = frame.join(known.to_frame(), on="quarantine_id", how="anti")
+            frame = frame.filter(~pl.col("quarantine_id").is_in(known.implode()))
             if frame.height:
-                table = frame.to_arrow().cast(QUARANTINE_SCHEMA)
-                _write_atomically(table, directory / f"part-{tag}.parquet")
+                _write_atomically(frame, directory / f"part-{tag}.parquet")
         return frame
 
     def write_log(self, record: dict, *, landing_date: date, tag: str) -> Path:

@@ -84,7 +84,9 @@ def process_file(
         for k in disagree:
             detail = "the columnar rules refuse a line the reference parser accepts"
             rejected.append((int(origin[k]), Rejection("invalid_value", None, detail)))
-    events = pl.concat(frames).with_columns(pl.lit(source).alias("source")).sort("line")
+    events = pl.concat(frames).with_columns(pl.lit(source).alias("source"))
+    if len(frames) > 1:
+        events = events.sort("line")  # file order: the first copy of a duplicate wins
     return Outcome(events, _quarantine_frame(lines, rejected, source=source), len(lines) - blank)
 
 

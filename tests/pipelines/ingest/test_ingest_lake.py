@@ -163,3 +163,12 @@ def test_volume_check_flags_a_collapse(tmp_path: Path) -> None:
         )
     report = IngestReport(run_id="r", landing_date=DAY, files=[], read=40)
     assert not ingest_checks.volume_in_range([report], lake=lake).passed
+
+
+def test_schema_check_fails_on_a_file_off_the_contract(tmp_path: Path) -> None:
+    landing = _landing(tmp_path, {f"{DAY}/a.ndjson": b"\n".join(wire() for _ in range(3))})
+    lake = Lake(tmp_path / "lake")
+    reports = _ingest(landing, lake)
+    (written,) = lake.events_dir.glob("*/*.parquet")
+    pl.read_parquet(written).drop("source").write_parquet(written)
+    assert not ingest_checks.schema_matches(reports, lake=lake).passed
