@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -42,7 +43,7 @@ def _landing(root: Path, config: SimConfig) -> tuple[Path, int]:
     return landing, summary.lines
 
 
-def _timed(label: str, fn) -> float:  # noqa: ANN001
+def _timed(label: str, fn: Callable[[], object]) -> float:
     print(f"  {label} ...", end="", flush=True)
     started = time.perf_counter()
     fn()

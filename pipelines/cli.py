@@ -22,7 +22,7 @@ def _simulate(args: argparse.Namespace) -> int:
     summary = simulate(config, out=out, truth_out=args.truth_out or settings.truth,
                        progress=not args.quiet)  # fmt: skip
     print(json.dumps({"events": summary.events, "lines": summary.lines, "out": str(out),
-                      "files": len(summary.files), "faults": summary.faults}))  # fmt: skip
+                      "files": len(summary.files), "faults": summary.faults_by_kind}))  # fmt: skip
     return 0
 
 

@@ -19,7 +19,9 @@ def test_definitions_load_with_every_asset_job_and_check() -> None:
     assert {"lake_events", "warehouse_views"} <= keys
     assert defs.resolve_job_def("ingest") is not None
     checks = {c.name for c in lake_events.check_specs}
-    assert checks == {"reconciled", "schema_matches_contract", "event_ids_unique", "volume_in_range"}
+    assert checks == {
+        "reconciled", "schema_matches_contract", "event_ids_unique", "volume_in_range"
+    }  # fmt: skip
 
 
 def test_assets_materialise_a_landing_range_in_one_run(tmp_path: Path) -> None:
@@ -38,7 +40,8 @@ def test_assets_materialise_a_landing_range_in_one_run(tmp_path: Path) -> None:
     )
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert {e.check_name for e in evaluations if e.passed} == {c.name for c in lake_events.check_specs}
+    passed = {e.check_name for e in evaluations if e.passed}
+    assert passed == {c.name for c in lake_events.check_specs}
     (views,) = [
         m for m in result.get_asset_materialization_events()
         if m.asset_key == dagster.AssetKey("warehouse_views")
