@@ -17,8 +17,8 @@ from dagster import (
     asset,
 )
 
-from pipelines.ingest import IngestReport, ingest_landing, landing_partitions
 from pipelines.ingest import checks as ingest_checks
+from pipelines.ingest import ingest_days
 from pipelines.ingest.views import refresh_views
 from pipelines.resources import Storage
 
@@ -46,21 +46,12 @@ _CHECKS = {
 )
 def lake_events(context: AssetExecutionContext, storage: Storage):
     """Validated, deduplicated events in ``lake/events/event_date=*/``; bad lines quarantined."""
-    found = landing_partitions(storage.landing) if storage.landing.exists() else {}
-    reports: list[IngestReport] = []
-    for key in context.partition_keys:
-        day = date.fromisoformat(key)
-        reports.append(
-            ingest_landing(
-                found.get(day, []),
-                landing=storage.landing,
-                lake=storage.lake,
-                landing_date=day,
-                max_future=storage.max_future,
-                run_id=context.run.run_id,
-                progress=storage.progress,
-            )
-        )
+    reports = ingest_days(
+        storage.landing,
+        [date.fromisoformat(key) for key in context.partition_keys],
+        lake=storage.lake, max_future=storage.max_future, run_id=context.run.run_id,
+        progress=storage.progress,
+    )  # fmt: skip
     totals = {k: sum(getattr(r, k) for r in reports)
               for k in ("read", "ingested", "duplicates", "quarantined", "late")}  # fmt: skip
     yield MaterializeResult(

@@ -21,7 +21,10 @@ from core_api.events import DEFAULT_MAX_FUTURE
 from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
 from pipelines.ingest.process import Outcome, process_file
 
-__all__ = ["QUARANTINE_SCHEMA", "IngestReport", "Lake", "ingest_landing", "landing_partitions"]
+__all__ = [
+    "QUARANTINE_SCHEMA", "IngestReport", "Lake", "ingest_days", "ingest_landing",
+    "landing_partitions",
+]  # fmt: skip
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -78,7 +81,7 @@ def ingest_landing(
     now: datetime | None = None,
     max_future: timedelta = DEFAULT_MAX_FUTURE,
     run_id: str | None = None,
-    progress: bool = False,
+    bar: tqdm | None = None,
 ) -> IngestReport:
     """Ingest one landing partition exactly once into the lake; safe to re-run at any time.
 
@@ -91,12 +94,10 @@ def ingest_landing(
     report = IngestReport(run_id=run_id, landing_date=landing_date, files=sources)
     tag = report.tag
     outcomes: list[Outcome] = []
-    bar = tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True,
-               desc=f"ingest {landing_date}", disable=not progress, leave=False)  # fmt: skip
     for path, source in zip(files, sources, strict=True):
         outcomes.append(process_file(path, source=source, now=now, max_future=max_future))
-        bar.update(path.stat().st_size)
-    bar.close()
+        if bar is not None:
+            bar.update(path.stat().st_size)
     report.read = sum(o.read for o in outcomes)
 
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
@@ -120,3 +121,30 @@ def ingest_landing(
     report.seconds = round(time.perf_counter() - started, 3)
     lake.write_log(report.as_dict(), landing_date=landing_date, tag=tag)
     return report
+
+
+def ingest_days(
+    landing: Path,
+    days: list[date],
+    *,
+    lake: Lake,
+    max_future: timedelta = DEFAULT_MAX_FUTURE,
+    run_id: str | None = None,
+    progress: bool = False,
+) -> list[IngestReport]:
+    """Ingest several landing days in turn, with one progress bar over all their bytes."""
+    found = landing_partitions(landing) if landing.exists() else {}
+    total = sum(p.stat().st_size for d in days for p in found.get(d, []))
+    with tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar:
+        return [
+            ingest_landing(
+                found.get(d, []),
+                landing=landing,
+                lake=lake,
+                landing_date=d,
+                max_future=max_future,
+                run_id=run_id,
+                bar=bar,
+            )
+            for d in days
+        ]
