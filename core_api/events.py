@@ -19,11 +19,13 @@ every payload), currently 1.
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from graphlib import CycleError, TopologicalSorter
 from typing import Annotated, Any, Literal, Union
 
 import pyarrow as pa
@@ -371,13 +373,22 @@ def type_fields(event_type: EventType) -> dict[str, bool]:
 
 
 def _collect_rules() -> dict[str, Rule]:
+    """Every payload field once, in one order that agrees with every payload's own field order."""
     rules: dict[str, Rule] = {}
+    order = TopologicalSorter()
     for event_type, model in PAYLOADS.items():
-        for name, info in model.model_fields.items():
-            rule = rule_of(info)
+        names = list(model.model_fields)
+        for name in names:
+            rule = rule_of(model.model_fields[name])
             if rules.setdefault(name, rule) != rule:
                 raise TypeError(f"{event_type}.{name} redefines payload field {name!r}")
-    return rules
+            order.add(name)
+        for before, after in itertools.pairwise(names):
+            order.add(after, before)
+    try:
+        return {name: rules[name] for name in order.static_order()}
+    except CycleError as exc:
+        raise TypeError(f"payload field orders disagree: {exc.args[1]}") from exc
 
 
 _PAYLOAD_RULES = _collect_rules()

@@ -2,6 +2,9 @@
 
 A field name means one thing across all payloads (``dispute_reason``, not a second ``reason``), so
 the lake can store every payload in one struct column whose fields are the union of these models.
+Fields that several payloads share come in the same relative order in each of them (money before
+the seller, the order before the seller, ...): one global field order then gives every payload's
+canonical key order, which lets the ingest re-encode a whole batch column-wise.
 """
 
 from __future__ import annotations
@@ -123,10 +126,10 @@ class ListingCreated(Payload):
 
 class OrderPlaced(Payload):
     listing_id: Id
-    seller_id: Id
     amount: Money
     currency: Currency
     quantity: integer(ge=1, le=10_000)
+    seller_id: Id
 
 
 class OrderStatusChanged(Payload):
@@ -141,9 +144,9 @@ class ReviewPosted(Payload):
 
 class DisputeOpened(Payload):
     dispute_reason: choice("not_received", "not_as_described", "unauthorized", "other")
-    seller_id: Id
     amount: Money
     currency: Currency
+    seller_id: Id
 
 
 class DisputeResolved(Payload):

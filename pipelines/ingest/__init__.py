@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from core_api.events import DEFAULT_MAX_FUTURE
 from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
-from pipelines.ingest.process import Outcome, process_file
+from pipelines.ingest.process import Batch, process_batch
 
 __all__ = [
     "QUARANTINE_SCHEMA", "IngestReport", "Lake", "ingest_days", "ingest_landing",
@@ -93,15 +93,13 @@ def ingest_landing(
     sources = [str(p.relative_to(landing)) for p in files]
     report = IngestReport(run_id=run_id, landing_date=landing_date, files=sources)
     tag = report.tag
-    outcomes: list[Outcome] = []
-    for path, source in zip(files, sources, strict=True):
-        outcomes.append(process_file(path, source=source, now=now, max_future=max_future))
-        if bar is not None:
-            bar.update(path.stat().st_size)
-    report.read = sum(o.read for o in outcomes)
+    outcome = process_batch(Batch.read(files, sources), now=now, max_future=max_future)
+    if bar is not None:
+        bar.update(sum(p.stat().st_size for p in files))
+    report.read = outcome.read
 
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
-    events = pl.concat([o.events for o in outcomes]) if outcomes else pl.DataFrame()
+    events = outcome.events
     if events.height:
         unique = events.filter(pl.col("event_id").is_first_distinct())
         unique = unique.with_columns(
@@ -112,7 +110,7 @@ def ingest_landing(
         report.duplicates += events.height - report.ingested
         report.by_event_date = {d.isoformat(): n for d, n in sorted(written.items())}
         report.late = sum(n for d, n in written.items() if d < landing_date)
-    quarantine = pl.concat([o.quarantine for o in outcomes]) if outcomes else pl.DataFrame()
+    quarantine = outcome.quarantine
     if quarantine.height:
         new = lake.append_quarantine(quarantine, landing_date=landing_date, tag=tag)
         report.quarantined = new.height

@@ -93,23 +93,34 @@ class Lake:
 
         ``frame`` has LAKE_SCHEMA columns and is already free of duplicates within itself.
         """
-        day = pl.col("occurred_at").dt.date()
-        days = frame.select(day.unique()).to_series().sort().to_list()
+        day = frame.get_column("occurred_at").dt.date()
+        counts = day.value_counts(sort=True)
         written: dict[date, int] = {}
-        with self.locked("events", days):
-            for d in days:
-                directory = self.event_partition(d)
-                keep = day == d
-                known = self.known_ids(directory, "event_id")
+        with self.locked("events", counts.get_column("occurred_at").to_list()):
+            for d, part in self._by_day(frame, day, counts):
+                known = self.known_ids(self.event_partition(d), "event_id")
                 if len(known):
-                    keep &= ~pl.col("event_id").is_in(known.implode())
-                part = frame.filter(keep)
+                    part = part.filter(~pl.col("event_id").is_in(known.implode()))
                 if part.height:
-                    _write_atomically(
-                        part.select(LAKE_SCHEMA.names), directory / f"part-{tag}.parquet"
-                    )
+                    path = self.event_partition(d) / f"part-{tag}.parquet"
+                    _write_atomically(part.select(LAKE_SCHEMA.names), path)
                     written[d] = part.height
-        return written
+        return dict(sorted(written.items()))
+
+    @staticmethod
+    def _by_day(
+        frame: pl.DataFrame, day: pl.Series, counts: pl.DataFrame
+    ) -> Iterator[tuple[date, pl.DataFrame]]:
+        """Split by day: one pass for the big day, one grouping for the late stragglers."""
+        if counts.height == 1:
+            yield counts.item(0, 0), frame
+            return
+        main = counts.item(0, 0)
+        is_main = day == main
+        yield main, frame.filter(is_main)
+        rest = frame.filter(~is_main).with_columns(day.filter(~is_main).alias("_day"))
+        for (d,), part in rest.partition_by("_day", as_dict=True).items():
+            yield d, part.drop("_day")
 
     def append_quarantine(
         self, frame: pl.DataFrame, *, landing_date: date, tag: str

@@ -1,7 +1,7 @@
 """Cutting a landing file into lines and deciding which ones the fast parser may see.
 
 Only lines that look like a plain JSON object (``{`` ... ``}``, valid UTF-8, not oversized) go to
-the columnar parser; everything else, and every line the parser or the rules refuse, takes the
+the columnar parser; everything else, and every line the columnar path cannot vouch for, takes the
 per-line reference path (``core_api.events.parse_event``), which names the reason.
 """
 
@@ -37,8 +37,8 @@ def _positions(arr: np.ndarray, predicate: str) -> np.ndarray:
         piece = arr[lo : lo + _SCAN_CHUNK]
         if predicate == "newline":
             hits = piece == 10
-        elif predicate == "cr":
-            hits = piece == 13
+        elif predicate == "control":
+            hits = (piece < 0x20) & (piece != 10)
         else:
             hits = piece >= 0x80
         found.append(np.flatnonzero(hits) + lo)
@@ -58,7 +58,11 @@ def split_lines(data: bytes) -> Lines:
 
 
 def fast_candidates(lines: Lines) -> np.ndarray:
-    """Boolean mask of lines the columnar parser may take; the rest go line by line."""
+    """Boolean mask of lines the columnar parser may take; the rest go line by line.
+
+    A candidate is a UTF-8 line that starts with ``{``, ends with ``}``, fits the size limit and
+    holds no control byte (canonical JSON has none; a raw one inside a string is not JSON).
+    """
     if len(lines) == 0:
         return np.zeros(0, bool)
     arr = np.frombuffer(lines.data, np.uint8)
@@ -67,12 +71,8 @@ def fast_candidates(lines: Lines) -> np.ndarray:
     first = arr[np.where(nonempty, lines.starts, 0)]
     last = arr[np.where(nonempty, lines.ends - 1, 0)]
     ok = nonempty & (length <= MAX_LINE_BYTES) & (first == ord("{")) & (last == ord("}"))
-    if b"\r" in lines.data:
-        # a CR inside a line could be taken for a line break by the columnar reader
-        cr = _positions(arr, "cr")
-        owner = np.searchsorted(lines.starts, cr, side="right") - 1
-        inside = (owner >= 0) & (cr < lines.ends[np.maximum(owner, 0)])
-        ok[owner[inside]] = False
+    control = _positions(arr, "control")
+    ok[np.searchsorted(lines.starts, control, side="right") - 1] = False
     if not lines.data.isascii():
         high = _positions(arr, "high")
         for i in np.unique(np.searchsorted(lines.starts, high, side="right") - 1):
@@ -82,20 +82,6 @@ def fast_candidates(lines: Lines) -> np.ndarray:
                 except UnicodeDecodeError:
                     ok[i] = False
     return ok
-
-
-def blank_out(lines: Lines, mask: np.ndarray) -> bytes:
-    """The file's bytes with the masked lines overwritten by spaces.
-
-    The JSON reader skips blank lines, so row k of a parse is the k-th line left in the range.
-    """
-    if not mask.any():
-        return lines.data
-    buf = bytearray(lines.data)
-    for i in np.flatnonzero(mask):
-        s, e = lines.starts[i], lines.ends[i]
-        buf[s:e] = b" " * (e - s)
-    return bytes(buf)
 
 
 _BLANK = np.zeros(256, bool)

@@ -1,4 +1,8 @@
-"""One landing file in, its valid events (lake form) and its quarantine rows out."""
+"""A landing day's files in; their valid events (lake form) and quarantine rows out.
+
+All files of a batch are parsed by one columnar query (per-query overhead is what hurts small
+files). Lines the fast path cannot vouch for go through the reference parser one by one.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import polars as pl
 
 from core_api.events import DEFAULT_MAX_FUTURE, Envelope, Rejection, parse_event, to_wire
 from pipelines.ingest.columnar import parse_candidates
-from pipelines.ingest.lines import Lines, blank_out, fast_candidates, split_lines
+from pipelines.ingest.lines import Lines, fast_candidates, split_lines
 from pipelines.ingest.rules import to_lake, valid_rows
 
 
@@ -23,6 +27,44 @@ class Outcome:
     read: int  # records seen: every line that is not blank
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Several files' lines back to back, and where each line came from."""
+
+    lines: Lines
+    sources: list[str]
+    first_line: np.ndarray  # index of each file's first line
+
+    @classmethod
+    def read(cls, paths: list[Path], sources: list[str]) -> Batch:
+        chunks, counts = [], []
+        for path in paths:
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                data += b"\n"  # or its last line would run into the next file's first
+            chunks.append(data)
+            counts.append(data.count(b"\n"))
+        first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        return cls(split_lines(b"".join(chunks)), sources, first)
+
+    def file_of(self, idx: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.first_line, idx, side="right") - 1
+
+    def locate(self, i: int) -> tuple[str, int]:
+        """(source, 1-based line number) of batch line ``i``."""
+        f = int(self.file_of(np.array([i]))[0])
+        return self.sources[f], i - int(self.first_line[f]) + 1
+
+    def lineage(self, idx: np.ndarray) -> list[pl.Series]:
+        f = self.file_of(idx)
+        source = pl.Series("source", np.array(self.sources, dtype=object)[f], pl.String)
+        return [source, pl.Series("line", idx - self.first_line[f] + 1, pl.Int64)]
+
+
+def _order(idx: np.ndarray) -> pl.Series:
+    return pl.Series("_i", idx, pl.Int64)
+
+
 def quarantine_id(source: str, line: int, raw: bytes) -> str:
     """Same file, same line, same bytes: the same quarantine record on every re-run."""
     digest = hashlib.sha256(f"{source}\0{line}\0".encode() + raw)
@@ -30,38 +72,29 @@ def quarantine_id(source: str, line: int, raw: bytes) -> str:
 
 
 def _columnar(
-    buf: bytes, lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
-) -> tuple[pl.DataFrame, np.ndarray, list[int]]:
-    """Valid rows in lake form with their line indexes, and the lines that need a closer look."""
-    table, rows, refused = parse_candidates(buf, lines, idx)
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    ok = valid_rows(frame, now=now, max_future=max_future) if frame.height else np.zeros(0, bool)
-    good = to_lake(frame.filter(pl.Series(ok)))
-    return good, rows[ok], sorted([*refused, *rows[~ok].tolist()])
+    lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """Valid rows in lake form, their line indexes, and the lines that need a closer look."""
+    frame = parse_candidates(lines, idx)
+    ok = frame.get_column("canonical").to_numpy()
+    if frame.height:
+        ok &= valid_rows(frame, now=now, max_future=max_future)
+    return to_lake(frame.filter(pl.Series(ok))), idx[ok], idx[~ok]
 
 
-def process_file(
-    path: Path,
-    *,
-    source: str,
-    now: datetime | None = None,
-    max_future: timedelta = DEFAULT_MAX_FUTURE,
+def process_batch(
+    batch: Batch, *, now: datetime | None = None, max_future: timedelta = DEFAULT_MAX_FUTURE
 ) -> Outcome:
     now = now or datetime.now(UTC)
-    lines = split_lines(path.read_bytes())
+    lines = batch.lines
     candidates = fast_candidates(lines)
     good, good_idx, doubtful = _columnar(
-        blank_out(lines, ~candidates),
-        lines,
-        np.flatnonzero(candidates),
-        now=now,
-        max_future=max_future,
+        lines, np.flatnonzero(candidates), now=now, max_future=max_future
     )
     rejected: list[tuple[int, Rejection]] = []
     accepted: list[tuple[int, Envelope]] = []
     blank = 0
-    for i in sorted([*np.flatnonzero(~candidates).tolist(), *doubtful]):
+    for i in np.sort(np.concatenate((np.flatnonzero(~candidates), doubtful))).tolist():
         raw = lines.raw(i)
         if not raw.strip():
             blank += 1
@@ -71,37 +104,38 @@ def process_file(
             rejected.append((i, verdict))
         else:
             accepted.append((i, verdict))
-    frames = [good.with_columns(pl.Series("line", good_idx + 1, pl.Int64))]
+    frames = [good.with_columns(*batch.lineage(good_idx), _order(good_idx))]
     if accepted:
-        # Lines the reference accepts but the fast path did not (odd spacing, key order, ...):
-        # re-encode canonically and send them through the same columnar path.
+        # Valid lines in another encoding (spacing, key order, escapes, ...): re-encode them
+        # canonically and send them through the same columnar path as everything else.
         canonical = split_lines(b"".join(to_wire(e) + b"\n" for _, e in accepted))
         again, again_idx, disagree = _columnar(
-            canonical.data, canonical, np.arange(len(canonical)), now=now, max_future=max_future
+            canonical, np.arange(len(canonical)), now=now, max_future=max_future
         )
         origin = np.array([i for i, _ in accepted], np.int64)
-        frames.append(again.with_columns(pl.Series("line", origin[again_idx] + 1, pl.Int64)))
-        for k in disagree:
+        back = origin[again_idx]
+        frames.append(again.with_columns(*batch.lineage(back), _order(back)))
+        for k in disagree.tolist():
             detail = "the columnar rules refuse a line the reference parser accepts"
             rejected.append((int(origin[k]), Rejection("invalid_value", None, detail)))
-    events = pl.concat(frames).with_columns(pl.lit(source).alias("source"))
+    events = pl.concat(frames)
     if len(frames) > 1:
-        events = events.sort("line")  # file order: the first copy of a duplicate wins
-    return Outcome(events, _quarantine_frame(lines, rejected, source=source), len(lines) - blank)
+        events = events.sort("_i")  # batch order: the first copy of a duplicate wins
+    events = events.drop("_i")
+    return Outcome(events, _quarantine_frame(batch, rejected), len(lines) - blank)
 
 
-def _quarantine_frame(
-    lines: Lines, rejected: list[tuple[int, Rejection]], *, source: str
-) -> pl.DataFrame:
-    raws = [lines.raw(i) for i, _ in rejected]
+def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:
+    located = [batch.locate(i) for i, _ in rejected]
+    raws = [batch.lines.raw(i) for i, _ in rejected]
     return pl.DataFrame(
         {
             "quarantine_id": [
-                quarantine_id(source, i + 1, raw)
-                for (i, _), raw in zip(rejected, raws, strict=True)
+                quarantine_id(source, line, raw)
+                for (source, line), raw in zip(located, raws, strict=True)
             ],
-            "source": [source] * len(rejected),
-            "line": [i + 1 for i, _ in rejected],
+            "source": [source for source, _ in located],
+            "line": [line for _, line in located],
             "reason": [r.reason for _, r in rejected],
             "field": [r.field for _, r in rejected],
             "detail": [r.detail for _, r in rejected],

@@ -25,7 +25,6 @@ from core_api.events import (
     type_fields,
 )
 
-_WORD = 62  # payload fields per presence bit-mask word (Int64, sign bit unused)
 _ENVELOPE_IDS = ("event_id", "actor_id", "subject_id")
 
 
@@ -44,27 +43,23 @@ def _valid_or_null(col: pl.Expr, rule: Rule) -> pl.Expr:
     return col.is_null() | pl.all_horizontal(checks) if checks else pl.lit(True)
 
 
-def _presence_checks() -> list[pl.Expr]:
-    """Each type carries all its required payload fields and none of another type's fields."""
+def _presence_ok(frame: pl.DataFrame) -> np.ndarray:
+    """Each row carries all its type's required payload fields and no other type's fields."""
     names = list(payload_rules())
-    checks = []
-    for w in range(0, len(names), _WORD):
-        word = names[w : w + _WORD]
-        present = pl.sum_horizontal(
-            pl.col("payload").struct.field(n).is_not_null().cast(pl.Int64) * (1 << i)
-            for i, n in enumerate(word)
-        )
-        allowed, required = {}, {}
-        for event_type in PAYLOADS:
-            fields = type_fields(event_type)
-            allowed[event_type.value] = sum(1 << i for i, n in enumerate(word) if n in fields)
-            required[event_type.value] = sum(
-                1 << i for i, n in enumerate(word) if fields.get(n, False)
-            )
-        allow = pl.col("event_type").replace_strict(allowed, default=0, return_dtype=pl.Int64)
-        need = pl.col("event_type").replace_strict(required, default=0, return_dtype=pl.Int64)
-        checks.append(((present & ~allow) == 0) & ((present & need) == need))
-    return checks
+    types = [t.value for t in PAYLOADS]
+    allowed = np.zeros((len(types) + 1, len(names)), bool)  # last row: unknown types
+    required = np.zeros_like(allowed)
+    for i, t in enumerate(PAYLOADS):
+        for name, needed in type_fields(t).items():
+            allowed[i, names.index(name)] = True
+            required[i, names.index(name)] = needed
+    code = frame.select(
+        pl.col("event_type").replace_strict(types, range(len(types)), default=len(types))
+    ).to_series().to_numpy()
+    present = frame.select(
+        pl.col("payload").struct.field(n).is_not_null() for n in names
+    ).to_numpy()
+    return ~((present & ~allowed[code]) | (~present & required[code])).any(axis=1)
 
 
 def _timestamp() -> pl.Expr:
@@ -90,10 +85,9 @@ def valid_rows(frame: pl.DataFrame, *, now: datetime, max_future: timedelta) -> 
         *(pl.col(c).str.contains(UUID_RE) for c in _ENVELOPE_IDS),
         *(_valid_or_null(pl.col("context").struct.field(n), r) for n, r in CONTEXT_RULES.items()),
         *(_valid_or_null(pl.col("payload").struct.field(n), r) for n, r in payload_rules().items()),
-        *_presence_checks(),
     ]
     ok = frame.select(pl.all_horizontal(checks).fill_null(False).alias("ok")).to_series()
-    return ok.to_numpy()
+    return ok.to_numpy() & _presence_ok(frame)
 
 
 def _lake_value(name: str, rule: Rule) -> pl.Expr:

@@ -48,7 +48,7 @@ def aftermath(
         ts=open_t[d],
         ctx=c.b_home,
         target=c.seller,
-        fields=[("dispute_reason", "s", reason), ("seller_id", "s", c.s_uid), *c.money],
+        fields=[("dispute_reason", "s", reason), *c.money, ("seller_id", "s", c.s_uid)],
     )
     c.status(d, open_t[d] + SECOND, status="disputed")
     res_t = open_t + uniform_times(rng, n, lo=2 * DAY, hi=10 * DAY)

@@ -127,9 +127,9 @@ def checkout(c: Chain, ts: np.ndarray, *, qty: np.ndarray) -> tuple[np.ndarray, 
         ctx=c.ctx,
         fields=[
             ("listing_id", "s", c.listing_id),
-            ("seller_id", "s", c.s_uid),
             *c.money,
             ("quantity", "i", qty),
+            ("seller_id", "s", c.s_uid),
         ],
     )
     # Declines before the payment goes through; two in a row make some buyers give up.

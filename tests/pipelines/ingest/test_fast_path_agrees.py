@@ -19,7 +19,7 @@ from core_api.events import (
     payload_rules,
     type_fields,
 )
-from pipelines.ingest.process import process_file
+from pipelines.ingest.process import Batch, process_batch
 from tests.conftest import NOW
 
 _SAMPLES = {r"^[A-Z]{3}$": "EUR", r"^[A-Z]{2}$": "DE"}
@@ -85,7 +85,7 @@ def mutated_line(draw: st.DrawFn) -> bytes:
 def test_fast_path_and_reference_agree(tmp_path: Path, lines: list[bytes]) -> None:
     path = tmp_path / "batch.ndjson"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    outcome = process_file(path, source="batch.ndjson", now=NOW)
+    outcome = process_batch(Batch.read([path], ["batch.ndjson"]), now=NOW)
     accepted = set(outcome.events.get_column("line").to_list())
     for number, line in enumerate(lines, start=1):
         reference = parse_event(line, now=NOW)
@@ -93,3 +93,41 @@ def test_fast_path_and_reference_agree(tmp_path: Path, lines: list[bytes]) -> No
     details = outcome.quarantine.get_column("detail").to_list()
     assert not [d for d in details if "columnar rules refuse" in d]
     assert outcome.read == outcome.events.height + outcome.quarantine.height
+
+
+def _canonical() -> bytes:
+    from tests.conftest import wire
+
+    return wire("TRUST_CONNECTION_ADDED")
+
+
+# Text a lenient JSON reader takes but strict JSON (and so the reference) refuses, or valid
+# JSON in another encoding: each must end the way the reference decides.
+LENIENT = [
+    lambda s: s[:-1] + b",}",  # trailing comma
+    lambda s: s.replace(b'"weight":0.7', b'"weight":NaN'),
+    lambda s: s.replace(b'"weight":0.7', b'"weight":Infinity'),
+    lambda s: s.replace(b'"weight":0.7', b'"weight":0.7,"weight":0.7'),  # duplicate key
+    lambda s: s.replace(b'"edge_type":"friend"', b'"edge_type":"fri\\u0065nd"'),  # escape
+    lambda s: s.replace(b'"edge_type":"friend"', b'"edge_type":"fri\tend"'),  # raw tab
+    lambda s: s.replace(b'"weight":0.7', b'"weight":"0.7"'),
+    lambda s: s.replace(b'"weight":0.7', b'"weight":7e-1'),
+    lambda s: s.replace(b'"schema_version":1', b'"schema_version":1.0'),
+    lambda s: s.replace(b'"schema_version":1', b'"schema_version":true'),
+    lambda s: s.replace(b',"payload"', b' , "payload" '),
+    lambda s: s.replace(b'"context":{', b'"context":{"device_id":null,', 1),
+    lambda s: s.replace(b'{"event_id"', b'{/* c */"event_id"'),
+    lambda s: s.replace(b'"friend"', b"'friend'"),
+    lambda s: s + b" ",
+]
+
+
+def test_lenient_or_odd_encodings_end_as_the_reference_decides(tmp_path: Path) -> None:
+    lines = [mutate(_canonical()) for mutate in LENIENT]
+    path = tmp_path / "odd.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    outcome = process_batch(Batch.read([path], ["odd.ndjson"]), now=NOW)
+    accepted = set(outcome.events.get_column("line").to_list())
+    verdicts = [parse_event(line, now=NOW) for line in lines]
+    assert accepted == {n for n, v in enumerate(verdicts, 1) if not isinstance(v, Rejection)}
+    assert 0 < len(accepted) < len(lines)  # both outcomes are exercised
