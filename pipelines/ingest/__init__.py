@@ -6,10 +6,12 @@ landing-date partition.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ from tqdm import tqdm
 
 from core_api.events import DEFAULT_MAX_FUTURE
 from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
-from pipelines.ingest.process import Batch, process_batch
+from pipelines.ingest.process import Batch, Outcome, process_batch
 
 __all__ = [
     "QUARANTINE_SCHEMA", "IngestReport", "Lake", "ingest_days", "ingest_landing",
@@ -59,7 +61,13 @@ class IngestReport:
 def landing_partitions(landing: Path) -> dict[date, list[Path]]:
     """Landing files by arrival date: the nearest ``YYYY-MM-DD`` folder, else the file's mtime."""
     found: dict[date, list[Path]] = {}
-    for path in sorted(landing.rglob("*.ndjson")):
+    paths = (
+        Path(folder) / name
+        for folder, _, names in os.walk(landing, followlinks=True)  # a day may be a link
+        for name in names
+        if name.endswith(".ndjson")
+    )
+    for path in sorted(paths):
         folder = next(
             (p.name for p in path.relative_to(landing).parents if _DAY.match(p.name)), None
         )
@@ -81,43 +89,58 @@ def ingest_landing(
     now: datetime | None = None,
     max_future: timedelta = DEFAULT_MAX_FUTURE,
     run_id: str | None = None,
-    bar: tqdm | None = None,
 ) -> IngestReport:
     """Ingest one landing partition exactly once into the lake; safe to re-run at any time.
 
     ``run_id`` (the orchestrator's run, if any) names the files written, for lineage.
     """
-    started = time.perf_counter()
     now = now or datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    sources = [str(p.relative_to(landing)) for p in files]
-    report = IngestReport(run_id=run_id, landing_date=landing_date, files=sources)
-    tag = report.tag
-    outcome = process_batch(Batch.read(files, sources), now=now, max_future=max_future)
-    if bar is not None:
-        bar.update(sum(p.stat().st_size for p in files))
-    report.read = outcome.read
+    batch = _read(files, landing=landing, now=now, max_future=max_future)
+    return _commit(batch, lake=lake, landing_date=landing_date, now=now, run_id=run_id)
 
+
+@dataclass(frozen=True)
+class _Read:
+    sources: list[str]
+    outcome: Outcome
+    seconds: float
+
+
+def _read(files: list[Path], *, landing: Path, now: datetime, max_future: timedelta) -> _Read:
+    """Everything that does not touch the lake: safe to run ahead of the previous day's writes."""
+    started = time.perf_counter()
+    sources = [str(p.relative_to(landing)) for p in files]
+    outcome = process_batch(Batch.read(files, sources), now=now, max_future=max_future)
+    return _Read(sources, outcome, time.perf_counter() - started)
+
+
+def _commit(
+    batch: _Read, *, lake: Lake, landing_date: date, now: datetime, run_id: str | None
+) -> IngestReport:
+    started = time.perf_counter()
+    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    report = IngestReport(run_id=run_id, landing_date=landing_date, files=batch.sources)
+    report.read = batch.outcome.read
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
-    events = outcome.events
+    events = batch.outcome.events
     if events.height:
-        unique = events.filter(pl.col("event_id").is_first_distinct())
-        unique = unique.with_columns(
+        events = events.with_columns(
             pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
         )
-        written = lake.append_events(unique, tag=tag)
+        fresh = events.get_column("event_id").is_first_distinct()
+        written = lake.append_events(events, fresh=fresh, tag=report.tag)
         report.ingested = sum(written.values())
         report.duplicates += events.height - report.ingested
-        report.by_event_date = {d.isoformat(): n for d, n in sorted(written.items())}
+        report.by_event_date = {d.isoformat(): n for d, n in written.items()}
         report.late = sum(n for d, n in written.items() if d < landing_date)
-    quarantine = outcome.quarantine
+    quarantine = batch.outcome.quarantine
     if quarantine.height:
-        new = lake.append_quarantine(quarantine, landing_date=landing_date, tag=tag)
+        new = lake.append_quarantine(quarantine, landing_date=landing_date, tag=report.tag)
         report.quarantined = new.height
         report.duplicates += quarantine.height - new.height
         report.by_reason = dict(Counter(new.get_column("reason").to_list()).most_common())
-    report.seconds = round(time.perf_counter() - started, 3)
-    lake.write_log(report.as_dict(), landing_date=landing_date, tag=tag)
+    report.seconds = round(batch.seconds + time.perf_counter() - started, 3)
+    lake.write_log(report.as_dict(), landing_date=landing_date, tag=report.tag)
     return report
 
 
@@ -130,19 +153,25 @@ def ingest_days(
     run_id: str | None = None,
     progress: bool = False,
 ) -> list[IngestReport]:
-    """Ingest several landing days in turn, with one progress bar over all their bytes."""
+    """Ingest several landing days in order, reading the next day while writing this one."""
     found = landing_partitions(landing) if landing.exists() else {}
+    now = datetime.now(UTC)
     total = sum(p.stat().st_size for d in days for p in found.get(d, []))
-    with tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar:
-        return [
-            ingest_landing(
-                found.get(d, []),
-                landing=landing,
-                lake=lake,
-                landing_date=d,
-                max_future=max_future,
-                run_id=run_id,
-                bar=bar,
-            )
-            for d in days
-        ]
+    reports: list[IngestReport] = []
+    with (
+        tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar,
+        ThreadPoolExecutor(max_workers=1) as ahead,
+    ):
+
+        def read(d: date) -> Future[_Read]:
+            files = found.get(d, [])
+            return ahead.submit(_read, files, landing=landing, now=now, max_future=max_future)
+
+        pending = read(days[0]) if days else None
+        for i, d in enumerate(days):
+            assert pending is not None
+            batch = pending.result()
+            pending = read(days[i + 1]) if i + 1 < len(days) else None
+            reports.append(_commit(batch, lake=lake, landing_date=d, now=now, run_id=run_id))
+            bar.update(sum(p.stat().st_size for p in found.get(d, [])))
+    return reports

@@ -72,8 +72,15 @@ def strict_form(event_type: EventType) -> str:
     context = [(n, r, False) for n, r in CONTEXT_RULES.items()]
     head = ",".join(f'"{n}":{_STRING}' for n in ENVELOPE_FIELDS[:5])
     return (
-        "\\{" + head + ',"context":\\{' + _members(context) + '\\},"payload":\\{'
-        + _members(payload) + '\\},"schema_version":' + _JSON["int64"] + "\\}\n"
+        "\\{"
+        + head
+        + ',"context":\\{'
+        + _members(context)
+        + '\\},"payload":\\{'
+        + _members(payload)
+        + '\\},"schema_version":'
+        + _JSON["int64"]
+        + "\\}\n"
     )
 
 
@@ -82,8 +89,7 @@ def _sql_text(value: str) -> str:
 
 
 _STRICT = " ".join(
-    f"WHEN '{t.value}' THEN regexp_full_match(line, {_sql_text(strict_form(t))})"
-    for t in PAYLOADS
+    f"WHEN '{t.value}' THEN regexp_full_match(line, {_sql_text(strict_form(t))})" for t in PAYLOADS
 )
 
 
@@ -114,7 +120,8 @@ def parse_candidates(lines: Lines, idx: np.ndarray) -> pl.DataFrame:
     every = pa.LargeStringArray.from_buffers(
         len(lines), pa.py_buffer(offsets), pa.py_buffer(lines.data)
     )
-    batch = pa.table({"row": pa.array(idx, pa.int64()), "line": every.take(pa.array(idx))})
+    chosen = every if len(idx) == len(lines) else every.take(pa.array(idx))  # all: no copy
+    batch = pa.table({"row": pa.array(idx, pa.int64()), "line": chosen})
     with duckdb.connect() as con:
         con.register("batch", pa.Table.from_batches(batch.to_batches(_BATCH_ROWS)))
         result = con.sql(_QUERY).to_arrow_table()
@@ -124,4 +131,4 @@ def parse_candidates(lines: Lines, idx: np.ndarray) -> pl.DataFrame:
     # and sorting this wide frame would cost more than the check.
     if not frame.get_column("row").is_sorted():
         frame = frame.sort("row")
-    return frame.drop("row")
+    return frame.select(*ENVELOPE_FIELDS, "canonical")

@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 
 from core_api.events import LAKE_SCHEMA
+from pipelines.ingest.frames import keep
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -44,7 +45,8 @@ QUARANTINE_SCHEMA = pa.schema(
 def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.write_parquet(tmp, compression="zstd")
+    # zstd level 1: files as small as the default level here, written faster
+    frame.write_parquet(tmp, compression="zstd", compression_level=1)
     os.replace(tmp, path)  # readers glob *.parquet and never see a half-written file
 
 
@@ -88,19 +90,23 @@ class Lake:
             return pl.Series(column, [], pl.String)
         return pl.scan_parquet(files).select(column).collect().to_series()
 
-    def append_events(self, frame: pl.DataFrame, *, tag: str) -> dict[date, int]:
-        """Write events not already in the lake; returns the new rows per event date.
+    def append_events(
+        self, frame: pl.DataFrame, *, fresh: pl.Series | None = None, tag: str
+    ) -> dict[date, int]:
+        """Write the rows (those ``fresh`` marks, if given) not already in the lake.
 
-        ``frame`` has LAKE_SCHEMA columns and is already free of duplicates within itself.
+        Returns the rows written per event date. ``frame`` has LAKE_SCHEMA columns.
         """
         day = frame.get_column("occurred_at").dt.date()
-        counts = day.value_counts(sort=True)
+        fresh = fresh if fresh is not None else pl.Series([True]).new_from_index(0, frame.height)
+        counts = day.filter(fresh).value_counts(sort=True)
+        days = counts.get_column("occurred_at").to_list()
         written: dict[date, int] = {}
-        with self.locked("events", counts.get_column("occurred_at").to_list()):
-            for d, part in self._by_day(frame, day, counts):
+        with self.locked("events", days):
+            for d, part in self._by_day(frame, day, fresh, main=days[0] if days else None):
                 known = self.known_ids(self.event_partition(d), "event_id")
                 if len(known):
-                    part = part.filter(~pl.col("event_id").is_in(known.implode()))
+                    part = keep(part, ~part.get_column("event_id").is_in(known.implode()))
                 if part.height:
                     path = self.event_partition(d) / f"part-{tag}.parquet"
                     _write_atomically(part.select(LAKE_SCHEMA.names), path)
@@ -109,18 +115,18 @@ class Lake:
 
     @staticmethod
     def _by_day(
-        frame: pl.DataFrame, day: pl.Series, counts: pl.DataFrame
+        frame: pl.DataFrame, day: pl.Series, fresh: pl.Series, *, main: date | None
     ) -> Iterator[tuple[date, pl.DataFrame]]:
         """Split by day: one pass for the big day, one grouping for the late stragglers."""
-        if counts.height == 1:
-            yield counts.item(0, 0), frame
+        if main is None:
             return
-        main = counts.item(0, 0)
         is_main = day == main
-        yield main, frame.filter(is_main)
-        rest = frame.filter(~is_main).with_columns(day.filter(~is_main).alias("_day"))
-        for (d,), part in rest.partition_by("_day", as_dict=True).items():
-            yield d, part.drop("_day")
+        yield main, keep(frame, is_main & fresh)
+        rest = fresh & ~is_main
+        if rest.any():
+            late = frame.filter(rest).with_columns(day.filter(rest).alias("_day"))
+            for (d,), part in late.partition_by("_day", as_dict=True, include_key=False).items():
+                yield d, part
 
     def append_quarantine(
         self, frame: pl.DataFrame, *, landing_date: date, tag: str

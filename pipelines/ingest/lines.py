@@ -84,15 +84,22 @@ def fast_candidates(lines: Lines) -> np.ndarray:
     return ok
 
 
-_BLANK = np.zeros(256, bool)
-_BLANK[list(b" \t\r\n\x0b\x0c")] = True  # what bytes.strip() strips
+_SPACE = np.zeros(256, bool)
+_SPACE[list(b" \t\r\n\x0b\x0c")] = True  # what bytes.strip() strips
+
+
+def blank_lines(lines: Lines) -> np.ndarray:
+    """Mask of lines that hold nothing but white space (empty ones included)."""
+    blank = lines.ends == lines.starts
+    arr = np.frombuffer(lines.data, np.uint8)
+    # Only a line that starts with white space can be all white space: check those one by one.
+    maybe = np.flatnonzero(~blank & _SPACE[arr[np.minimum(lines.starts, len(arr) - 1)]])
+    for i in maybe.tolist():
+        blank[i] = not lines.raw(i).strip()
+    return blank
 
 
 def count_records(data: bytes) -> int:
     """Lines that are not blank, counted without parsing (the reconcile check's own count)."""
     lines = split_lines(data)
-    if len(lines) == 0:
-        return 0
-    solid = (~_BLANK[np.frombuffer(data, np.uint8)]).astype(np.int64)
-    cumulative = np.concatenate(([0], np.cumsum(solid)))
-    return int(np.count_nonzero(cumulative[lines.ends] - cumulative[lines.starts]))
+    return int(len(lines) - np.count_nonzero(blank_lines(lines))) if len(lines) else 0

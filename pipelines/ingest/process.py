@@ -16,7 +16,8 @@ import polars as pl
 
 from core_api.events import DEFAULT_MAX_FUTURE, Envelope, Rejection, parse_event, to_wire
 from pipelines.ingest.columnar import parse_candidates
-from pipelines.ingest.lines import Lines, fast_candidates, split_lines
+from pipelines.ingest.frames import keep
+from pipelines.ingest.lines import Lines, blank_lines, fast_candidates, split_lines
 from pipelines.ingest.rules import to_lake, valid_rows
 
 
@@ -79,7 +80,7 @@ def _columnar(
     ok = frame.get_column("canonical").to_numpy()
     if frame.height:
         ok &= valid_rows(frame, now=now, max_future=max_future)
-    return to_lake(frame.filter(pl.Series(ok))), idx[ok], idx[~ok]
+    return to_lake(keep(frame, ok)), idx[ok], idx[~ok]
 
 
 def process_batch(
@@ -93,13 +94,9 @@ def process_batch(
     )
     rejected: list[tuple[int, Rejection]] = []
     accepted: list[tuple[int, Envelope]] = []
-    blank = 0
-    for i in np.sort(np.concatenate((np.flatnonzero(~candidates), doubtful))).tolist():
-        raw = lines.raw(i)
-        if not raw.strip():
-            blank += 1
-            continue
-        verdict = parse_event(raw, now=now, max_future=max_future)
+    blank = blank_lines(lines)
+    for i in np.sort(np.concatenate((np.flatnonzero(~candidates & ~blank), doubtful))).tolist():
+        verdict = parse_event(lines.raw(i), now=now, max_future=max_future)
         if isinstance(verdict, Rejection):
             rejected.append((i, verdict))
         else:
@@ -122,7 +119,8 @@ def process_batch(
     if len(frames) > 1:
         events = events.sort("_i")  # batch order: the first copy of a duplicate wins
     events = events.drop("_i")
-    return Outcome(events, _quarantine_frame(batch, rejected), len(lines) - blank)
+    read = len(lines) - int(np.count_nonzero(blank))
+    return Outcome(events, _quarantine_frame(batch, rejected), read)
 
 
 def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:

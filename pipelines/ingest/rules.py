@@ -53,9 +53,13 @@ def _presence_ok(frame: pl.DataFrame) -> np.ndarray:
         for name, needed in type_fields(t).items():
             allowed[i, names.index(name)] = True
             required[i, names.index(name)] = needed
-    code = frame.select(
-        pl.col("event_type").replace_strict(types, range(len(types)), default=len(types))
-    ).to_series().to_numpy()
+    code = (
+        frame.select(
+            pl.col("event_type").replace_strict(types, range(len(types)), default=len(types))
+        )
+        .to_series()
+        .to_numpy()
+    )
     present = frame.select(
         pl.col("payload").struct.field(n).is_not_null() for n in names
     ).to_numpy()
