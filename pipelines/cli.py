@@ -67,7 +67,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pipelines.ingest.summary import lake_summary
+    from pipelines.ingest.summary import lake_summary, plot_summary
 
     settings = get_settings()
     if not settings.warehouse.exists():
@@ -86,6 +86,8 @@ def _report(args: argparse.Namespace) -> int:
     print(f"\nQuarantined lines: {quarantined:,}  ({settings.lake}/quarantine)\n")
     for reason, field, n in summary["quarantine"]:
         print(f"  {reason:<28}{field:<26}{n:>8,}")
+    picture = plot_summary(summary, settings.data_dir.resolve() / "reports" / "lake.png")
+    print(f"\nPicture: {picture}")
     print(
         f"\nNext: DuckDB views in {settings.warehouse} (events, quarantine, one per event type),"
         "\n      `make ui` for the Dagster UI on http://127.0.0.1:3000, notebooks/ for exploration."
