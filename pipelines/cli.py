@@ -29,7 +29,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     import dagster
 
-    from pipelines.assets.ingest import lake_events, warehouse_views
+    from pipelines.assets.ingest import LANDING_DAYS, lake_events, warehouse_views
     from pipelines.ingest import landing_partitions
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
@@ -40,6 +40,10 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"vouch ingest: no landing directory at {landing}", file=sys.stderr)
         return 2
     days = sorted(landing_partitions(landing))
+    first = LANDING_DAYS.start.date()
+    if days and days[0] < first:
+        print(f"vouch ingest: landing days start at {first}; found {days[0]}", file=sys.stderr)
+        return 2
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0}
     if days:
         storage = Storage.from_settings(settings, landing_dir=str(landing), progress=not args.quiet)
