@@ -1,11 +1,10 @@
-"""The ``vouch`` command. The one module that may import every package: it only wires them."""
+"""`vouch simulate`, `vouch ingest`, `vouch report`: the platform, the lake, what is in it."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -99,12 +98,8 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="vouch", description="Vouch: trust, fraud and recommendations platform."
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub: argparse._SubParsersAction) -> None:
+    """simulate, ingest, report."""
     sim = sub.add_parser(
         "simulate",
         help="simulate a platform: NDJSON landing + ground truth",
@@ -154,14 +149,3 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--days", type=int, default=14, help="days shown (default the last 14)")
     rep.set_defaults(func=_report)
-    return parser  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", category=Warning, module="dagster")
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
