@@ -1,0 +1,138 @@
+"""Per-query identity, device and money-mule signals (see ``platform`` for queries and timing).
+
+Each function takes the flat events (amounts converted, ids coded by ``lake.encode_ids``: the
+system actor is a null ``actor_id``) and the coded queries, and returns one row per query, in
+order, with the columns ``schema.PLATFORM_FEATURES`` lists for it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from features.fraud.lookups import Sightings, distinct_in_windows, last_before
+from features.fraud.rolling import us
+
+RESTRICTED = ("restricted", "suspended", "banned", "closed")
+_DAY_US = us(timedelta(days=1))
+_C = pl.col
+
+
+def _seen(events: pl.DataFrame) -> pl.DataFrame:
+    """Where each user has been seen: (user_id, at, device_id, ip, country), in time order.
+
+    Every event a user acted in; for ``DEVICE_ADDED`` the device registered (its actor is the
+    user it is added to). One row per event keeps the events' time order, which every sort
+    downstream starts from.
+    """
+    return events.filter(_C("actor_id").is_not_null()).select(
+        _C("actor_id").alias("user_id"),
+        "at",
+        pl.coalesce("added_device_id", "device_id").alias("device_id"),
+        "ip",
+        "country",
+    )
+
+
+def _age_days(queries: pl.DataFrame, earlier: pl.Series) -> pl.Series:
+    gap = queries["at"].dt.epoch("us") - earlier.dt.epoch("us")
+    return (gap / _DAY_US).cast(pl.Float64)
+
+
+def identity_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFrame:
+    """Account age and status, devices/IPs/countries per user, users per device/IP, novelty."""
+    registered = events.filter(_C("event_type") == "USER_REGISTERED").rename(
+        {"subject_id": "user_id"}
+    )
+    reg = last_before(registered, queries, by="user_id", at="at", columns=["at"])["at"]
+    statuses = events.filter(_C("event_type") == "ACCOUNT_STATUS_CHANGED").rename(
+        {"subject_id": "user_id"}
+    )
+    status = last_before(statuses, queries, by="user_id", at="at", columns=["account_status"])
+    seen = _seen(events)
+    day, month = timedelta(days=1), timedelta(days=30)
+    parts = [
+        pl.DataFrame(
+            {
+                "account_age_days": _age_days(queries, reg),
+                "account_restricted": status["account_status"]
+                .is_in(list(RESTRICTED))
+                .fill_null(False)
+                .cast(pl.Int8),
+            }
+        ),
+    ]
+    per_user = {"device_id": ("devices_n_", (day, month, None)), "ip": ("ips_n_", (day, None)),
+                "country": ("countries_n_", (month, None))}  # fmt: skip
+    names = {day: "24h", month: "30d", None: "ever"}
+    for what, (prefix, spans) in per_user.items():
+        sightings = Sightings(seen, a="user_id", b=what, at="at")
+        windows = {names[s]: s for s in spans}
+        parts.append(
+            sightings.distinct(per="user_id", windows=windows, queries=queries, prefix=prefix)
+        )
+        if what == "country":
+            continue
+        # The same sightings, the other way round: users per device (IP) as of the query.
+        per = sightings.distinct(
+            per=what, windows={"ever": None, "30d": month}, queries=queries,
+            prefix=f"users_per_{what.removesuffix('_id')}_",
+        )  # fmt: skip
+        # A query without that context has no such device or IP to count users on.
+        known = pl.lit(queries[what].is_not_null())
+        parts.append(per.with_columns(pl.when(known).then(pl.all())))
+    novelty = {}
+    for what in ("device_id", "ip", "country"):
+        # The pair's first sighting, if it is <= at, is the same whatever happens later.
+        first = (
+            seen.filter(_C(what).is_not_null())
+            .group_by("user_id", what)
+            .agg(_C("at").min().alias("_first"))
+        )
+        first_at = queries.select("user_id", what).join(
+            first, on=["user_id", what], how="left", maintain_order="left"
+        )["_first"]
+        name = what.removesuffix("_id")
+        known = pl.lit(first_at) < _C("at")
+        novelty[f"new_{name}"] = (
+            pl.when(_C(what).is_not_null()).then(known.fill_null(False).not_()).cast(pl.Int8)
+        )
+        if what != "ip":
+            hours = (_C("at") - pl.lit(first_at)).dt.total_microseconds() / 3.6e9
+            novelty[f"{name}_age_hours"] = pl.when(known).then(hours)
+    parts.append(queries.select(**novelty))
+    return pl.concat(parts, how="horizontal")
+
+
+def mule_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFrame:
+    """Fan-in (distinct senders of incoming transfers) and money-in to money-out timing."""
+    transfers = events.filter(_C("event_type") == "TRANSFER_SENT")
+    fan_in = distinct_in_windows(
+        transfers.rename({"subject_id": "user_id"}),
+        by="user_id",
+        of="actor_id",
+        at="at",
+        windows={"24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)},
+        queries=queries,
+        prefix="fan_in_senders_",
+    )
+    money_in = pl.concat(
+        [
+            transfers.select(_C("subject_id").alias("user_id"), "at"),
+            events.filter(_C("event_type") == "ESCROW_RELEASED").select(
+                _C("seller_id").alias("user_id"), "at"
+            ),
+        ]
+    ).with_columns(_in=_C("at"))
+    last_in = last_before(money_in, queries, by="user_id", at="at", columns=["_in"])["_in"]
+    payouts = events.filter(_C("event_type") == "PAYOUT_REQUESTED").rename({"actor_id": "user_id"})
+    before_payout = last_before(money_in, payouts, by="user_id", at="at", columns=["_in"])["_in"]
+    payouts = payouts.with_columns(
+        _gap=(_C("at").dt.epoch("us") - before_payout.dt.epoch("us")) / 1e6
+    )
+    last_gap = last_before(payouts, queries, by="user_id", at="at", columns=["_gap"])["_gap"]
+    return fan_in.with_columns(
+        secs_since_money_in=((queries["at"].dt.epoch("us") - last_in.dt.epoch("us")) / 1e6),
+        last_money_in_to_out_secs=last_gap.cast(pl.Float64),
+    )
