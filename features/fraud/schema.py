@@ -9,19 +9,15 @@ Null means "undefined" (a ratio with an empty denominator, an age with no first 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import polars as pl
 
+from features.columns import Feature, problems
+
+__all__ = ["Feature", "problems"]  # the shared column description, re-exported
+
 SCHEMA_VERSION = "fraud-features/1"
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    dtype: type[pl.DataType] | pl.DataType
-    meaning: str
-    nullable: bool = False  # null has a meaning here (see the module docstring); else never null
 
 
 I64, F64, I8 = pl.Int64, pl.Float64, pl.Int8
@@ -213,16 +209,3 @@ CARD_EXTRA_FEATURES: tuple[Feature, ...] = (
 )  # fmt: skip
 CARD_EXTRA_FEATURES = _mark(CARD_EXTRA_FEATURES)
 CARD_FEATURES: tuple[Feature, ...] = CARD_HANDBOOK_FEATURES + CARD_EXTRA_FEATURES
-
-
-def problems(frame: pl.DataFrame, features: tuple[Feature, ...]) -> list[str]:
-    """What in ``frame`` breaks the contract: missing columns, wrong dtypes, unexpected nulls."""
-    found = []
-    for f in features:
-        if f.name not in frame.columns:
-            found.append(f"{f.name}: missing")
-        elif frame.schema[f.name] != f.dtype:
-            found.append(f"{f.name}: {frame.schema[f.name]}, expected {f.dtype}")
-        elif not f.nullable and frame[f.name].null_count():
-            found.append(f"{f.name}: {frame[f.name].null_count()} nulls, none allowed")
-    return found

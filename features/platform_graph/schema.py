@@ -7,21 +7,14 @@ means "undefined" (a share with an empty denominator, a block a user is not in);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
+from features.columns import Feature, polars_schema
 from features.graph import RELATIONS
 
+__all__ = ["Feature", "polars_schema"]  # the shared column description, re-exported
+
 SCHEMA_VERSION = "platform-graph/1"
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    dtype: type[pl.DataType] | pl.DataType
-    meaning: str
-    nullable: bool = False
 
 
 TS = pl.Datetime("us", "UTC")
@@ -185,7 +178,3 @@ TABLES: dict[str, tuple[Feature, ...]] = {
     "flag_history": FLAG_HISTORY,
     "neighbourhood_stats": NEIGHBOURHOOD_STATS,
 }
-
-
-def polars_schema(columns: tuple[Feature, ...]) -> dict[str, pl.DataType]:
-    return {c.name: c.dtype() if isinstance(c.dtype, type) else c.dtype for c in columns}
