@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/vouch simulate --users $(DEMO_USERS) --days $(DEMO_DAYS) --seed 7 --faults 0.0005
 	$(BIN)/vouch ingest
 	$(BIN)/vouch report
+	$(BIN)/vouch features
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,6 +44,8 @@ ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.trust
+	$(BIN)/python -m bench.features
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)

@@ -66,18 +66,24 @@ def graph_risk(signals: pl.DataFrame, *, min_community: int = 3) -> pl.Expr:
 
 
 def platform_trust(
-    source: EventSource, at: datetime, *, config: PlatformTrustConfig | None = None
+    source: EventSource,
+    at: datetime,
+    *,
+    edges: pl.DataFrame | None = None,
+    nodes: pl.DataFrame | None = None,
+    config: PlatformTrustConfig | None = None,
 ) -> pl.DataFrame:
     """One row per user known at ``at``: ``trust``, its parts and every graph signal.
 
     Columns: ``user_id``, ``snapshot_at``, ``trust``, ``engine_trust``, ``graph_risk``, the
     engine's component scores (``reach``, ``fairness``, ``goodness``, ``evidence_trust``,
     ``seed``, ...) and the ring, cluster and neighbourhood signals (``features.platform_graph``).
+    ``edges`` and ``nodes`` (a stored snapshot of the same time) are built from the lake if absent.
     """
     config = config or PlatformTrustConfig()
     at = utc(at)
-    nodes = graph_nodes(source, at)
-    edges = graph_edges(source, at, weights=config.weights)
+    nodes = graph_nodes(source, at) if nodes is None else nodes
+    edges = graph_edges(source, at, weights=config.weights) if edges is None else edges
     users = nodes.get_column("user_id")
     full = to_signed_graph(edges, nodes=users)
     endorsing = to_signed_graph(edges.filter(pl.col("relation").is_in(ENDORSEMENTS)), nodes=users)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from pipelines.feature_store import FeatureStore
 from pipelines.ingest import Lake
 from serving.settings import Settings, get_settings
 
@@ -37,6 +38,14 @@ class Storage(ConfigurableResource):
     @property
     def warehouse(self) -> Path:
         return Path(self.data_dir) / "warehouse.duckdb"
+
+    @property
+    def features(self) -> FeatureStore:
+        return FeatureStore(Path(self.data_dir) / "features")
+
+    @property
+    def graph_snapshots(self) -> Path:
+        return Path(self.data_dir) / "features" / "trust_graph"
 
     @property
     def max_future(self) -> timedelta:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core_api.events import new_event, to_wire
+from pipelines.ingest import Lake, ingest_days, landing_partitions
+from pipelines.ingest.views import refresh_views
+from pipelines.simulate import SimConfig, simulate
 
 NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -44,3 +49,29 @@ def require_server(name: str, reachable: bool, why: str) -> None:
     if IN_CI:
         pytest.fail(f"{name} is required under CI=true: {why}")
     pytest.skip(f"{name} not reachable: {why}")
+
+
+# A small simulated platform, ingested into a real lake once per test session.
+@dataclass(frozen=True)
+class SmallLake:
+    root: Path  # the data dir
+    events: Path  # <lake>/events, hive-partitioned by event_date
+    warehouse: Path  # DuckDB file with the views
+    truth: Path  # the simulator's ground truth (evaluation only)
+    start: date
+    days: int
+
+
+@pytest.fixture(scope="session")
+def small_lake(tmp_path_factory: pytest.TempPathFactory) -> SmallLake:
+    root = tmp_path_factory.mktemp("small_lake")
+    config = SimConfig(users=1500, days=10, seed=5)
+    simulate(config, out=root / "landing", truth_out=root / "ground_truth", progress=False)
+    lake = Lake(root / "lake")
+    days = sorted(landing_partitions(root / "landing"))
+    ingest_days(root / "landing", days, lake=lake)
+    refresh_views(lake, root / "warehouse.duckdb")
+    return SmallLake(
+        root=root, events=lake.events_dir, warehouse=root / "warehouse.duckdb",
+        truth=root / "ground_truth", start=config.start, days=config.days,
+    )  # fmt: skip

@@ -7,7 +7,7 @@ import pytest
 
 from features.platform_trust import platform_trust
 from features.schema import TABLES, problems
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 
 
 @pytest.fixture(scope="module")

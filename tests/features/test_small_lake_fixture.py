@@ -1,6 +1,6 @@
 import polars as pl
 
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 
 
 def test_small_lake_has_events_of_every_domain(small_lake: SmallLake) -> None:

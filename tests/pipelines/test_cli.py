@@ -12,7 +12,18 @@ from serving.settings import get_settings
 from tests.conftest import wire
 
 
-@pytest.mark.parametrize("command", [[], ["simulate"], ["ingest"], ["report"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["simulate"],
+        ["ingest"],
+        ["report"],
+        ["features"],
+        ["trust", "score"],
+        ["trust", "evaluate"],
+    ],
+)
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([*command, "--help"])

@@ -7,7 +7,7 @@ import polars as pl
 
 from features.feed import feed_features, load_inputs, training_groups
 from features.feed.schema import FEATURES, TRAINING, polars_schema
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 from tests.features.feed.conftest import T1, pid
 from tests.features.feed.test_feed_features import TRUST
 from tests.features.platform_graph.pgraph_lakes import T0, D, H, uid

@@ -12,7 +12,7 @@ import pytest
 from features.fraud.lake import read_events
 from features.fraud.platform import action_queries, platform_features, snapshot_queries
 from features.fraud.schema import PLATFORM_FEATURES, problems
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 from tests.features.fraud.conftest import T0, D, U
 
 

@@ -17,7 +17,7 @@ from features.platform_graph import (
     shared_entity_edges,
 )
 from features.platform_graph.schema import CLUSTER_SIGNALS, polars_schema
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 from tests.features.platform_graph.pgraph_lakes import T0, H
 
 

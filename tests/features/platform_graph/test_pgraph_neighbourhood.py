@@ -23,7 +23,7 @@ from features.platform_graph.schema import (
     RING_SIGNALS,
     polars_schema,
 )
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 from tests.features.platform_graph.pgraph_lakes import T0, H, ev, uid, write_lake
 
 US = timedelta(microseconds=1)

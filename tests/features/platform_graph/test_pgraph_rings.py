@@ -17,7 +17,7 @@ from features.platform_graph import (
     ring_signals,
 )
 from features.platform_graph.schema import DENSE_BLOCKS, RING_SIGNALS, polars_schema
-from tests.features.conftest import SmallLake
+from tests.conftest import SmallLake
 
 
 def _random_bipartite(rng: np.random.Generator, *, rows: int, cols: int, m: int) -> Bipartite:

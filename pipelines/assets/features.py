@@ -1,0 +1,156 @@
+"""Feature assets, daily partitions by snapshot date D: "as of 00:00 UTC on D".
+
+Snapshot D reads every event that happened before D, so it follows the ingest of landing day D-1.
+No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
+"""
+
+from datetime import date, timedelta
+
+import polars as pl
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetDep,
+    AssetExecutionContext,
+    MaterializeResult,
+    TimeWindowPartitionMapping,
+    asset,
+)
+
+from features import checks
+from features.feed.training import training_groups
+from features.fraud import attach_trust_scores, platform_features, read_events, snapshot_queries
+from features.platform_graph.store import (
+    build_snapshot,
+    read_snapshot_edges,
+    read_snapshot_nodes,
+    snapshot_time,
+)
+from features.platform_trust import platform_trust
+from features.schema import TABLES, problems
+from pipelines.assets.ingest import LANDING_DAYS, lake_events
+from pipelines.resources import Storage
+
+SNAPSHOT_DAYS = LANDING_DAYS
+_AFTER_LANDING = AssetDep(
+    lake_events, partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+)
+
+
+def _day(context: AssetExecutionContext) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResult:
+    found = problems(frame, TABLES[table])
+    return AssetCheckResult(
+        check_name=name, passed=not found, severity=AssetCheckSeverity.ERROR,
+        description="; ".join(found[:10]) or f"{frame.height} rows match {table}",
+        metadata={"rows": frame.height, "problems": len(found)},
+    )  # fmt: skip
+
+
+@asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="features",
+       kinds={"parquet"})  # fmt: skip
+def trust_graph(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+    """Signed multi-relation user graph of the events before D (trust, follows, money, shared
+    devices and IPs, reports and blocks), one Parquet partition per relation."""
+    day = _day(context)
+    path = build_snapshot(storage.lake.events_dir, storage.graph_snapshots, snapshot_date=day)
+    edges = read_snapshot_edges(storage.graph_snapshots, day)
+    counts = edges.group_by("relation").len().sort("relation")
+    return MaterializeResult(
+        metadata={
+            "path": str(path),
+            "edges": edges.height,
+            **{f"edges_{r}": n for r, n in counts.iter_rows()},
+        }
+    )
+
+
+@asset(
+    partitions_def=SNAPSHOT_DAYS, deps=[trust_graph], group_name="features", kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec("schema", asset="trust_scores", blocking=True,
+                       description="every column of features.schema.TRUST_SCORES, no stray nulls"),
+        AssetCheckSpec("ranges", asset="trust_scores", blocking=True,
+                       description="trust, engine_trust, graph_risk, reach, fairness in [0, 1]"),
+        AssetCheckSpec("drift", asset="trust_scores",
+                       description="under 20% of users moved by more than 0.3 since the last one"),
+    ],
+)  # fmt: skip
+def trust_scores(context: AssetExecutionContext, storage: Storage):
+    """Per-user trust (features.platform_trust) as of D, with its parts and graph signals."""
+    day = _day(context)
+    root = storage.graph_snapshots
+    scores = platform_trust(
+        storage.lake.events_dir, snapshot_time(day),
+        edges=read_snapshot_edges(root, day), nodes=read_snapshot_nodes(root, day),
+    )  # fmt: skip
+    path = storage.features.write("trust_scores", day, scores)
+    yield MaterializeResult(metadata={"path": str(path), "users": scores.height,
+                                      "mean_trust": float(scores["trust"].mean() or 0.0),
+                                      "seeds": int(scores["seed"].sum())})  # fmt: skip
+    yield _schema_check("schema", scores, "trust_scores")
+    bad = checks.out_of_range(scores, dict.fromkeys(
+        ("trust", "engine_trust", "graph_risk", "reach", "fairness"), (0.0, 1.0)))  # fmt: skip
+    yield AssetCheckResult(check_name="ranges", passed=not bad, severity=AssetCheckSeverity.ERROR,
+                           description=str(bad) or "all in range", metadata=bad)  # fmt: skip
+    before = storage.features.previous("trust_scores", day)
+    moved = (
+        {"shared": 0.0}
+        if before is None
+        else checks.drift(
+            scores, storage.features.read("trust_scores", before), key="user_id", column="trust"
+        )
+    )
+    yield AssetCheckResult(
+        check_name="drift", passed=moved.get("moved_share", 0.0) < 0.2,
+        severity=AssetCheckSeverity.WARN, metadata={**moved, "previous": str(before)},
+    )  # fmt: skip
+
+
+@asset(
+    partitions_def=SNAPSHOT_DAYS, deps=[trust_scores], group_name="features", kinds={"parquet"},
+    check_specs=[AssetCheckSpec("schema", asset="fraud_features", blocking=True,
+                                description="every platform fraud feature, no stray nulls")],
+)  # fmt: skip
+def fraud_features(context: AssetExecutionContext, storage: Storage):
+    """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
+    day = _day(context)
+    at = snapshot_time(day)
+    events = read_events(storage.lake.events_dir, until=at - timedelta(microseconds=1))
+    rows = platform_features(events, snapshot_queries(events, at))
+    scores = storage.features.read_until("trust_scores", day)
+    if scores is not None:
+        rows = attach_trust_scores(rows, scores.select("user_id", "snapshot_at", "trust",
+                                                       "graph_risk"), strict=False)  # fmt: skip
+    path = storage.features.write("fraud_features", day, rows)
+    yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
+    yield _schema_check("schema", rows, "platform_fraud_features")
+
+
+@asset(
+    partitions_def=SNAPSHOT_DAYS, deps=[trust_scores], group_name="features", kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec("schema", asset="feed_training", blocking=True,
+                       description="every feed training column, no stray nulls"),
+        AssetCheckSpec("labels", asset="feed_training", blocking=True,
+                       description="labels in 0..3 and every group has an impression"),
+    ],
+)  # fmt: skip
+def feed_training(context: AssetExecutionContext, storage: Storage):
+    """Labelled feed candidate groups served on day D-2 (labels need a day to arrive)."""
+    day = _day(context)
+    start = snapshot_time(day - timedelta(days=2))
+    scores = storage.features.read_until("trust_scores", day)
+    trust = None if scores is None else scores.select("user_id", "snapshot_at", "trust")
+    groups = training_groups(storage.lake.events_dir, start=start, end=start + timedelta(days=1),
+                             trust=trust)  # fmt: skip
+    path = storage.features.write("feed_training", day, groups)
+    yield MaterializeResult(metadata={"path": str(path), "rows": groups.height,
+                                      "groups": groups["group_id"].n_unique()})  # fmt: skip
+    yield _schema_check("schema", groups, "feed_training")
+    labels_ok = groups.height == 0 or bool(groups["label"].is_between(0, 3).all())
+    yield AssetCheckResult(check_name="labels", passed=labels_ok, severity=AssetCheckSeverity.ERROR)
