@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.trust
 	$(BIN)/python -m bench.features
+	$(BIN)/python -m bench.platform_trust
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)
