@@ -1,0 +1,94 @@
+"""Top reasons in words: the features that pushed a user's risk up most, said the way an analyst
+would say them ("7 accounts share this device"), from the model's per-feature contributions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+Say = Callable[[float], str]
+_WINDOW = {"1h": "in the last hour", "24h": "in the last 24 hours", "7d": "in the last 7 days",
+           "30d": "in the last 30 days", "ever": "so far"}  # fmt: skip
+_FACTS = {
+    "orders": "orders placed", "payments": "payments", "failed_payments": "failed payments",
+    "transfers_out": "transfers sent", "transfers_in": "transfers received",
+    "payouts": "payouts requested", "escrow_in": "escrow releases as seller", "logins": "logins",
+    "failed_logins": "failed logins", "chargebacks": "chargebacks",
+    "chargebacks_as_seller": "chargebacks as seller", "disputes_opened": "disputes opened",
+    "disputes_received": "disputes against the user", "disputes_lost": "disputes lost",
+    "reports_received": "reports against the user", "blocks_received": "blocks by other users",
+    "fraud_confirmed": "confirmed-fraud decisions", "fraud_cleared": "cleared reviews",
+    "sales": "sales", "sales_paid": "paid sales", "sales_shipped": "shipped sales",
+    "listings": "listings", "listings_underpriced": "listings under half the category median",
+    "devices": "devices", "ips": "IP addresses", "countries": "countries",
+    "fan_in_senders": "different senders of money",
+}  # fmt: skip
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 86400 else f"{seconds / 86400:.1f} days"
+
+
+# Exact phrasings for the signals analysts ask about most.
+PHRASES: dict[str, Say] = {
+    "users_per_device_ever": lambda v: f"{v:.0f} accounts share this device",
+    "users_per_device_30d": lambda v: f"{v:.0f} accounts used this device in 30 days",
+    "users_per_ip_ever": lambda v: f"{v:.0f} accounts share this IP address",
+    "users_per_ip_30d": lambda v: f"{v:.0f} accounts used this IP in 30 days",
+    "new_device": lambda v: "acting from a device never seen before" if v else "known device",
+    "new_country": lambda v: "acting from a new country" if v else "usual country",
+    "new_ip": lambda v: "acting from a new IP address" if v else "known IP address",
+    "account_age_days": lambda v: f"account is {v:.0f} days old",
+    "last_money_in_to_out_secs": lambda v: f"money moved out {_minutes(v)} after it came in",
+    "secs_since_money_in": lambda v: f"last money in {_minutes(v)} ago",
+    "pass_through_ratio_7d": lambda v: f"{v:.0%} of money received in 7 days was sent on",
+    "failed_payment_ratio_24h": lambda v: f"{v:.0%} of payments failed in the last 24 hours",
+    "failed_payment_ratio_30d": lambda v: f"{v:.0%} of payments failed in 30 days",
+    "fulfilment_rate": lambda v: f"ships {v:.0%} of paid orders",
+    "seller_dispute_rate": lambda v: f"disputes on {v:.0%} of sales",
+    "listing_price_ratio_mean": lambda v: f"listings at {v:.0%} of the category median price",
+    "amount_ratio_30d": lambda v: f"amount {v:.1f}x the user's 30-day average",
+    "account_restricted": lambda v: "account currently restricted" if v else "account active",
+    "trust_trust": lambda v: f"low trust score ({v:.2f})",
+    "trust_graph_risk": lambda v: f"in a dense ring of shared devices/IPs (graph risk {v:.2f})",
+    "verified_phone": lambda v: "phone verified" if v else "phone not verified",
+    "verified_id": lambda v: "identity verified" if v else "identity not verified",
+    "verified_email": lambda v: "e-mail verified" if v else "e-mail not verified",
+}
+_COUNT = re.compile(r"^(?P<fact>.+?)(_(?P<kind>n|amount))?_(?P<window>1h|24h|7d|30d|ever)$")
+
+
+def phrase(feature: str, value: float | None) -> str:
+    """One feature's value in words."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return f"{feature.replace('_', ' ')} unknown"
+    if feature in PHRASES:
+        return PHRASES[feature](value)
+    if m := _COUNT.match(feature):
+        fact = _FACTS.get(m["fact"], m["fact"].replace("_", " "))
+        when = _WINDOW[m["window"]]
+        return (f"{value:.0f} {fact} {when}" if m["kind"] != "amount"
+                else f"{value:,.2f} in {fact} {when}")  # fmt: skip
+    return f"{feature.replace('_', ' ')} = {value:.3g}"
+
+
+def top_reasons(
+    contributions: np.ndarray, values: pl.DataFrame, *, features: list[str], k: int = 3
+) -> list[list[str]]:
+    """Per row, the ``k`` features that raised the risk most (positive contributions), in words.
+
+    ``contributions``: rows x features (a trailing bias column is ignored), from the model.
+    """
+    contributions = np.asarray(contributions)[:, : len(features)]
+    order = np.argsort(-contributions, axis=1)[:, :k]
+    cols = [values.get_column(f).to_numpy() for f in features]
+    out = []
+    for i, row in enumerate(order):
+        said = [phrase(features[j], cols[j][i]) for j in row if contributions[i, j] > 0]
+        out.append(said)
+    return out

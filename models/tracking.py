@@ -1,0 +1,158 @@
+"""The one module that talks to MLflow: runs, the registry, and the champion gate.
+
+A trained candidate is logged with its parameters, metrics, plots, feature-schema version, data
+snapshot and git commit, and registered as a new version of a named model. The ``champion`` alias
+moves to it only if it beats the current champion on the *same* hold-out set, scored here by
+loading the champion; otherwise it stays a candidate (both outcomes are tagged on the version).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow  # after the telemetry switch above
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+
+CHAMPION = "champion"
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Where runs go: a tracking URI (default: SQLite under the data dir) and its artifacts."""
+
+    uri: str
+    artifacts: Path
+
+    @classmethod
+    def local(cls, data_dir: Path, uri: str | None = None) -> Tracker:
+        data_dir = Path(data_dir).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(uri or f"sqlite:///{data_dir / 'mlflow.db'}", data_dir / "mlruns")
+
+    def _client(self) -> MlflowClient:
+        mlflow.set_tracking_uri(self.uri)
+        return MlflowClient(self.uri)
+
+    def _experiment(self, name: str) -> str:
+        client = self._client()
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        return client.create_experiment(name, artifact_location=(self.artifacts / name).as_uri())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    run_id: str
+    model_name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    promoted: bool
+    candidate_score: float
+    champion_score: float | None  # None: there was no champion yet
+    champion_version: str | None  # the champion after the gate
+
+
+def git_commit() -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parent)  # fmt: skip
+        return done.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def log_candidate(
+    tracker: Tracker,
+    *,
+    experiment: str,
+    model_name: str,
+    model: Any,
+    example: pl.DataFrame,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    figures: Mapping[str, Any] | None = None,
+    predict_fn: str = "predict_proba",
+) -> Candidate:
+    """Log one trained model with everything needed to judge and reproduce it; register it."""
+    tracker._client()
+    sample = example.head(50).to_pandas()
+    output = getattr(model, predict_fn)(example.head(50))
+    with mlflow.start_run(experiment_id=tracker._experiment(experiment)) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})  # drop NaN
+        mlflow.set_tags({"git_commit": git_commit(), **tags})
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, figure in (figures or {}).items():
+                path = Path(tmp) / f"{name}.png"
+                figure.savefig(path, dpi=100, bbox_inches="tight")
+                mlflow.log_artifact(str(path), artifact_path="plots")
+        info = mlflow.sklearn.log_model(
+            model, name="model", signature=infer_signature(sample, np.asarray(output)),
+            registered_model_name=model_name, pyfunc_predict_fn=predict_fn,
+            serialization_format="cloudpickle",
+        )  # fmt: skip
+    version = str(info.registered_model_version)
+    return Candidate(run.info.run_id, model_name, version)
+
+
+def load_model(tracker: Tracker, model_name: str, *, alias: str = CHAMPION) -> Any:
+    tracker._client()
+    return mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")
+
+
+def champion_version(tracker: Tracker, model_name: str) -> str | None:
+    client = tracker._client()
+    try:
+        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def gate(
+    tracker: Tracker,
+    candidate: Candidate,
+    *,
+    holdout: pl.DataFrame,
+    target: np.ndarray,
+    metric: Metric,
+    metric_name: str,
+    predict_fn: str = "predict_proba",
+) -> GateResult:
+    """Move ``champion`` to the candidate only if it scores higher on ``holdout`` than the current
+    champion does on the same rows (a first candidate becomes champion)."""
+    client = tracker._client()
+
+    def score(model: Any) -> float:
+        out = np.asarray(getattr(model, predict_fn)(holdout))
+        return float(metric(target, out[:, 1] if out.ndim == 2 else out))
+
+    current = champion_version(tracker, candidate.model_name)
+    mine = score(mlflow.sklearn.load_model(f"models:/{candidate.model_name}/{candidate.version}"))
+    theirs = None if current is None else score(load_model(tracker, candidate.model_name))
+    promoted = theirs is None or mine > theirs
+    if promoted:
+        client.set_registered_model_alias(candidate.model_name, CHAMPION, candidate.version)
+    verdict = {"gate_metric": metric_name, "gate_candidate": f"{mine:.6f}",
+               "gate_champion": "none" if theirs is None else f"{theirs:.6f}",
+               "gate_result": "promoted" if promoted else "kept as candidate"}  # fmt: skip
+    for key, value in verdict.items():
+        client.set_model_version_tag(candidate.model_name, candidate.version, key, value)
+    return GateResult(promoted, mine, theirs, candidate.version if promoted else current)
