@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,23 @@ def log_candidate(
         info = mlflow.sklearn.log_model(
             model, name="model", signature=infer_signature(sample, np.asarray(output)),
             registered_model_name=model_name, pyfunc_predict_fn=predict_fn,
-            serialization_format="cloudpickle",
+            serialization_format="cloudpickle", pip_requirements=_requirements(),
         )  # fmt: skip
     version = str(info.registered_model_version)
     return Candidate(run.info.run_id, model_name, version)
+
+
+def _requirements() -> list[str]:
+    """What a model needs to load, pinned as installed (MLflow would otherwise spend ~10 s per
+    model importing it in a subprocess to find out)."""
+    wanted = ("scikit-learn", "lightgbm", "numpy", "polars", "pandas", "cloudpickle", "mlflow")
+    found = []
+    for name in wanted:
+        try:
+            found.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def load_model(tracker: Tracker, model_name: str, *, alias: str = CHAMPION) -> Any:
