@@ -48,7 +48,7 @@ def _top_k_hits(y: np.ndarray, s: np.ndarray, k: int) -> int:
 
 
 def precision_at_k(
-    y_true: ArrayLike, score: ArrayLike, k: int, *, groups: ArrayLike | None = None
+    y_true: ArrayLike, score: ArrayLike, *, k: int, groups: ArrayLike | None = None
 ) -> float:
     """Positives among the k highest scores, divided by k (always k, like the handbook: an unused
     review slot is a slot not spent on fraud).
@@ -66,7 +66,7 @@ def precision_at_k(
     return float(np.mean(values)) if values else float("nan")
 
 
-def recall_at_fpr(y_true: ArrayLike, score: ArrayLike, fpr: float = 0.01) -> float:
+def recall_at_fpr(y_true: ArrayLike, score: ArrayLike, *, fpr: float = 0.01) -> float:
     """The largest true-positive rate over thresholds whose false-positive rate is at most ``fpr``.
 
     No interpolation between ROC points: a threshold either meets the budget or not, as an
