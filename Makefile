@@ -10,7 +10,7 @@ export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
 DEMO_USERS ?= 3000
-DEMO_DAYS ?= 21
+DEMO_DAYS ?= 35
 
 .PHONY: env demo test lint ui bench clean
 
@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/vouch ingest
 	$(BIN)/vouch report
 	$(BIN)/vouch features
+	$(BIN)/vouch models
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -44,6 +44,8 @@ PHRASES: dict[str, Say] = {
     "new_country": lambda v: "acting from a new country" if v else "usual country",
     "new_ip": lambda v: "acting from a new IP address" if v else "known IP address",
     "account_age_days": lambda v: f"account is {v:.0f} days old",
+    "device_age_hours": lambda v: f"device first seen {_minutes(v * 3600)} ago",
+    "country_age_hours": lambda v: f"country first seen {_minutes(v * 3600)} ago",
     "last_money_in_to_out_secs": lambda v: f"money moved out {_minutes(v)} after it came in",
     "secs_since_money_in": lambda v: f"last money in {_minutes(v)} ago",
     "pass_through_ratio_7d": lambda v: f"{v:.0%} of money received in 7 days was sent on",

@@ -8,9 +8,11 @@ loading the champion; otherwise it stays a candidate (both outcomes are tagged o
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,10 +23,14 @@ import numpy as np
 import polars as pl
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# MLflow narrates every registration and warns about integer columns in the signature (ours are
+# counts, never missing); runs and versions are reported by the callers instead.
+logging.getLogger("mlflow").setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", module="mlflow")
 
-import mlflow  # after the telemetry switch above
-from mlflow import MlflowClient
-from mlflow.models import infer_signature
+import mlflow  # noqa: E402  (after the telemetry switch above)
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.models import infer_signature  # noqa: E402
 
 CHAMPION = "champion"
 Metric = Callable[[np.ndarray, np.ndarray], float]

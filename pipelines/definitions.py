@@ -6,16 +6,25 @@ from dagster import Definitions, define_asset_job
 
 from pipelines.assets.features import feed_training, fraud_features, trust_graph, trust_scores
 from pipelines.assets.ingest import lake_events, warehouse_views
+from pipelines.assets.models import (
+    feed_ranker,
+    fraud_model,
+    review_queue_asset,
+    user_scores_asset,
+)
 from pipelines.resources import Storage
 
 INGEST = [lake_events, warehouse_views]
 FEATURES = [trust_graph, trust_scores, fraud_features, feed_training]
+MODELS = [fraud_model, feed_ranker, user_scores_asset, review_queue_asset]
 
 ingest_job = define_asset_job("ingest", selection=INGEST)
 features_job = define_asset_job("features", selection=FEATURES)
+models_job = define_asset_job("models", selection=MODELS)
+daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS])
 
 defs = Definitions(
-    assets=[*INGEST, *FEATURES],
-    jobs=[ingest_job, features_job],
+    assets=[*INGEST, *FEATURES, *MODELS],
+    jobs=[ingest_job, features_job, models_job, daily_job],
     resources={"storage": Storage.from_settings()},
 )

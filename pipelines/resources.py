@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from models.tracking import Tracker
 from pipelines.feature_store import FeatureStore
 from pipelines.ingest import Lake
 from serving.settings import Settings, get_settings
@@ -18,13 +19,15 @@ class Storage(ConfigurableResource):
     data_dir: str
     landing_dir: str
     max_future_hours: float = 24.0
+    mlflow_tracking_uri: str | None = None  # default: SQLite under the data dir
     progress: bool = False  # progress bars on stderr, for runs started from a terminal
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Storage:
         s = settings or get_settings()
         values = {"data_dir": str(s.data_dir.resolve()), "landing_dir": str(s.landing),
-                  "max_future_hours": s.max_future_hours}  # fmt: skip
+                  "max_future_hours": s.max_future_hours,
+                  "mlflow_tracking_uri": s.mlflow_tracking_uri}  # fmt: skip
         return cls(**{**values, **overrides})
 
     @property
@@ -42,6 +45,15 @@ class Storage(ConfigurableResource):
     @property
     def features(self) -> FeatureStore:
         return FeatureStore(Path(self.data_dir) / "features")
+
+    @property
+    def tracker(self) -> Tracker:
+        return Tracker.local(Path(self.data_dir), self.mlflow_tracking_uri)
+
+    @property
+    def truth(self) -> Path:
+        """The simulator's ground truth: for evaluation only, never a feature."""
+        return Path(self.data_dir) / "ground_truth"
 
     @property
     def graph_snapshots(self) -> Path:

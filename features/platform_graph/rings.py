@@ -186,7 +186,7 @@ def _bipartite(
         rows=links.get_column("row").cast(pl.Int64).to_numpy(),
         cols=links.get_column("col").to_numpy(),
         n_rows=users.height,
-        n_cols=int(links.get_column("col").max() or -1) + 1,
+        n_cols=links.height and int(links.get_column("col").max()) + 1,  # not `max or -1`: 0
     )
     return graph, users
 

@@ -158,21 +158,25 @@ def evaluate_ranker(
     ranker: FeedRanker,
     frame: pl.DataFrame,
     *,
-    truth: Path,
+    truth: Path | None,
     k: int = 10,
     min_candidates: int = 2,
 ) -> dict[str, Any]:
-    """``compare`` of the model, its raw scores, the baselines and the oracle on ``frame``, for
-    every viewer and for the viewers the ground truth calls honest."""
+    """``compare`` of the model, its raw scores, the baselines and (with the simulator's
+    ``truth``) the oracle on ``frame``, for every viewer and for the ones the truth calls honest.
+    A real platform has no truth: then there is no oracle and no honest-viewer breakdown."""
     scores = {
         "model": ranker.predict(frame),
         "chronological": chronological_scores(frame),
         "popularity": popularity_scores(frame),
-        "oracle": oracle_scores(frame, truth),
         "random": np.zeros(frame.height),
         "model_without_policy": ranker.predict_raw(frame),
     }
+    if truth is not None:
+        scores["oracle"] = oracle_scores(frame, truth)
     report = compare(frame, scores, k=k, min_candidates=min_candidates)
+    if truth is None:
+        return report
     honest = honest_viewers(frame, truth)
     mine = {name: s[honest] for name, s in scores.items()}
     report["honest_viewers"] = compare(
@@ -184,7 +188,7 @@ def evaluate_ranker(
 def train_and_evaluate(
     source: EventSource,
     *,
-    truth: Path,
+    truth: Path | None,
     windows: Windows,
     trust: pl.DataFrame | None,
     ranker: FeedRanker | None = None,

@@ -29,6 +29,7 @@ from features.platform_graph.store import (
 )
 from features.platform_trust import platform_trust
 from features.schema import TABLES, problems
+from models.risk.data import TRUST_COLUMNS
 from pipelines.assets.ingest import LANDING_DAYS, lake_events
 from pipelines.resources import Storage
 
@@ -124,8 +125,8 @@ def fraud_features(context: AssetExecutionContext, storage: Storage):
     rows = platform_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
-        rows = attach_trust_scores(rows, scores.select("user_id", "snapshot_at", "trust",
-                                                       "graph_risk"), strict=False)  # fmt: skip
+        trust = scores.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+        rows = attach_trust_scores(rows, trust, strict=False)
     path = storage.features.write("fraud_features", day, rows)
     yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
     yield _schema_check("schema", rows, "platform_fraud_features")

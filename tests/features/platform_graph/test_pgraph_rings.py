@@ -134,3 +134,20 @@ def test_sybil_rings_sit_in_dense_device_ip_blocks(small_rings: pl.DataFrame) ->
     )
     by_kind = dict(device.iter_rows())
     assert by_kind[True] >= 0.75 and by_kind[False] <= 0.05
+
+
+def test_a_single_shared_entity_is_still_a_graph() -> None:
+    # Regression: one linking entity (column 0) once made the graph think it had none.
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from features.platform_graph.rings import dense_blocks
+
+    at = datetime(2026, 8, 1, tzinfo=UTC)
+    sightings = pl.DataFrame(
+        {"user_id": ["a", "b", "c"], "kind": ["device"] * 3, "entity": ["d1"] * 3,
+         "first_seen": [at] * 3, "last_seen": [at] * 3, "events": [1, 1, 1]},
+    )  # fmt: skip
+    blocks = dense_blocks(sightings, "device", min_users=2)
+    assert sorted(blocks["user_id"].to_list()) == ["a", "b", "c"]

@@ -1,0 +1,130 @@
+"""Training rows for the platform fraud model: who, as of when, with what was known, and what
+happened next (as the platform observed it).
+
+A row is (user, snapshot time t). Features: ``features.fraud.platform_features`` at t, plus the
+trust scores of the latest snapshot at or before t. Label: a positive observed label for the user
+in (t, t + horizon], counted only if the label event happened by ``as_of`` (the training cut-off);
+rows whose horizon reaches past ``as_of`` are incomplete and never used. Users already labelled
+fraudulent at t are left out: there is nothing left to predict about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from features.fraud import (
+    PLATFORM_FEATURES,
+    attach_trust_scores,
+    label_rows,
+    observed_labels,
+    platform_features,
+    read_events,
+    snapshot_queries,
+)
+from features.platform_trust import platform_trust
+
+TRUST_COLUMNS = ("trust", "graph_risk", "engine_trust")
+FEATURES = [f.name for f in PLATFORM_FEATURES] + [f"trust_{c}" for c in TRUST_COLUMNS]
+
+
+def snapshot_rows(
+    events: pl.DataFrame, snapshots: Sequence[datetime], *, trust: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every user registered by each snapshot, with features as of it (``user_id``, ``at``, ...).
+
+    ``events``: the flat frame of ``features.fraud.read_events``; ``trust``: trust-score rows
+    ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null).
+    """
+    queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
+    rows = platform_features(events, queries)
+    if trust is None:
+        return rows.with_columns(pl.lit(None, pl.Float64).alias(f"trust_{c}")
+                                 for c in TRUST_COLUMNS)  # fmt: skip
+    scores = trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+    return attach_trust_scores(rows, scores, strict=False)
+
+
+def training_rows(
+    events_dir: Path,
+    *,
+    as_of: datetime,
+    horizon: timedelta,
+    every: timedelta = timedelta(days=1),
+    lookback: timedelta = timedelta(days=60),
+    trust: pl.DataFrame | None = None,
+    trust_every: timedelta = timedelta(days=7),
+) -> pl.DataFrame:
+    """Labelled rows for snapshots every ``every`` over ``lookback`` before ``as_of``.
+
+    Each row carries the trust scores of the latest trust snapshot at or before it, as scoring
+    will: stored ones (``trust``) first; where none is within ``trust_every`` of a row, one is
+    computed here with ``features.platform_trust`` (trust graphs are the costly part).
+    """
+    events = read_events(events_dir, until=as_of)
+    first = events.get_column("at").min()
+    start = max(as_of - lookback, first) if first is not None else as_of
+    n = int((as_of - start) / every)
+    snapshots = [as_of - every * k for k in range(n, 0, -1)]
+    have = [] if trust is None else trust.get_column("snapshot_at").unique().to_list()
+    missing: list[datetime] = []
+    for t in snapshots:
+        if not any(timedelta(0) <= t - s < trust_every for s in [*have, *missing]):
+            missing.append(t)
+    computed = [platform_trust(events_dir, t).select("user_id", "snapshot_at", *TRUST_COLUMNS)
+                for t in missing]  # fmt: skip
+    parts = [] if trust is None else [trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)]
+    scores = pl.concat(parts + computed) if parts or computed else None
+    rows = snapshot_rows(events, snapshots, trust=scores)
+    return labelled_rows(rows, events, horizon=horizon, as_of=as_of)
+
+
+def labelled_rows(
+    rows: pl.DataFrame, events: pl.DataFrame, *, horizon: timedelta, as_of: datetime
+) -> pl.DataFrame:
+    """``rows`` with ``label`` (0/1) and ``label_complete``, minus users already known as fraud."""
+    labels = observed_labels(events, as_of=as_of)
+    known = (
+        labels.filter(pl.col("label") == 1)
+        .group_by("user_id")
+        .agg(pl.col("label_at").min().alias("_first_fraud"))
+    )
+    out = label_rows(rows, labels, horizon=horizon, as_of=as_of)
+    out = out.join(known, on="user_id", how="left")
+    fresh = pl.col("_first_fraud").is_null() | (pl.col("_first_fraud") > pl.col("at"))
+    return out.filter(fresh).drop("_first_fraud")
+
+
+def _half(user_id: str) -> int:
+    return hashlib.sha256(user_id.encode()).digest()[0] & 1
+
+
+@dataclass(frozen=True)
+class RiskData:
+    train: pl.DataFrame  # snapshots at least one horizon before the hold-out window
+    valid: pl.DataFrame  # hold-out window, half the users: early stopping and calibration
+    test: pl.DataFrame  # hold-out window, the other half: every reported metric and the gate
+
+
+def split(rows: pl.DataFrame, *, horizon: timedelta, holdout_snapshots: int = 2) -> RiskData:
+    """Time split with a label-delay gap: the last ``holdout_snapshots`` complete snapshots are
+    held out; training uses snapshots whose label window ends before the hold-out begins (so no
+    training label peeks into it). The hold-out is split by user into valid and test halves."""
+    complete = rows.filter(pl.col("label_complete"))
+    times = complete.get_column("at").unique().sort()
+    if len(times) < holdout_snapshots + 1:
+        raise ValueError(
+            f"need more than {holdout_snapshots} complete snapshots, have {len(times)}"
+        )
+    start = times[-holdout_snapshots]
+    held = complete.filter(pl.col("at") >= start)
+    train = complete.filter(pl.col("at") + horizon <= start)
+    if train.height == 0:
+        raise ValueError(f"no snapshot is a full horizon ({horizon}) before the hold-out {start}")
+    half = held.get_column("user_id").map_elements(_half, return_dtype=pl.Int64)
+    return RiskData(train, held.filter(half == 0), held.filter(half == 1))
