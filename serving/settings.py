@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         return (self.data_dir / "warehouse.duckdb").resolve()
 
     @property
+    def online_store(self) -> Path:
+        """The embedded online store (when no ``redis_url``)."""
+        return (self.data_dir / "online.sqlite").resolve()
+
+    @property
     def dagster_home(self) -> Path:
         return (self.data_dir / "dagster").resolve()
 

@@ -1,0 +1,138 @@
+"""One contract, both backends: versioned publish, pointer flip, reads, counters, novelty."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from serving import keys
+from serving.keys import Manifest
+from serving.publish import prune, publish
+from serving.store import Ask, Counter, RedisStore, SQLiteStore
+
+Store = RedisStore | SQLiteStore
+T0 = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+def _users(n: int, seed: int = 1) -> list[str]:
+    return [str(uuid.UUID(int=seed * 10_000 + i)) for i in range(n)]
+
+
+def _scores(users: list[str], *, trust: float, model: str = "m1") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "user_id": users,
+            "trust": [trust] * len(users),
+            "fraud_risk": [0.2] * len(users),
+            "band": ["medium"] * len(users),
+            "reasons": [["7 accounts share this device", "a | b"]] * len(users),
+            "model_version": model,
+            "scored_at": pl.Series([T0] * len(users), dtype=pl.Datetime("us", "UTC")),
+        }
+    )
+
+
+def test_nothing_published_reads_as_unscored(store: Store) -> None:
+    facts = store.fetch(Ask(user_id=_users(1)[0]))
+    assert facts.manifest is None and facts.record is None
+
+
+def test_publish_then_read_every_record(store: Store) -> None:
+    users = _users(300)
+    done = publish(store, _scores(users, trust=0.7), snapshot="2026-11-25", now=T0)
+    for user in users[::37]:
+        facts = store.fetch(Ask(user_id=user))
+        assert facts.record is not None
+        assert facts.record.trust == pytest.approx(0.7)
+        assert facts.record.band == "medium"
+        assert facts.record.reasons == ("7 accounts share this device", "a / b")
+        assert facts.manifest is not None and facts.manifest.version == done.version
+        assert facts.manifest.records == 300 and facts.manifest.snapshot == "2026-11-25"
+    assert store.fetch(Ask(user_id=str(uuid.uuid4()))).record is None  # unscored user
+
+
+def test_reader_sees_old_set_until_the_flip(store: Store) -> None:
+    users = _users(50)
+    publish(store, _scores(users, trust=0.3), snapshot="d1", now=T0)
+    store.fetch(Ask(user_id=users[0]))  # the reader caches the current manifest
+    version = keys.new_version(T0 + timedelta(hours=1))
+    manifest = Manifest(version=version, published_at=T0 + timedelta(hours=1), scored_at=T0,
+                        model_version="m2", snapshot="d2", records=50)  # fmt: skip
+    store.write(version, _scores(users, trust=0.9, model="m2"), manifest=manifest)
+    assert {store.fetch(Ask(user_id=u)).record.trust for u in users} == {0.3}
+    store.flip(version)
+    after = [store.fetch(Ask(user_id=u)) for u in users]
+    assert {f.record.trust for f in after} == {0.9}
+    assert {f.manifest.version for f in after} == {version}
+
+
+def test_flip_refuses_an_unfinished_version(store: Store) -> None:
+    with pytest.raises(ValueError, match="not complete"):
+        store.flip(keys.new_version(T0))
+
+
+def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
+    users = _users(20)
+    first = publish(store, _scores(users, trust=0.5), snapshot="d1", now=T0)
+    # A publisher that died after writing records but before its manifest and the flip.
+    dead = keys.new_version(T0 + timedelta(minutes=1))
+    manifest = Manifest(version=dead, published_at=T0 + timedelta(minutes=1), scored_at=T0,
+                        model_version="m9", snapshot="d2", records=20)  # fmt: skip
+    store.write(dead, _scores(users, trust=0.1), manifest=manifest)
+    if isinstance(store, RedisStore):
+        store.client.delete(keys.meta_key(dead))
+    else:
+        store._conn.execute("UPDATE versions SET manifest = NULL WHERE version = ?", (dead,))
+    assert store.fetch(Ask(user_id=users[0])).record.trust == 0.5
+    current, listed = store.versions()
+    assert current == first.version
+    assert [m.records for m in listed if m.version == dead] == [-1]
+    assert prune(store, now=T0 + timedelta(minutes=5)) == ()  # within its grace
+    assert prune(store, now=T0 + timedelta(hours=1)) == (dead,)
+    assert [m.version for m in store.versions()[1]] == [first.version]
+
+
+def test_old_version_dropped_after_grace_only(store: Store) -> None:
+    users = _users(10)
+    old = publish(store, _scores(users, trust=0.4), snapshot="d1", now=T0)
+    new = publish(store, _scores(users, trust=0.6), snapshot="d2", now=T0 + timedelta(days=1))
+    assert new.dropped == ()  # the old set stays for readers still holding it
+    assert prune(store, now=T0 + timedelta(days=1, minutes=11)) == (old.version,)
+    assert store.fetch(Ask(user_id=users[3])).record.trust == 0.6
+    current, listed = store.versions()
+    assert (current, [m.version for m in listed]) == (new.version, [new.version])
+
+
+def test_counters_increment_per_key(store: Store) -> None:
+    user = _users(1)[0]
+    key = keys.rate_key("user", user, "payout", window_s=60, now_s=0)
+    other = keys.rate_key("ip", "10.0.0.1", "payout", window_s=60, now_s=0)
+    counts = [store.fetch(Ask(user_id=user, counters=(Counter(key, 60),))).counts for _ in range(3)]
+    assert counts == [(1,), (2,), (3,)]
+    both = store.fetch(Ask(user_id=user, counters=(Counter(key, 60), Counter(other, 60))))
+    assert both.counts == (4, 1)
+
+
+def test_device_and_country_novelty(store: Store) -> None:
+    user = _users(1)[0]
+    first = store.fetch(Ask(user_id=user, device="dev-1", country="FR"))
+    assert (first.new_device, first.new_country) == (True, True)
+    store.remember(user, device="dev-1", country="FR")
+    again = store.fetch(Ask(user_id=user, device="dev-1", country="DE"))
+    assert (again.new_device, again.new_country) == (False, True)
+    assert store.fetch(Ask(user_id=user)).new_device is None
+
+
+def test_publish_rejects_bad_scores(store: Store) -> None:
+    bad = _scores(_users(3), trust=1.5)
+    with pytest.raises(ValueError, match="trust must be in"):
+        publish(store, bad, snapshot="d1", now=T0)
+    assert store.versions() == (None, [])
+
+
+def test_bucket_is_the_same_per_user_and_vectorised() -> None:
+    ids = [*_users(200), "not-a-uuid", "bob"]
+    assert keys.buckets(pl.Series(ids)).to_list() == [keys.bucket(u) for u in ids]
