@@ -12,19 +12,22 @@ from pipelines.assets.models import (
     review_queue_asset,
     user_scores_asset,
 )
+from pipelines.assets.serving import published_scores
 from pipelines.resources import Storage
 
 INGEST = [lake_events, warehouse_views]
 FEATURES = [trust_graph, trust_scores, fraud_features, feed_training]
 MODELS = [fraud_model, feed_ranker, user_scores_asset, review_queue_asset]
+SERVING = [published_scores]
 
 ingest_job = define_asset_job("ingest", selection=INGEST)
 features_job = define_asset_job("features", selection=FEATURES)
 models_job = define_asset_job("models", selection=MODELS)
-daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS])
+publish_job = define_asset_job("publish", selection=SERVING)
+daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS, *SERVING])
 
 defs = Definitions(
-    assets=[*INGEST, *FEATURES, *MODELS],
-    jobs=[ingest_job, features_job, models_job, daily_job],
+    assets=[*INGEST, *FEATURES, *MODELS, *SERVING],
+    jobs=[ingest_job, features_job, models_job, publish_job, daily_job],
     resources={"storage": Storage.from_settings()},
 )

@@ -11,6 +11,7 @@ from models.tracking import Tracker
 from pipelines.feature_store import FeatureStore
 from pipelines.ingest import Lake
 from serving.settings import Settings, get_settings
+from serving.store import Store, open_store
 
 
 class Storage(ConfigurableResource):
@@ -20,13 +21,14 @@ class Storage(ConfigurableResource):
     landing_dir: str
     max_future_hours: float = 24.0
     mlflow_tracking_uri: str | None = None  # default: SQLite under the data dir
+    redis_url: str | None = None  # online store; default: SQLite file under the data dir
     progress: bool = False  # progress bars on stderr, for runs started from a terminal
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Storage:
         s = settings or get_settings()
         values = {"data_dir": str(s.data_dir.resolve()), "landing_dir": str(s.landing),
-                  "max_future_hours": s.max_future_hours,
+                  "max_future_hours": s.max_future_hours, "redis_url": s.redis_url,
                   "mlflow_tracking_uri": s.mlflow_tracking_uri}  # fmt: skip
         return cls(**{**values, **overrides})
 
@@ -49,6 +51,11 @@ class Storage(ConfigurableResource):
     @property
     def tracker(self) -> Tracker:
         return Tracker.local(Path(self.data_dir), self.mlflow_tracking_uri)
+
+    def online_store(self) -> Store:
+        """Redis when ``redis_url`` is set, else the SQLite file under the data dir."""
+        settings = Settings(data_dir=Path(self.data_dir), redis_url=self.redis_url)
+        return open_store(settings, timeout_s=5.0, progress=self.progress)
 
     @property
     def truth(self) -> Path:

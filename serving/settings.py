@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="online store; default SQLite file")
     nats_url: str | None = Field(None, description="event transport; default NDJSON landing")
     mlflow_tracking_uri: str | None = Field(None, description="default SQLite under data_dir")
+    rules_path: Path | None = Field(None, description="access rules; default the packaged file")
 
     @property
     def landing(self) -> Path:

@@ -1,6 +1,8 @@
 """Per-user scores and the review queue: what serving publishes and what analysts work through.
 
-``user_scores``: ``user_id, trust, fraud_risk, band, reasons, model_version, scored_at``.
+``user_scores``: ``user_id, trust, fraud_risk, band, confirmed_fraud, reasons, model_version,
+scored_at``. ``confirmed_fraud``: an analyst confirmed fraud on the user by then (the access
+rules deny such accounts everything but an appeal, whatever the model says).
 ``fraud_risk`` is the calibrated probability of an observed fraud label within the model's horizon;
 ``band`` cuts it at ``BANDS`` (low / medium / high), the input the access rules key on.
 """
@@ -39,11 +41,18 @@ def user_scores(
             "trust": rows.get_column("trust_trust").fill_null(0.375),  # unscored: cold start
             "fraud_risk": risk,
             "band": band,
+            "confirmed_fraud": _confirmed(rows),
             "reasons": pl.Series(said, dtype=pl.List(pl.String)),
             "model_version": model_version,
             "scored_at": pl.Series([scored_at] * rows.height, dtype=pl.Datetime("us", "UTC")),
         }
     )
+
+
+def _confirmed(rows: pl.DataFrame) -> pl.Series:
+    if "fraud_confirmed_n_ever" not in rows.columns:
+        return pl.Series([False] * rows.height, dtype=pl.Boolean)
+    return rows.get_column("fraud_confirmed_n_ever").fill_null(0) > 0
 
 
 # Rules that put a user in front of an analyst whatever the model says, with their reason.

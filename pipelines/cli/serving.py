@@ -1,0 +1,112 @@
+"""`vouch publish` (user scores -> the online store) and `vouch check USER ACTION` (a decision
+as JSON), `vouch versions` (what the store holds)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, date, datetime
+
+from serving.settings import get_settings
+
+
+def _publish(args: argparse.Namespace) -> int:
+    import dagster
+
+    from pipelines.definitions import SERVING
+    from pipelines.instance import local_instance
+    from pipelines.resources import Storage
+
+    settings = get_settings()
+    storage = Storage.from_settings(settings, progress=sys.stderr.isatty())
+    days = storage.features.days("user_scores")
+    day = args.date or (days[-1] if days else None)
+    if day is None:
+        print("vouch publish: no user_scores yet; run `vouch models` first", file=sys.stderr)
+        return 2
+    result = dagster.materialize(
+        SERVING, instance=local_instance(settings.dagster_home), resources={"storage": storage},
+        partition_key=day.isoformat(), raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+    )  # fmt: skip
+    summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
+    for event in result.get_asset_materialization_events():
+        meta = event.step_materialization_data.materialization.metadata
+        summary.update({k: v.value for k, v in meta.items()})
+    print(json.dumps(summary, default=str))
+    return 0 if result.success else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from serving.decide import Context, Decider
+    from serving.rules import default_rules, load_rules
+    from serving.store import open_store
+
+    settings = get_settings()
+    rules = load_rules(settings.rules_path) if settings.rules_path else default_rules()
+    if args.action not in rules.actions:
+        known = ", ".join(rules.actions)
+        print(f"vouch check: unknown action {args.action!r}; known: {known}", file=sys.stderr)
+        return 2
+    store = open_store(settings, timeout_s=rules.store.budget_s)
+    context = Context(
+        ip=args.ip, device=args.device, country=args.country, account_age_s=args.account_age_s,
+        verified=args.verified, mfa_age_s=args.mfa_age_s, account_status=args.status,
+    )  # fmt: skip
+    decision = Decider(store, rules=rules).decide(args.user, args.action, context)
+    print(json.dumps(decision.to_dict()))
+    return 0
+
+
+def _versions(args: argparse.Namespace) -> int:
+    from serving.store import open_store
+
+    store = open_store(get_settings(), timeout_s=5.0)
+    current, manifests = store.versions()
+    now = datetime.now(UTC)
+    for m in manifests:
+        age = (now - m.published_at).total_seconds()
+        state = "current" if m.version == current else ("incomplete" if m.records < 0 else "old")
+        print(json.dumps({"version": m.version, "state": state, "records": m.records,
+                          "snapshot": m.snapshot, "model_version": m.model_version,
+                          "published_s_ago": round(age, 1)}))  # fmt: skip
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """publish, check, versions."""
+    cmd = sub.add_parser(
+        "publish", help="publish the latest user scores to the online store",
+        description="Materialise `published_scores` for one snapshot day (default: the latest "
+        "with user_scores): write a new version, flip the pointer, prune versions past their "
+        "grace period. Redis when VOUCH_REDIS_URL is set, else the SQLite file in the data dir.",
+    )  # fmt: skip
+    cmd.add_argument("--date", type=date.fromisoformat, help="snapshot day")
+    cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")
+    cmd.set_defaults(func=_publish)
+
+    cmd = sub.add_parser(
+        "check", help="decide whether USER may do ACTION now; prints the decision as JSON",
+        description="One access decision (allow, step_up or deny, with reason codes, the score "
+        "version and the rules version) from the published scores and the rules file. Note: "
+        "it counts against the action's rate limits like a real request.",
+    )  # fmt: skip
+    cmd.add_argument("user", help="user id (UUID)")
+    cmd.add_argument("action", help="an action of the rules' table, e.g. payout, order, message")
+    cmd.add_argument("--ip", help="client IP (per-IP rate limits)")
+    cmd.add_argument("--device", help="device id (novelty on critical actions)")
+    cmd.add_argument("--country", help="country code (novelty on critical actions)")
+    cmd.add_argument("--account-age-s", type=float, help="seconds since sign-up (unscored users)")
+    cmd.add_argument("--verified", action="store_true", help="email or phone verified")
+    cmd.add_argument("--mfa-age-s", type=float, help="seconds since the last second factor")
+    cmd.add_argument("--status", default="active", choices=["active", "suspended", "banned"],
+                     help="account status in the core database")  # fmt: skip
+    cmd.set_defaults(func=_check)
+
+    cmd = sub.add_parser(
+        "versions",
+        help="list the score versions in the online store",
+        description="One JSON line per version: current, old or incomplete.",
+    )
+    cmd.set_defaults(func=_versions)
