@@ -13,12 +13,13 @@ from pipelines.assets.models import (
     user_scores_asset,
 )
 from pipelines.assets.serving import published_scores
+from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.resources import Storage
 
 INGEST = [lake_events, warehouse_views]
 FEATURES = [trust_graph, trust_scores, fraud_features, feed_training]
 MODELS = [fraud_model, feed_ranker, user_scores_asset, review_queue_asset]
-SERVING = [published_scores]
+SERVING = [published_scores, feed_timelines, feed_scores]
 
 ingest_job = define_asset_job("ingest", selection=INGEST)
 features_job = define_asset_job("features", selection=FEATURES)

@@ -1,12 +1,15 @@
 """The online-store contract: every key, every record layout, shared by the publisher, the
 decision path, the feed and both backends (Redis and SQLite store the same records).
 
-Scores are published as a whole *version*: ``scores:{version}:{bucket}`` hashes (field =
-user id, value = a JSON :class:`ScoreRecord`), a ``meta`` hash per version, the sorted set of
-versions, and one pointer ``scores:current`` that flips last. Users are spread over ``BUCKETS``
-hashes by the last four hex digits of their UUID: cheap to compute per request and vectorised
-at publish time, uniform for random UUIDs, and a Redis Cluster shards the buckets by key.
-Dropping a version is ``UNLINK`` of its ``BUCKETS + 1`` keys, never a ``SCAN``.
+Scores are published as a whole *version*: records in ``scores:{version}:{page}`` strings, a
+``meta`` hash per version (written last), the sorted set of versions, and one pointer
+``scores:current`` that flips after the meta exists. A *page* is a packed string of the
+``\n{user_id}|{record}`` lines of the users hashed to it; a version has about
+``PAGE_USERS`` users per page (the count is in its manifest). One read is one GET of ~2 KB and
+a ``bytes.find``; one publish is one SET per page, which Redis takes at memory speed where a
+field per user costs it a hash insert each, and a Redis Cluster shards the pages by key.
+Pages hash users by the last eight hex digits of their UUID (crc32 for other ids): cheap per
+request, vectorised at publish time. Dropping a version is ``UNLINK`` of its pages, no ``SCAN``.
 
 Everything else is per request and short-lived: rate-limit counters (fixed windows, the window
 index is in the key so a lost expiry cannot make a counter outlive its window) and the devices
@@ -22,42 +25,51 @@ from datetime import UTC, datetime
 import polars as pl
 
 PREFIX = "vouch"
-BUCKETS = 1024
+PAGE_USERS = 32  # users per page, on average (~5 KB)
 CURRENT = f"{PREFIX}:scores:current"  # -> version id
 VERSIONS = f"{PREFIX}:scores:versions"  # sorted set: version id -> published_at (epoch s)
-SCORE_FIELDS = ("trust", "fraud_risk", "band", "confirmed_fraud", "reasons")
-META_FIELDS = ("version", "published_at", "scored_at", "model_version", "snapshot", "records")
 
 
-def bucket(user_id: str) -> int:
-    """The score bucket of one user id (the same number :func:`buckets` gives)."""
+def pages_for(records: int) -> int:
+    """How many pages a version of ``records`` users gets."""
+    return max(1, -(-records // PAGE_USERS))
+
+
+def page(user_id: str, pages: int) -> int:
+    """The page of one user id (the same number :func:`page_column` gives)."""
     try:
-        return int(user_id[-4:], 16) % BUCKETS
-    except ValueError:  # not a UUID: still a stable bucket
-        return zlib.crc32(user_id.encode()) % BUCKETS
+        return int(user_id[-8:], 16) % pages
+    except ValueError:  # not a UUID: still a stable page
+        return zlib.crc32(user_id.encode()) % pages
 
 
-def buckets(user_ids: pl.Series) -> pl.Series:
-    """:func:`bucket` for a whole column, vectorised except for ids that are not hex-ended."""
-    hexed = user_ids.str.slice(-4).str.to_integer(base=16, strict=False)
+def page_column(user_ids: pl.Series, pages: int) -> pl.Series:
+    """:func:`page` for a whole column, vectorised except for ids that are not hex-ended."""
+    hexed = user_ids.str.slice(-8).str.to_integer(base=16, strict=False)
     if hexed.null_count():
         odd = hexed.is_null() & user_ids.is_not_null()
         fixed = [zlib.crc32(u.encode()) for u in user_ids.filter(odd).to_list()]
         hexed = hexed.scatter(odd.arg_true(), fixed)
-    return (hexed % BUCKETS).cast(pl.Int64).alias("bucket")
+    return (hexed % pages).cast(pl.Int64).alias("page")
 
 
-def score_key(version: str, bucket_no: int) -> str:
-    return f"{PREFIX}:scores:{version}:{bucket_no}"
+def page_key(version: str, page_no: int) -> str:
+    return f"{PREFIX}:scores:{version}:{page_no}"
 
 
 def meta_key(version: str) -> str:
     return f"{PREFIX}:scores:{version}:meta"
 
 
-def version_keys(version: str) -> list[str]:
-    """Every key a score version owns."""
-    return [meta_key(version), *(score_key(version, b) for b in range(BUCKETS))]
+def find_record(page_text: bytes, user_id: str) -> bytes | None:
+    """The record of ``user_id`` in a page, or ``None``."""
+    needle = b"\n" + user_id.encode() + b"|"
+    at = page_text.find(needle)
+    if at < 0:
+        return None
+    start = at + len(needle)
+    end = page_text.find(b"\n", start)
+    return page_text[start:] if end < 0 else page_text[start:end]
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -82,7 +94,8 @@ class ScoreRecord:
 
     Stored as one line of text, ``trust|fraud_risk|band|confirmed_fraud|reason;reason``: a
     third the size of JSON and built in one vectorised pass, which is what lets a million
-    records publish in about a second. A ``|`` inside a reason is written as ``/``."""
+    records publish in about a second. Reasons come last, so a ``|`` inside one is harmless;
+    a ``;`` inside one would split it in two."""
 
     trust: float
     fraud_risk: float
@@ -103,7 +116,7 @@ class ScoreRecord:
         )
 
     def encode(self) -> str:
-        said = ";".join(self.reasons).replace("|", "/")
+        said = ";".join(self.reasons)
         return (
             f"{self.trust:.6g}|{self.fraud_risk:.6g}|{self.band}|{int(self.confirmed_fraud)}|{said}"
         )
@@ -118,10 +131,12 @@ class Manifest:
     scored_at: datetime
     model_version: str
     snapshot: str
-    records: int
+    records: int  # -1: the version was never completed
+    pages: int = 1
 
     def encode(self) -> dict[str, str]:
         return {
+            "pages": str(self.pages),
             "version": self.version,
             "published_at": self.published_at.isoformat(),
             "scored_at": self.scored_at.isoformat(),
@@ -139,26 +154,28 @@ class Manifest:
             model_version=raw["model_version"],
             snapshot=raw["snapshot"],
             records=int(raw["records"]),
+            pages=int(raw.get("pages", 1)),
         )
 
 
-def encode_scores(scores: pl.DataFrame) -> pl.DataFrame:
-    """``user_scores`` -> ``user_id, bucket, record`` (:class:`ScoreRecord` text), vectorised."""
+def record_expr(scores: pl.DataFrame) -> pl.Expr:
+    """The :class:`ScoreRecord` text of each ``user_scores`` row, as a polars expression."""
     confirmed = (
         pl.col("confirmed_fraud").fill_null(False)
         if "confirmed_fraud" in scores.columns
         else pl.lit(False)
     )
-    # Reasons are our own sentences: a ";" inside one would only split it in two, a "|" would
-    # shift fields, so only "|" is replaced (on the joined text: one pass, not one per item).
-    reasons = pl.col("reasons").list.join(";").str.replace_all("|", "/", literal=True)
-    record = pl.concat_str(
+    return pl.concat_str(
         pl.col("trust").round(6).cast(pl.String), pl.lit("|"),
         pl.col("fraud_risk").round(6).cast(pl.String), pl.lit("|"),
         "band", pl.lit("|"), confirmed.cast(pl.Int8).cast(pl.String), pl.lit("|"),
-        reasons.fill_null(""),
+        pl.col("reasons").list.join(";").fill_null(""),
     )  # fmt: skip
-    return scores.select("user_id", buckets(scores.get_column("user_id")), record.alias("record"))
+
+
+def encode_scores(scores: pl.DataFrame) -> pl.DataFrame:
+    """``user_scores`` -> ``user_id, record`` (:class:`ScoreRecord` text), vectorised."""
+    return scores.select("user_id", record_expr(scores).alias("record"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,11 +186,12 @@ def encode_scores(scores: pl.DataFrame) -> pl.DataFrame:
 # the post so the trust policy needs no extra lookup, and the time too, because reading a
 # thousand scores back (WITHSCORES) costs more than the rest of the read together (Redis formats
 # each double, redis-py pairs and parses them). Trimmed to ``TIMELINE_CAP`` on every push.
-# Ranker scores are published as a whole version, like user scores: per viewer a hash
-# post_id -> raw score (plus the two prior fields, read whole with HGETALL: cheaper than naming
-# a thousand fields), a hash author -> policy (``flagged`` | ``low_trust``) for the authors the
-# trust policy acts on, the set of viewers (so dropping a version needs no SCAN), a meta hash
-# written last, and one pointer that flips. ``FeedKeys(prefix)`` gives tests their own namespace.
+# Ranker scores are published as a whole version, like user scores: per viewer one JSON object
+# post_id -> raw score plus the two prior fields (one GET and one orjson parse in C; a hash of a
+# thousand fields costs several times more to read back in redis-py), a hash author -> policy
+# (``flagged`` | ``low_trust``) for the authors the trust policy acts on, the set of viewers (so
+# dropping a version needs no SCAN), a meta hash written last, and one pointer that flips.
+# ``FeedKeys(prefix)`` gives tests their own namespace.
 # ---------------------------------------------------------------------------------------------
 
 TIMELINE_CAP = 1000  # posts kept per timeline
@@ -216,7 +234,7 @@ class FeedKeys:
     def meta(self, version: str) -> str:
         return f"{self.prefix}:feed:{version}:meta"
 
-    def scores(self, version: str, viewer_id: str) -> str:
+    def scores(self, version: str, viewer_id: str) -> str:  # JSON object: post -> score
         return f"{self.prefix}:feed:{version}:s:{viewer_id}"
 
     def authors(self, version: str) -> str:

@@ -37,10 +37,8 @@ def check_scores(scores: pl.DataFrame) -> list[str]:
         return problems
     if scores.height == 0:
         problems.append("no rows")
-    if (
-        scores.get_column("user_id").null_count()
-        or scores.get_column("user_id").is_duplicated().any()
-    ):
+    users = scores.get_column("user_id")
+    if users.null_count() or users.n_unique() != users.len():
         problems.append("user_id must be unique and non-null")
     for col in ("trust", "fraud_risk"):
         values = scores.get_column(col)
@@ -73,6 +71,7 @@ def publish(
         model_version=str(scores.get_column("model_version")[0]),
         snapshot=snapshot,
         records=scores.height,
+        pages=keys.pages_for(scores.height),
     )
     store.write(version, scores, manifest=manifest)
     store.flip(version)

@@ -1,11 +1,12 @@
 """The production online store: Redis (redis-py with the hiredis reply parser).
 
-Publishing builds the RESP bytes of one ``HSET`` per bucket in polars (Rust) rather than through
-redis-py's per-argument packing, which would cost more than Redis itself; chunks are sent while
-the next ones are encoded. Decisions send one hand-packed pipeline (pointer, record, counters,
-novelty) and read its replies: one round trip, no MULTI, so it also works shard by shard on a
-Redis Cluster (each INCR is atomic on its own; the window index in a counter's key makes a lost
-EXPIRE harmless).
+Publishing formats every user's line in polars (Rust) into one Arrow string column sorted by
+page; its value buffer then *is* the pages' contents, so one ``SET`` per page is a header plus
+a slice of that buffer, and no per-record Python object is ever made. A sender thread keeps
+Redis busy while the next chunk is encoded. Decisions send one hand-packed pipeline (pointer,
+page, counters, novelty) and read its replies: one round trip, no MULTI, so it also works shard
+by shard on a Redis Cluster (each INCR is atomic on its own; the window index in a counter's
+key makes a lost EXPIRE harmless).
 """
 
 from __future__ import annotations
@@ -23,50 +24,46 @@ from tqdm import tqdm
 
 from serving import keys
 from serving.keys import Manifest, ScoreRecord
+from serving.store import resp
 from serving.store.base import Ask, Facts
+from serving.store.resp import Wire
 
+_GET_CURRENT = resp.get(keys.CURRENT)
 CHUNK_RECORDS = 100_000  # records per send: big enough to amortise, small enough to overlap
 
 
-def _arg(value: str | bytes | int) -> bytes:
-    raw = value if isinstance(value, bytes) else str(value).encode()
-    return b"$%d\r\n%s\r\n" % (len(raw), raw)
+class _Pages:
+    """Every user's ``\n{user_id}|{record}`` line, formatted by polars and sorted by page: the
+    Arrow value buffer of that column *is* the pages' contents back to back, so a ``SET`` per
+    page is a header plus a slice of it, and no per-record Python object is ever made.
+    (Formatting in the input order, then gathering the strings, is faster than sorting the
+    frame first; formatting chunk by chunk to overlap with Redis was slower still.)"""
 
+    def __init__(self, scores: pl.DataFrame, *, pages: int) -> None:
+        page_no = keys.page_column(scores.get_column("user_id"), pages)
+        order = page_no.arg_sort()
+        self.pages = page_no.gather(order).to_numpy()
+        line = pl.concat_str(pl.lit("\n"), "user_id", pl.lit("|"), keys.record_expr(scores))
+        lines = scores.select(line).to_series().gather(order).to_arrow()
+        if isinstance(lines, pa.ChunkedArray):
+            lines = lines.combine_chunks()
+        kind = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+        self.offsets = np.frombuffer(lines.buffers()[1], dtype=kind)[lines.offset :]
+        self.data = memoryview(lines.buffers()[2])
+        self._keep = lines  # the buffers above belong to it
 
-def pack(*args: str | bytes | int) -> bytes:
-    """One command in RESP, the way Redis reads it."""
-    return b"*%d\r\n%s" % (len(args), b"".join(_arg(a) for a in args))
-
-
-def _hset_commands(scores: pl.DataFrame, version: str) -> tuple[bytes, int]:
-    """``HSET scores:{version}:{bucket} user record ...`` for every bucket in ``scores``, as
-    one RESP byte string. Each row's two arguments are formatted by polars into one Arrow
-    string column sorted by bucket; its value buffer then *is* the argument stream, and only
-    the per-bucket command headers are made in Python."""
-    rows = keys.encode_scores(scores).sort("bucket")
-    args = rows.select(
-        pl.concat_str(
-            pl.lit("$"), pl.col("user_id").str.len_bytes(), pl.lit("\r\n"), "user_id",
-            pl.lit("\r\n$"), pl.col("record").str.len_bytes(), pl.lit("\r\n"), "record",
-            pl.lit("\r\n"),
-        )
-    ).to_series().to_arrow()  # fmt: skip
-    if isinstance(args, pa.ChunkedArray):
-        args = args.combine_chunks()
-    kind = np.int64 if pa.types.is_large_string(args.type) else np.int32
-    offsets = np.frombuffer(args.buffers()[1], dtype=kind)[
-        args.offset : args.offset + len(args) + 1
-    ]
-    data = memoryview(args.buffers()[2])
-    bucket = rows.get_column("bucket").to_numpy()
-    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    ends = np.r_[starts[1:], bucket.size]
-    parts: list[bytes | memoryview] = []
-    for first, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        key = keys.score_key(version, int(bucket[first])).encode()
-        parts.append(b"*%d\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n" % (2 * (end - first) + 2, len(key), key))
-        parts.append(data[offsets[first] : offsets[end]])
-    return b"".join(parts), len(starts)
+    def commands(self, version: str, lo: int, hi: int) -> tuple[bytes, int]:
+        """``SET scores:{version}:{page} <lines>`` for the pages of rows ``[lo, hi)``."""
+        pages = self.pages[lo:hi]
+        starts = lo + np.flatnonzero(np.r_[True, pages[1:] != pages[:-1]])
+        cuts = self.offsets[np.r_[starts, hi]].tolist()
+        parts: list[bytes | memoryview] = []
+        for k, page_no in enumerate(self.pages[starts].tolist()):
+            key = keys.page_key(version, page_no).encode()
+            a, b = cuts[k], cuts[k + 1]
+            parts += (b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, b - a),
+                      self.data[a:b], b"\r\n")  # fmt: skip
+        return b"".join(parts), len(starts)
 
 
 class RedisStore:
@@ -81,24 +78,26 @@ class RedisStore:
         self._bulk = redis.Redis.from_url(url, socket_timeout=60)  # publishing may take seconds
         self.progress = progress
         self._manifest: Manifest | None = None
+        self.wire = Wire(url, timeout_s=timeout_s)
 
     # --- publisher side -------------------------------------------------------------------
     def write(self, version: str, scores: pl.DataFrame, *, manifest: Manifest) -> None:
-        # Registered first, so a publisher dying half-way leaves a version the pruner can find.
+        # Registered first (with its page count), so a publisher dying half-way leaves a
+        # version the pruner can find and remove completely.
         self._bulk.zadd(keys.VERSIONS, {version: manifest.published_at.timestamp()})
-        # A sender thread keeps Redis busy while this thread encodes the next chunk (both
-        # polars and socket writes release the GIL); a small queue bounds memory.
+        self._bulk.hset(keys.meta_key(version), "pages", manifest.pages)
+        lines = _Pages(scores, pages=manifest.pages)
         blobs: queue.Queue[tuple[bytes, int] | None] = queue.Queue(maxsize=4)
         sender = _Sender(self._bulk, blobs)
         sender.start()
         try:
             with tqdm(total=scores.height, desc="publish", unit="rec", disable=not self.progress,
                       leave=False) as bar:  # fmt: skip
-                for chunk in _chunks(scores):
+                for lo, hi in _page_aligned(lines.pages, CHUNK_RECORDS):
                     if sender.error is not None:
                         break
-                    blobs.put(_hset_commands(chunk, version))
-                    bar.update(chunk.height)
+                    blobs.put(lines.commands(version, lo, hi))
+                    bar.update(hi - lo)
         finally:
             blobs.put(None)
             sender.join()
@@ -107,7 +106,7 @@ class RedisStore:
         self._bulk.hset(keys.meta_key(version), mapping=manifest.encode())
 
     def flip(self, version: str) -> None:
-        if not self._bulk.exists(keys.meta_key(version)):
+        if not self._bulk.hexists(keys.meta_key(version), "records"):
             raise ValueError(f"version {version} is not complete: refusing to point readers at it")
         self._bulk.set(keys.CURRENT, version)
 
@@ -125,33 +124,34 @@ class RedisStore:
     def drop(self, version: str) -> None:
         # UNLINK frees memory in a background thread: dropping a million records costs the
         # server no pause.
-        version_keys = keys.version_keys(version)
-        for start in range(0, len(version_keys), 512):
-            self._bulk.unlink(*version_keys[start : start + 512])
+        pages = int(self._bulk.hget(keys.meta_key(version), "pages") or 0)
+        for start in range(0, pages, 1024):
+            self._bulk.unlink(*(keys.page_key(version, p)
+                                for p in range(start, min(start + 1024, pages))))  # fmt: skip
+        self._bulk.unlink(keys.meta_key(version))
         self._bulk.zrem(keys.VERSIONS, version)
 
     # --- request side ---------------------------------------------------------------------
     def fetch(self, ask: Ask) -> Facts:
         cached = self._manifest
         version = cached.version if cached else ""
-        commands = [
-            pack("GET", keys.CURRENT),
-            pack("HGET", keys.score_key(version, keys.bucket(ask.user_id)), ask.user_id),
-        ]
-        for counter in ask.counters:
-            commands += [pack("INCR", counter.key), pack("EXPIRE", counter.key, counter.window_s)]
+        page_key = keys.page_key(version, keys.page(ask.user_id, cached.pages if cached else 1))
+        commands = [_GET_CURRENT, resp.get(page_key)]
+        commands += [resp.incr_expire(c.key, c.window_s) for c in ask.counters]
         if ask.device is not None:
-            commands.append(pack("SISMEMBER", keys.seen_key(ask.user_id, "device"), ask.device))
+            commands.append(resp.sismember(keys.seen_key(ask.user_id, "device"), ask.device))
         if ask.country is not None:
-            commands.append(pack("SISMEMBER", keys.seen_key(ask.user_id, "country"), ask.country))
-        replies = self._roundtrip(b"".join(commands), len(commands))
-        current, raw = replies[0], replies[1]
+            commands.append(resp.sismember(keys.seen_key(ask.user_id, "country"), ask.country))
+        # each incr_expire is two commands, so two replies
+        replies = self.wire.roundtrip(b"".join(commands), len(commands) + len(ask.counters))
+        current, text = replies[0], replies[1]
         if current is None:
-            self._manifest, raw = None, None
+            self._manifest, text = None, None
         elif current.decode() != version:  # a flip since we last looked: one more trip, rarely
             self._manifest = self._load_manifest(current.decode())
-            raw = self.client.hget(keys.score_key(current.decode(), keys.bucket(ask.user_id)),
-                                   ask.user_id)  # fmt: skip
+            pages = self._manifest.pages if self._manifest else 1
+            text = self.client.get(keys.page_key(current.decode(), keys.page(ask.user_id, pages)))
+        raw = keys.find_record(text, ask.user_id) if text else None
         counts = tuple(int(replies[2 + 2 * i]) for i in range(len(ask.counters)))
         tail = iter(replies[2 + 2 * len(ask.counters) :])
         new_device = None if ask.device is None else not next(tail)
@@ -173,24 +173,13 @@ class RedisStore:
         pipe.execute()
 
     def close(self) -> None:
+        self.wire.close()
         self.client.close()
         self._bulk.close()
 
-    def _roundtrip(self, blob: bytes, replies: int) -> list:
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_packed_command([blob])
-            return [conn.read_response() for _ in range(replies)]
-        except BaseException:
-            conn.disconnect()  # a half-read reply stream must never be reused
-            raise
-        finally:
-            pool.release(conn)
-
     def _load_manifest(self, version: str) -> Manifest | None:
         meta = self.client.hgetall(keys.meta_key(version))
-        return _manifest(version, None, meta) if meta else None
+        return _manifest(version, None, meta) if meta.get(b"records") else None
 
 
 class _Sender(threading.Thread):
@@ -223,14 +212,21 @@ class _Sender(threading.Thread):
             pool.release(conn)
 
 
-def _chunks(records: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    for start in range(0, records.height, CHUNK_RECORDS):
-        yield records.slice(start, CHUNK_RECORDS)
+def _page_aligned(pages: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """``[lo, hi)`` row ranges of about ``size`` rows that never split a page."""
+    lo = 0
+    while lo < pages.size:
+        hi = min(lo + size, pages.size)
+        if hi < pages.size:  # move the cut to the end of the page it falls in
+            hi = int(np.searchsorted(pages, pages[hi - 1], side="right"))
+        yield lo, hi
+        lo = hi
 
 
 def _manifest(version: str, published: float | None, meta: dict) -> Manifest:
-    if meta:
-        return Manifest.decode({k.decode(): v.decode() for k, v in meta.items()})
+    raw = {k.decode(): v.decode() for k, v in meta.items()}
+    if "records" in raw:
+        return Manifest.decode(raw)
     when = datetime.fromtimestamp(published or 0, UTC)
     return Manifest(version=version, published_at=when, scored_at=when, model_version="",
-                    snapshot="", records=-1)  # fmt: skip
+                    snapshot="", records=-1, pages=int(raw.get("pages", 0)))  # fmt: skip

@@ -22,6 +22,12 @@ from tests.conftest import wire
         ["features"],
         ["trust", "score"],
         ["trust", "evaluate"],
+        ["models"],
+        ["publish"],
+        ["check"],
+        ["versions"],
+        ["feed"],
+        ["fraud", "evaluate"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,7 +48,7 @@ def test_publish_then_read_every_record(store: Store) -> None:
         assert facts.record is not None
         assert facts.record.trust == pytest.approx(0.7)
         assert facts.record.band == "medium"
-        assert facts.record.reasons == ("7 accounts share this device", "a / b")
+        assert facts.record.reasons == ("7 accounts share this device", "a | b")
         assert facts.manifest is not None and facts.manifest.version == done.version
         assert facts.manifest.records == 300 and facts.manifest.snapshot == "2026-11-25"
     assert store.fetch(Ask(user_id=str(uuid.uuid4()))).record is None  # unscored user
@@ -82,8 +82,9 @@ def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
     manifest = Manifest(version=dead, published_at=T0 + timedelta(minutes=1), scored_at=T0,
                         model_version="m9", snapshot="d2", records=20)  # fmt: skip
     store.write(dead, _scores(users, trust=0.1), manifest=manifest)
-    if isinstance(store, RedisStore):
-        store.client.delete(keys.meta_key(dead))
+    if isinstance(store, RedisStore):  # the manifest's fields never came: only the page count
+        meta = keys.meta_key(dead)
+        store.client.hdel(meta, *[f for f in store.client.hkeys(meta) if f != b"pages"])
     else:
         store._conn.execute("UPDATE versions SET manifest = NULL WHERE version = ?", (dead,))
     assert store.fetch(Ask(user_id=users[0])).record.trust == 0.5
@@ -93,6 +94,8 @@ def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
     assert prune(store, now=T0 + timedelta(minutes=5)) == ()  # within its grace
     assert prune(store, now=T0 + timedelta(hours=1)) == (dead,)
     assert [m.version for m in store.versions()[1]] == [first.version]
+    if isinstance(store, RedisStore):  # every page of the dead version is gone too
+        assert store.client.keys(f"{keys.PREFIX}:scores:{dead}:*") == []
 
 
 def test_old_version_dropped_after_grace_only(store: Store) -> None:
@@ -133,6 +136,16 @@ def test_publish_rejects_bad_scores(store: Store) -> None:
     assert store.versions() == (None, [])
 
 
-def test_bucket_is_the_same_per_user_and_vectorised() -> None:
-    ids = [*_users(200), "not-a-uuid", "bob"]
-    assert keys.buckets(pl.Series(ids)).to_list() == [keys.bucket(u) for u in ids]
+def test_page_is_the_same_per_user_and_vectorised() -> None:
+    ids = [*_users(200), str(uuid.uuid4()).upper(), "not-a-uuid", "bob"]
+    for pages in (1, 7, 4096):
+        assert keys.page_column(pl.Series(ids), pages).to_list() == [
+            keys.page(u, pages) for u in ids
+        ]
+
+
+def test_find_record_matches_whole_ids_only() -> None:
+    text = b"\nab|1|2|low|0|\nb|3|4|high|1|x;y"
+    assert keys.find_record(text, "b") == b"3|4|high|1|x;y"
+    assert keys.find_record(text, "ab") == b"1|2|low|0|"
+    assert keys.find_record(text, "a") is None

@@ -1,0 +1,107 @@
+"""Feed assets, daily partitions by snapshot day D: timelines filled from the lake, and the feed
+ranker's per-viewer scores as of D published to the online store (``serving.feed``).
+
+In production the core API fans each new post out to its author's followers as it is written;
+``feed_timelines`` is the embedded stand-in, replaying the posts of the ``FEED_DAYS`` before D
+from the lake (idempotent: a post already in a timeline stays once). ``feed_scores`` scores the
+same candidates with the champion ranker and publishes them as one version.
+No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
+"""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    MaterializeResult,
+    TimeWindowPartitionMapping,
+    asset,
+)
+
+from features.platform_graph.lake import EventSource
+from features.platform_graph.store import snapshot_time
+from models.feed.serve import followed_posts, publication
+from models.tracking import champion_version, load_model
+from pipelines.assets.features import SNAPSHOT_DAYS, trust_scores
+from pipelines.assets.ingest import lake_events
+from pipelines.assets.models import FEED_MODEL, feed_ranker, user_scores_asset
+from pipelines.resources import Storage
+from serving.feed import RedisFeed, SqliteFeed, Timelines, open_feed, publish_feed
+from serving.keys import TIMELINE_CAP
+from serving.settings import Settings
+
+FEED_DAYS = 3  # posts older than this are neither fanned out nor scored
+_AFTER_LANDING = AssetDep(
+    lake_events, partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+)
+
+
+def _day(context: AssetExecutionContext) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+def online_feed(storage: Storage) -> RedisFeed | SqliteFeed:
+    """Redis when ``VOUCH_REDIS_URL`` is set, else the SQLite file under the storage's data dir."""
+    settings = Settings(data_dir=Path(storage.data_dir), redis_url=storage.redis_url)
+    return open_feed(settings)
+
+
+def fan_out_lake(
+    source: EventSource,
+    timelines: Timelines,
+    *,
+    since: datetime,
+    before: datetime,
+    cap: int = TIMELINE_CAP,
+    chunk: int = 200_000,
+) -> pl.DataFrame:
+    """Push every non-private post created in [since, before) to each follower who followed its
+    author before it was posted, oldest first as fan-out on write would have. Returns the
+    entries pushed (``viewer_id, post_id, author_id, created_at``)."""
+    pushed = followed_posts(source, since=since, before=before).sort("created_at", "post_id")
+    for start in range(0, pushed.height, chunk):  # bounded memory per round of pipelines
+        timelines.push(pushed.slice(start, chunk), cap=cap)
+    return pushed
+
+
+@asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="serving",
+       kinds={"redis", "sqlite"})  # fmt: skip
+def feed_timelines(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+    """Every post of the FEED_DAYS before D in the timelines of the author's followers (the
+    embedded stand-in for the core API's fan-out on write)."""
+    at = snapshot_time(_day(context))
+    pushed = fan_out_lake(storage.lake.events_dir, online_feed(storage),
+                          since=at - timedelta(days=FEED_DAYS), before=at)  # fmt: skip
+    return MaterializeResult(metadata={
+        "entries": pushed.height, "posts": pushed["post_id"].n_unique(),
+        "timelines": pushed["viewer_id"].n_unique(),
+    })  # fmt: skip
+
+
+@asset(partitions_def=SNAPSHOT_DAYS, deps=[feed_ranker, user_scores_asset, trust_scores],
+       group_name="serving", kinds={"lightgbm", "redis", "sqlite"})  # fmt: skip
+def feed_scores(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+    """The champion ranker's raw scores of each viewer's followed posts of the FEED_DAYS before
+    D (point-in-time features as of D), the viewers' priors and the authors the trust policy
+    removes or demotes, published to the online store as one version."""
+    day = _day(context)
+    ranker = load_model(storage.tracker, FEED_MODEL)
+    done = publication(
+        ranker, storage.lake.events_dir, at=snapshot_time(day),
+        trust=storage.features.read_until("trust_scores", day),
+        user_scores=storage.features.read("user_scores", day), days=FEED_DAYS,
+    )  # fmt: skip
+    version = champion_version(storage.tracker, FEED_MODEL) or "unknown"
+    manifest = publish_feed(
+        online_feed(storage), scores=done.scores, priors=done.priors, authors=done.authors,
+        as_of=done.as_of, model_version=f"{FEED_MODEL}/{version}", demotion=done.demotion,
+        flagged_policy=done.flagged_policy,
+    )  # fmt: skip
+    policy = done.authors.group_by("policy").len()
+    return MaterializeResult(metadata={
+        "version": manifest.version, "model_version": manifest.model_version,
+        "viewers": manifest.viewers, "scores": manifest.scores,
+        **{f"authors_{p}": n for p, n in policy.iter_rows()},
+    })  # fmt: skip

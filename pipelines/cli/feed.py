@@ -1,0 +1,93 @@
+"""`vouch feed`: read a user's ranked feed a page at a time, or build the feed for a snapshot day
+(fan the lake's recent posts out into timelines, score and publish them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from serving.settings import get_settings
+
+
+def _build(args: argparse.Namespace) -> int:
+    import dagster
+
+    from pipelines.assets.timelines import feed_scores, feed_timelines
+    from pipelines.instance import local_instance
+    from pipelines.resources import Storage
+
+    settings = get_settings()
+    storage = Storage.from_settings(settings)
+    days = storage.features.days("user_scores")
+    day = args.date or (days[-1] if days else None)
+    if day is None:
+        print("vouch feed: no user scores yet; run `vouch models` first", file=sys.stderr)
+        return 2
+    result = dagster.materialize(
+        [feed_timelines, feed_scores], instance=local_instance(settings.dagster_home),
+        resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+    )  # fmt: skip
+    summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
+    for event in result.get_asset_materialization_events():
+        meta = event.step_materialization_data.materialization.metadata
+        summary[event.asset_key.to_user_string()] = {k: v.value for k, v in meta.items()}
+    print(json.dumps(summary, default=str))
+    return 0 if result.success else 1
+
+
+def _read(args: argparse.Namespace) -> int:
+    from serving.feed import open_feed, read_feed
+
+    try:
+        page = read_feed(open_feed(), args.user, cursor=args.cursor, page=args.page)
+    except ValueError as exc:
+        print(f"vouch feed: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({
+            "user": args.user, "version": page.version, "cursor": page.cursor,
+            "items": [{"post_id": i.post_id, "author_id": i.author_id,
+                       "created_at": i.created_at.isoformat(), "score": round(i.score, 6),
+                       "scored": i.scored, "demoted": i.demoted} for i in page.items],
+        }))  # fmt: skip
+        return 0
+    print(f"Feed of {args.user} (version {page.version or 'none: chronological'}, "
+          f"{len(page.items)} posts)\n")  # fmt: skip
+    for n, i in enumerate(page.items, 1):
+        marks = "".join((" [prior]" if not i.scored else "", " [demoted]" if i.demoted else ""))
+        print(f"  {n:>3}. {i.post_id}  by {i.author_id}  "
+              f"{i.created_at:%Y-%m-%d %H:%M}  score {i.score:+.3f}{marks}")  # fmt: skip
+    print(f"\nnext: vouch feed {args.user} --cursor {page.cursor}" if page.cursor else "\nend")
+    return 0
+
+
+def _feed(args: argparse.Namespace) -> int:
+    if args.build:
+        return _build(args)
+    if not args.user:
+        print("vouch feed: give a USER (or --build)", file=sys.stderr)
+        return 2
+    return _read(args)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """feed."""
+    cmd = sub.add_parser(
+        "feed", help="read a user's ranked feed (or --build it for a snapshot day)",
+        description="Print one page of USER's feed: the newest posts of the people they follow, "
+        "ordered by the published feed-ranker scores, flagged authors removed, low-trust ones "
+        "demoted. --build fans the lake's recent posts out into timelines and publishes the "
+        "ranker's scores for a snapshot day (default: the latest day with user scores). The "
+        "online store is Redis when VOUCH_REDIS_URL is set, else a SQLite file in the data dir.",
+    )  # fmt: skip
+    cmd.add_argument("user", nargs="?", metavar="USER", help="the viewer's user id")
+    cmd.add_argument("--cursor", help="the cursor printed with the previous page")
+    cmd.add_argument("--page", type=int, default=50, help="posts per page (default 50)")
+    cmd.add_argument("--json", action="store_true", help="one JSON object instead of a list")
+    cmd.add_argument("--build", action="store_true", help="fan out and publish instead of reading")
+    cmd.add_argument("--date", type=date.fromisoformat, help="snapshot day for --build")
+    cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")
+    cmd.set_defaults(func=_feed)
