@@ -29,6 +29,10 @@ demo: $(STAMP)
 	$(BIN)/vouch report
 	$(BIN)/vouch features
 	$(BIN)/vouch models
+	$(BIN)/vouch publish
+	$(BIN)/vouch check payout --examples
+	$(BIN)/vouch feed --build
+	$(BIN)/vouch feed --example --page 10
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,6 +52,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.trust
 	$(BIN)/python -m bench.features
 	$(BIN)/python -m bench.platform_trust
+	$(BIN)/python -m bench.feed
+	$(BIN)/python -m bench.serving.publish
+	$(BIN)/python -m bench.serving.decide
+	$(BIN)/python -m bench.serving.feed
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)

@@ -67,10 +67,37 @@ def _read(args: argparse.Namespace) -> int:
 def _feed(args: argparse.Namespace) -> int:
     if args.build:
         return _build(args)
+    if args.example:
+        args.user = _busiest_viewer()
+        if args.user is None:
+            print("vouch feed: no feed data yet; run `vouch feed --build`", file=sys.stderr)
+            return 2
     if not args.user:
-        print("vouch feed: give a USER (or --build)", file=sys.stderr)
+        print("vouch feed: give a USER (or --example, or --build)", file=sys.stderr)
         return 2
     return _read(args)
+
+
+def _busiest_viewer() -> str | None:
+    """The viewer with the longest timeline as of the latest user-scores day."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    from features.platform_graph.store import snapshot_time
+    from models.feed.serve import followed_posts
+    from pipelines.assets.timelines import FEED_DAYS
+    from pipelines.resources import Storage
+
+    storage = Storage.from_settings(get_settings())
+    days = storage.features.days("user_scores")
+    if not days:
+        return None
+    at = snapshot_time(days[-1])
+    pushed = followed_posts(storage.lake.events_dir, since=at - timedelta(days=FEED_DAYS),
+                            before=at)  # fmt: skip
+    top = pushed.group_by("viewer_id").agg(pl.len().alias("n")).sort("n", "viewer_id").tail(1)
+    return top.item(0, "viewer_id") if top.height else None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,6 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--page", type=int, default=50, help="posts per page (default 50)")
     cmd.add_argument("--json", action="store_true", help="one JSON object instead of a list")
     cmd.add_argument("--build", action="store_true", help="fan out and publish instead of reading")
+    cmd.add_argument("--example", action="store_true",
+                     help="read the feed of the viewer with the longest timeline")  # fmt: skip
     cmd.add_argument("--date", type=date.fromisoformat, help="snapshot day for --build")
     cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")
     cmd.set_defaults(func=_feed)

@@ -7,8 +7,12 @@ import argparse
 import json
 import sys
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from serving.settings import get_settings
+
+if TYPE_CHECKING:
+    from serving.decide import Decider
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -50,12 +54,48 @@ def _check(args: argparse.Namespace) -> int:
         print(f"vouch check: unknown action {args.action!r}; known: {known}", file=sys.stderr)
         return 2
     store = open_store(settings, timeout_s=rules.store.budget_s)
+    if args.examples:
+        return _examples(Decider(store, rules=rules), action=args.action)
+    if not args.user:
+        print("vouch check: give a USER (or --examples)", file=sys.stderr)
+        return 2
     context = Context(
         ip=args.ip, device=args.device, country=args.country, account_age_s=args.account_age_s,
         verified=args.verified, mfa_age_s=args.mfa_age_s, account_status=args.status,
     )  # fmt: skip
     decision = Decider(store, rules=rules).decide(args.user, args.action, context)
     print(json.dumps(decision.to_dict()))
+    return 0
+
+
+def _examples(decider: Decider, *, action: str) -> int:
+    """Decisions on ``action`` for the highest, median and lowest published fraud risks, and
+    for an unscored newcomer, from a known device (so novelty does not hide the risk rules)."""
+    import uuid
+
+    from pipelines.resources import Storage
+    from serving.decide import Context
+
+    store = Storage.from_settings(get_settings()).features
+    days = store.days("user_scores")
+    if not days:
+        print("vouch check: no user scores yet; run `vouch models`", file=sys.stderr)
+        return 2
+    scores = store.read("user_scores", days[-1]).sort("fraud_risk", "user_id")
+    picks = {
+        "highest fraud risk": scores.item(scores.height - 1, "user_id"),
+        "median fraud risk": scores.item(scores.height // 2, "user_id"),
+        "lowest fraud risk": scores.item(0, "user_id"),
+        "newcomer (unscored, 2 h old, verified)": str(uuid.uuid4()),
+    }
+    print(f"Decisions for `{action}` (rules {decider.rules.version}):\n")
+    for label, user in picks.items():
+        ctx = Context(ip="192.0.2.1", device=f"demo-{user[:8]}", country="FR", verified=True,
+                      account_age_s=7200.0)  # fmt: skip
+        decider.remember(user, ctx)
+        d = decider.decide(user, action, ctx)
+        risk = "-" if d.fraud_risk is None else f"{d.fraud_risk:.3f}"
+        print(f"  {label:<40} {d.outcome:<8} risk {risk:<6} {', '.join(d.reasons) or '-'}")
     return 0
 
 
@@ -92,8 +132,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "version and the rules version) from the published scores and the rules file. Note: "
         "it counts against the action's rate limits like a real request.",
     )  # fmt: skip
-    cmd.add_argument("user", help="user id (UUID)")
+    cmd.add_argument("user", nargs="?", help="user id (UUID)")
     cmd.add_argument("action", help="an action of the rules' table, e.g. payout, order, message")
+    cmd.add_argument("--examples", action="store_true",
+                     help="ACTION for the riskiest, median, safest and a new user")  # fmt: skip
     cmd.add_argument("--ip", help="client IP (per-IP rate limits)")
     cmd.add_argument("--device", help="device id (novelty on critical actions)")
     cmd.add_argument("--country", help="country code (novelty on critical actions)")
