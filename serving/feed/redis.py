@@ -3,8 +3,8 @@ the read path: each read is one pipeline, i.e. one round trip).
 
 The read path avoids a thousand small values: redis-py packs each argument and pairs each reply
 in Python, which for an HMGET of every post of a window cost more than the server's work. So a
-viewer's scores are one JSON string (``base.viewer_records``) and only the window's distinct
-authors are named.
+viewer's scores are one JSON string (``base.viewer_records``), and a version's author policy is
+read once per process.
 
 Writes go in pipelines of ``batch`` commands: a fan-out touches one sorted set per follower, a
 publish one hash per viewer, and a few hundred commands per round trip keeps both the client's
@@ -45,6 +45,7 @@ class RedisFeed:
         self.client = client
         self.keys = keys or FeedKeys()
         self.batch = batch
+        self._versions: dict[str, tuple[FeedManifest, dict[str, str]]] = {}
 
     @classmethod
     def from_url(cls, url: str, *, keys: FeedKeys | None = None) -> RedisFeed:
@@ -90,18 +91,35 @@ class RedisFeed:
     def signals(
         self, version: str, viewer_id: str, *, posts: Sequence[str], authors: Sequence[str]
     ) -> Signals | None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self.keys.meta(version))
-        pipe.get(self.keys.scores(version, viewer_id))
-        if authors:
-            pipe.hmget(self.keys.authors(version), list(authors))
-        meta, raw, *policy = pipe.execute()
-        if not meta:
-            return None
+        # A version never changes once written, so its manifest and author policy (flagged
+        # and low-trust authors only: a small hash) are read once per process and version;
+        # a read then costs an EXISTS and a GET, not an HMGET of a few hundred authors.
+        known_version = self._versions.get(version)
+        if known_version is None:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hgetall(self.keys.meta(version))
+            pipe.hgetall(self.keys.authors(version))
+            pipe.get(self.keys.scores(version, viewer_id))
+            meta, policy, raw = pipe.execute()
+            if not meta:
+                return None
+            known_version = (FeedManifest.decode(meta), policy)
+            while len(self._versions) >= 4:  # a reader needs the current one and its successor
+                self._versions.pop(next(iter(self._versions)))
+            self._versions[version] = known_version
+        else:  # still there? (a cursor may pin a version that has since been dropped)
+            pipe = self.client.pipeline(transaction=False)
+            pipe.exists(self.keys.meta(version))
+            pipe.get(self.keys.scores(version, viewer_id))
+            exists, raw = pipe.execute()
+            if not exists:
+                self._versions.pop(version, None)
+                return None
+        manifest, policy = known_version
         known, fresh, stale = read_record(raw)
-        marks = policy[0] if policy else []
+        marks = [policy.get(a) for a in authors]
         return Signals(
-            manifest=FeedManifest.decode(meta),
+            manifest=manifest,
             scores=[known.get(p) for p in posts],
             fresh=fresh,
             stale=stale,
