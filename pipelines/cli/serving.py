@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def _publish(args: argparse.Namespace) -> int:
     import dagster
 
-    from pipelines.definitions import SERVING
+    from pipelines.assets.serving import published_scores
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
 
@@ -30,8 +30,8 @@ def _publish(args: argparse.Namespace) -> int:
         print("vouch publish: no user_scores yet; run `vouch models` first", file=sys.stderr)
         return 2
     result = dagster.materialize(
-        SERVING, instance=local_instance(settings.dagster_home), resources={"storage": storage},
-        partition_key=day.isoformat(), raise_on_error=False,
+        [published_scores], instance=local_instance(settings.dagster_home),
+        resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
     )  # fmt: skip
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
