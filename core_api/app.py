@@ -1,0 +1,97 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` wires one set of services per app: the database engine (migrated to
+head at start-up), the access decider over the online store, the token signer and the outbox
+relay. Tests pass their own settings; ``vouch api`` and uvicorn use the cached ``get_settings()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from core_api.db.engine import make_engine, make_sessionmaker, upgrade
+from core_api.deps import Services
+from core_api.outbox import relay_pending, sink_for
+from core_api.routers import identity, profile, verify
+from core_api.security import Tokens, load_secret
+from serving.decide import Decider
+from serving.rules import default_rules, load_rules
+from serving.settings import Settings, get_settings
+from serving.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings)
+    rules = load_rules(settings.rules_path) if settings.rules_path else default_rules()
+    store = open_store(settings)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        store=store,
+        decider=Decider(store, rules=rules),
+        tokens=Tokens(load_secret(settings)),
+        sink=sink_for(settings),
+    )
+
+
+class _Relay(threading.Thread):
+    """Delivers the outbox every few seconds; a failed round is retried on the next one."""
+
+    def __init__(self, services: Services, *, every_s: float) -> None:
+        super().__init__(name="outbox-relay", daemon=True)
+        self.services, self.every_s, self.stopping = services, every_s, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.every_s):
+            try:
+                relay_pending(self.services.sessions, self.services.sink)
+            except Exception:
+                log.exception("outbox relay round failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
+        relay_pending(self.services.sessions, self.services.sink)  # flush what is committed
+
+
+def create_app(settings: Settings | None = None, *, relay_every_s: float | None = 2.0) -> FastAPI:
+    """``relay_every_s=None`` leaves delivery to the caller (tests call ``relay_pending``)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        upgrade(services.engine)
+        app.state.services = services
+        relay = _Relay(services, every_s=relay_every_s) if relay_every_s else None
+        if relay:
+            relay.start()
+        try:
+            yield
+        finally:
+            if relay:
+                relay.stop()
+            services.store.close()
+            services.engine.dispose()
+
+    app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
+    for module in (identity, profile, verify):
+        app.include_router(module.router)
+    app.add_exception_handler(IntegrityError, _conflict)
+    return app
+
+
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness race the handler's own check could not see (two requests at once).
+    log.info("integrity conflict: %s", exc)
+    return JSONResponse({"detail": {"reason": "conflict"}}, status_code=status.HTTP_409_CONFLICT)

@@ -1,0 +1,1 @@
+"""The transactional database: ORM models, column types, engine and migrations."""

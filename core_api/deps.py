@@ -1,0 +1,134 @@
+"""Request dependencies: the app's services, a DB session, the client's context, the caller.
+
+Everything expensive (engine, decider, signing key) is built once per app in ``core_api.app`` and
+reached through ``ServicesDep``; handlers declare what they need with the ``Annotated`` aliases.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core_api.db.identity import AuthSession, User
+from core_api.events import PLATFORMS
+from core_api.fields import TOKEN_RE
+from core_api.outbox import EventSink
+from core_api.security import AccessClaims, InvalidToken, Tokens
+from serving.decide import Decider
+from serving.settings import Settings
+from serving.store import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: Store
+    decider: Decider
+    tokens: Tokens
+    sink: EventSink
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    # Handlers commit explicitly (their events with them); anything uncommitted rolls back here.
+    with services.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is on the other end of the request, as far as the request says."""
+
+    ip: str | None
+    device: str | None
+    platform: str
+    user_agent: str | None
+
+    def event_context(self) -> dict[str, Any]:
+        return {"ip": self.ip, "device_id": self.device, "user_agent": self.user_agent}
+
+
+def _ip(request: Request) -> str | None:
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None  # e.g. a test client or a unix socket: no address to rate-limit on
+
+
+def get_client(
+    request: Request,
+    x_device_fingerprint: Annotated[str | None, Header(pattern=TOKEN_RE)] = None,
+    x_client_platform: Annotated[Literal[PLATFORMS], Header()] = "web",  # type: ignore[valid-type]
+    user_agent: Annotated[str | None, Header()] = None,
+) -> Client:
+    return Client(
+        ip=_ip(request),
+        device=x_device_fingerprint,
+        platform=x_client_platform,
+        user_agent=user_agent[:512] if user_agent else None,
+    )
+
+
+ClientDep = Annotated[Client, Depends(get_client)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    session: AuthSession
+    claims: AccessClaims
+
+
+def _unauthorized(error: str | None = None) -> HTTPException:
+    challenge = f'Bearer error="{error}"' if error else "Bearer"
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail={"reason": error or "not_authenticated"},
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+
+
+def get_principal(
+    credentials: BearerDep,
+    services: ServicesDep,
+    session: SessionDep,
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized()
+    try:
+        claims = services.tokens.decode_access(credentials.credentials)
+    except InvalidToken:
+        raise _unauthorized("invalid_token") from None
+    # One primary-key read makes logout and reuse revocation effective before the token expires.
+    auth_session = session.get(AuthSession, claims.session_id)
+    if auth_session is None or auth_session.revoked_at or auth_session.user_id != claims.user_id:
+        raise _unauthorized("invalid_token")
+    user = session.get(User, claims.user_id)
+    if user is None:
+        raise _unauthorized("invalid_token")
+    return Principal(user=user, session=auth_session, claims=claims)
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]

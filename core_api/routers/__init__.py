@@ -1,0 +1,1 @@
+"""HTTP routers, one module per role; ``core_api.app`` mounts them."""

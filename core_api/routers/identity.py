@@ -1,0 +1,100 @@
+"""Accounts and credentials: register, log in, refresh, log out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from sqlalchemy import select
+
+from core_api import auth
+from core_api.db.identity import User
+from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
+from core_api.enforce import decision_context, enforce
+from core_api.events import SYSTEM_ACTOR_ID, EventType
+from core_api.outbox import emit
+from core_api.schemas.identity import AccountOut, LoginIn, RefreshIn, RegisterIn, TokensOut
+from core_api.security import hash_password, needs_rehash, verify_password
+
+router = APIRouter(prefix="/identity", tags=["identity"])
+_BAD_LOGIN = HTTPException(
+    status.HTTP_401_UNAUTHORIZED,
+    detail={"reason": "invalid_credentials"},
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
+def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: ClientDep) -> User:
+    enforce(services.decider, "register", user_id=None, context=decision_context(client))
+    if db.scalar(select(User.id).where(User.email == body.email)):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "email_taken"})
+    referrer = str(body.referrer_id) if body.referrer_id else None
+    if referrer and db.get(User, referrer) is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail={"reason": "unknown_referrer"}
+        )
+    user = User(
+        email=body.email, password_hash=hash_password(body.password),
+        display_name=body.display_name, bio="",
+    )  # fmt: skip
+    db.add(user)
+    db.flush()
+    emit(db, EventType.USER_REGISTERED, actor_id=user.id, subject_id=user.id,
+         payload={"email_domain": body.email.rsplit("@", 1)[1], "signup_channel": client.platform,
+                  "referrer_id": referrer},
+         context=client.event_context())  # fmt: skip
+    db.commit()
+    return user
+
+
+@router.post("/login", response_model=TokensOut)
+def login(body: LoginIn, db: SessionDep, services: ServicesDep, client: ClientDep) -> TokensOut:
+    user = db.scalar(select(User).where(User.email == body.email))
+    # Rate limits first (they protect the password check); the account status is judged only
+    # after a correct password, so a stranger cannot probe whether an address is banned.
+    enforce(services.decider, "login", user_id=user.id if user else None,
+            context=decision_context(client))  # fmt: skip
+    if user is None or not verify_password(user.password_hash, body.password):
+        subject = user.id if user else SYSTEM_ACTOR_ID
+        emit(db, EventType.LOGIN_FAILED, actor_id=subject, subject_id=subject,
+             payload={"failure_reason": "bad_password" if user else "unknown_user"},
+             context=client.event_context())  # fmt: skip
+        db.commit()
+        raise _BAD_LOGIN
+    if user.status in ("suspended", "banned", "closed"):
+        emit(db, EventType.LOGIN_FAILED, actor_id=user.id, subject_id=user.id,
+             payload={"failure_reason": "locked"}, context=client.event_context())  # fmt: skip
+        db.commit()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={"reason": f"account_{user.status}"})
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password)
+    issued = auth.start_session(db, services.tokens, user=user, client=client)
+    db.commit()
+    return _tokens_out(issued, services)
+
+
+@router.post("/refresh", response_model=TokensOut)
+def refresh(body: RefreshIn, db: SessionDep, services: ServicesDep, client: ClientDep) -> TokensOut:
+    try:
+        issued = auth.rotate(db, services.tokens, refresh_token=body.refresh_token, client=client)
+    except auth.RefreshRejected as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail={"reason": exc.reason},
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    db.commit()
+    return _tokens_out(issued, services)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(me: CurrentUser, db: SessionDep) -> None:
+    auth.revoke(db, me.session, reason="logout")
+    db.commit()
+
+
+def _tokens_out(issued: auth.Issued, services: ServicesDep) -> TokensOut:
+    return TokensOut(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=int(services.tokens.access_ttl.total_seconds()),
+    )
