@@ -12,28 +12,17 @@ from serving.settings import get_settings
 
 
 def _build(args: argparse.Namespace) -> int:
-    import dagster
-
     from pipelines.assets.timelines import feed_scores, feed_timelines
-    from pipelines.instance import local_instance
-    from pipelines.resources import Storage
+    from pipelines.cli.run import latest_day, materialize_day, materialized
 
     settings = get_settings()
-    storage = Storage.from_settings(settings)
-    days = storage.features.days("user_scores")
-    day = args.date or (days[-1] if days else None)
+    day = args.date or latest_day(settings, "user_scores")
     if day is None:
         print("vouch feed: no user scores yet; run `vouch models` first", file=sys.stderr)
         return 2
-    result = dagster.materialize(
-        [feed_timelines, feed_scores], instance=local_instance(settings.dagster_home),
-        resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-    )  # fmt: skip
-    summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
-    for event in result.get_asset_materialization_events():
-        meta = event.step_materialization_data.materialization.metadata
-        summary[event.asset_key.to_user_string()] = {k: v.value for k, v in meta.items()}
+    result = materialize_day([feed_timelines, feed_scores], day=day, settings=settings,
+                             log_level=args.log_level)  # fmt: skip
+    summary = {"snapshot_date": day.isoformat(), "success": result.success, **materialized(result)}
     print(json.dumps(summary, default=str))
     return 0 if result.success else 1
 

@@ -12,31 +12,21 @@ from serving.settings import get_settings
 
 
 def _models(args: argparse.Namespace) -> int:
-    import dagster
-
+    from pipelines.cli.run import latest_day, materialize_day, materialized
     from pipelines.definitions import MODELS
-    from pipelines.instance import local_instance
     from pipelines.resources import Storage
 
     settings = get_settings()
     storage = Storage.from_settings(settings)
-    days = storage.features.days("fraud_features")
-    day = args.date or (days[-1] if days else None)
+    day = args.date or latest_day(settings, "fraud_features")
     if day is None:
         print("vouch models: no fraud features yet; run `vouch features` first", file=sys.stderr)
         return 2
-    result = dagster.materialize(
-        MODELS, instance=local_instance(settings.dagster_home), resources={"storage": storage},
-        partition_key=day.isoformat(), raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-    )  # fmt: skip
+    result = materialize_day(MODELS, day=day, settings=settings, log_level=args.log_level)
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
-    for event in result.get_asset_materialization_events():
-        meta = event.step_materialization_data.materialization.metadata
-        summary[event.asset_key.to_user_string()] = {
-            k: (round(v.value, 4) if isinstance(v.value, float) else v.value)
-            for k, v in meta.items() if k not in ("path", "run_id")
-        }  # fmt: skip
+    for name, meta in materialized(result).items():
+        summary[name] = {k: (round(v, 4) if isinstance(v, float) else v)
+                         for k, v in meta.items() if k not in ("path", "run_id")}  # fmt: skip
     summary["checks_failed"] = sorted(
         f"{e.asset_key.to_user_string()}.{e.check_name}"
         for e in result.get_asset_check_evaluations() if not e.passed

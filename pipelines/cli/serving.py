@@ -16,28 +16,19 @@ if TYPE_CHECKING:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    import dagster
-
     from pipelines.assets.serving import published_scores
-    from pipelines.instance import local_instance
-    from pipelines.resources import Storage
+    from pipelines.cli.run import latest_day, materialize_day, materialized
 
     settings = get_settings()
-    storage = Storage.from_settings(settings, progress=sys.stderr.isatty())
-    days = storage.features.days("user_scores")
-    day = args.date or (days[-1] if days else None)
+    day = args.date or latest_day(settings, "user_scores")
     if day is None:
         print("vouch publish: no user_scores yet; run `vouch models` first", file=sys.stderr)
         return 2
-    result = dagster.materialize(
-        [published_scores], instance=local_instance(settings.dagster_home),
-        resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-    )  # fmt: skip
+    result = materialize_day([published_scores], day=day, settings=settings,
+                             log_level=args.log_level, progress=sys.stderr.isatty())  # fmt: skip
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
-    for event in result.get_asset_materialization_events():
-        meta = event.step_materialization_data.materialization.metadata
-        summary.update({k: v.value for k, v in meta.items()})
+    for meta in materialized(result).values():
+        summary.update(meta)
     print(json.dumps(summary, default=str))
     return 0 if result.success else 1
 
