@@ -19,7 +19,19 @@ from sqlalchemy.exc import IntegrityError
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
 from core_api.outbox import relay_pending, sink_for
-from core_api.routers import identity, profile, verify
+from core_api.routers import (
+    admin,
+    collab,
+    identity,
+    marketplace,
+    messages,
+    payments,
+    profile,
+    social,
+    tasks,
+    trust,
+    verify,
+)
 from core_api.security import Tokens, load_secret
 from serving.decide import Decider
 from serving.rules import default_rules, load_rules
@@ -85,7 +97,10 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
             services.engine.dispose()
 
     app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
-    for module in (identity, profile, verify):
+    for module in (
+        identity, profile, verify, social, messages, trust, payments, marketplace, collab, tasks,
+        admin,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.add_exception_handler(IntegrityError, _conflict)
     return app

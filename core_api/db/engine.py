@@ -18,7 +18,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core_api.db import identity, outbox  # noqa: F401  (registers the tables on Base.metadata)
+from core_api.db import (  # noqa: F401  (registers every table on Base.metadata)
+    admin,
+    collab,
+    identity,
+    market,
+    money,
+    outbox,
+    social,
+)
 from core_api.db.base import Base
 from serving.settings import Settings
 

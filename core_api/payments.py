@@ -1,0 +1,159 @@
+"""The ledger: wallets, balanced money movements, and the write lock that makes them safe.
+
+Every movement runs inside ``begin_write``: on SQLite the transaction starts with ``BEGIN
+IMMEDIATE`` (one writer at a time, so a balance read is never stale); on PostgreSQL the wallets
+are locked with ``SELECT ... FOR UPDATE`` in id order, so two movements over the same wallets
+queue instead of deadlocking. Callers take any other row lock (an order) before the wallets.
+A movement debits one wallet and credits another by the same amount: the entries of every
+transaction sum to zero, and money is only ever moved, never made, except out of ``external``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core_api.db.base import new_id, utcnow
+from core_api.db.money import ZERO, Entry, LedgerTransaction, Wallet
+
+
+class LedgerError(Exception):
+    """A movement the ledger refuses; ``reason`` is the API's reason code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Account:
+    """Names a wallet without loading it: ``user`` needs an owner, system accounts do not."""
+
+    kind: str
+    currency: str
+    owner_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return (
+            f"user:{self.owner_id}:{self.currency}"
+            if self.owner_id
+            else f"{self.kind}:{self.currency}"
+        )
+
+
+def user_account(owner_id: str, currency: str) -> Account:
+    return Account("user", currency, owner_id)
+
+
+def escrow_account(currency: str) -> Account:
+    return Account("escrow", currency)
+
+
+def external_account(currency: str) -> Account:
+    return Account("external", currency)
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a write transaction from here on (no-op on PostgreSQL,
+    where the row locks do the work). Idempotent within one transaction."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    # pysqlite opens a deferred transaction only at the first write; a deferred one would read a
+    # snapshot now and fail (SQLITE_BUSY) when it later tries to write after another writer.
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ensure_wallet(session: Session, account: Account) -> str:
+    """The wallet's id, creating it empty if needed; safe when two requests create it at once."""
+    values = {
+        "id": new_id(), "key": account.key, "kind": account.kind, "owner_id": account.owner_id,
+        "currency": account.currency, "balance": ZERO, "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }  # fmt: skip
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(Wallet).values(values).on_conflict_do_nothing())
+    wallet_id = session.scalar(select(Wallet.id).where(Wallet.key == account.key))
+    assert wallet_id is not None  # inserted or already there
+    return wallet_id
+
+
+def lock_wallets(session: Session, wallet_ids: Sequence[str]) -> dict[str, Wallet]:
+    """Lock (PostgreSQL) and freshly read the wallets, always in id order."""
+    rows = session.scalars(
+        select(Wallet)
+        .where(Wallet.id.in_(sorted(set(wallet_ids))))
+        .order_by(Wallet.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {w.id: w for w in rows}
+
+
+def move(
+    session: Session,
+    *,
+    kind: str,
+    amount: Decimal,
+    source: Account,
+    target: Account,
+    initiator_id: str | None,
+    order_id: str | None = None,
+    reference: str | None = None,
+) -> LedgerTransaction:
+    """Move ``amount`` from ``source`` to ``target`` as one balanced transaction."""
+    if amount <= 0:
+        raise LedgerError("amount_not_positive")
+    if source.currency != target.currency:
+        raise LedgerError("currency_mismatch")
+    if source.key == target.key:
+        raise LedgerError("same_wallet")
+    begin_write(session)
+    source_id, target_id = ensure_wallet(session, source), ensure_wallet(session, target)
+    wallets = lock_wallets(session, [source_id, target_id])
+    debit, credit = wallets[source_id], wallets[target_id]
+    if debit.kind != "external" and debit.balance < amount:
+        raise LedgerError("insufficient_funds")
+    debit.balance -= amount
+    credit.balance += amount
+    txn = LedgerTransaction(
+        id=new_id(), kind=kind, currency=source.currency, amount=amount,
+        initiator_id=initiator_id, order_id=order_id, reference=reference,
+    )  # fmt: skip
+    session.add(txn)
+    session.flush()  # no ORM relationships here, so the parent row goes first explicitly
+    session.add_all(
+        [
+            Entry(transaction_id=txn.id, wallet_id=debit.id, amount=-amount),
+            Entry(transaction_id=txn.id, wallet_id=credit.id, amount=amount),
+        ]
+    )
+    session.flush()
+    return txn
+
+
+def wallets_of(session: Session, owner_id: str) -> list[Wallet]:
+    return list(
+        session.scalars(select(Wallet).where(Wallet.owner_id == owner_id).order_by(Wallet.currency))
+    )
+
+
+def involves(session: Session, txn_id: str, owner_id: str) -> bool:
+    """Whether one of ``owner_id``'s wallets has an entry in the transaction."""
+    return (
+        session.scalar(
+            select(Entry.id)
+            .join(Wallet, Wallet.id == Entry.wallet_id)
+            .where(Entry.transaction_id == txn_id, Wallet.owner_id == owner_id)
+            .limit(1)
+        )
+        is not None
+    )

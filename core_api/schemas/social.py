@@ -1,0 +1,119 @@
+"""Social and trust requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from core_api.payloads import POST_TOPICS
+
+Visibility = Literal["public", "friends", "private"]
+EdgeType = Literal["friend", "follow", "verified_connection"]
+Topic = Literal[POST_TOPICS]  # type: ignore[valid-type]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostIn(_In):
+    body: Body
+    topic: Topic
+    visibility: Visibility = "public"
+    has_media: bool = False
+
+
+class CommentIn(_In):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class FollowIn(_In):
+    source: Literal["profile", "suggestion", "search", "post"] = "profile"
+
+
+class ConversationIn(_In):
+    # Small groups only: a message event goes to each recipient.
+    participant_ids: Annotated[list[UUID], Field(min_length=1, max_length=20)]
+
+
+class MessageIn(_In):
+    body: Body
+
+
+class TrustConnectIn(_In):
+    user_id: UUID
+    edge_type: EdgeType
+    weight: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class PostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    author_id: str
+    body: str
+    topic: str
+    visibility: str
+    created_at: datetime
+
+
+class CommentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    post_id: str
+    author_id: str
+    body: str
+    created_at: datetime
+
+
+class EngagementOut(BaseModel):
+    post_id: str
+    likes: int
+    comments: int
+    liked_by_me: bool
+
+
+class FollowOut(BaseModel):
+    follower_id: str
+    followee_id: str
+    mutual: bool
+
+
+class ConversationOut(BaseModel):
+    id: str
+    participant_ids: list[str]
+    created_at: datetime
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    conversation_id: str
+    sender_id: str
+    body: str
+    created_at: datetime
+
+
+class FeedItemOut(BaseModel):
+    post: PostOut
+    score: float
+    ranked: bool = Field(description="False: a prior or the clock ordered it, not the ranker")
+
+
+class FeedOut(BaseModel):
+    items: list[FeedItemOut]
+    cursor: str | None
+    version: str | None
+
+
+class TrustEdgeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    from_user_id: str
+    to_user_id: str
+    edge_type: str
+    weight: float
+    created_at: datetime
+    updated_at: datetime
