@@ -3,8 +3,8 @@
 ``emit`` validates the event against the contract and adds it to the caller's session, so the
 event commits (or rolls back) with the domain rows. ``relay_pending`` moves undelivered rows to an
 ``EventSink`` and marks them delivered only after the sink accepted them: a crash in between
-delivers them again, and the lake dedupes on ``event_id``. The NDJSON landing is the sink today;
-a NATS JetStream sink implements the same one-method protocol.
+delivers them again, and the lake dedupes on ``event_id``. The NDJSON landing is the embedded
+sink; ``core_api.nats_sink.JetStreamSink`` (``VOUCH_NATS_URL``) implements the same protocol.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ class LandingSink:
 
 def sink_for(settings: Settings) -> EventSink:
     if settings.nats_url:
-        # Seam for the JetStream sink (issue 6 §2); until it exists events still reach the lake.
-        log.warning("VOUCH_NATS_URL is set but the JetStream sink is not built: using landing")
+        from core_api.nats_sink import JetStreamSink  # the embedded default never loads nats
+
+        return JetStreamSink(settings.nats_url)
     return LandingSink(settings.landing)
 
 

@@ -28,6 +28,8 @@ from tests.conftest import wire
         ["versions"],
         ["feed"],
         ["fraud", "evaluate"],
+        ["api"],
+        ["drain-nats"],
     ],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:

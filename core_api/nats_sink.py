@@ -1,0 +1,160 @@
+"""The outbox's production sink: NATS JetStream (``VOUCH_NATS_URL``).
+
+Each wire line goes to ``<prefix>.<event_type lowercase>`` in one stream, with its ``event_id``
+as the ``Nats-Msg-Id`` header: a relay that re-sends a batch whose acknowledgement it lost is
+dropped by the stream's duplicate window, and anything older than the window is dropped by the
+lake's dedupe on ``event_id``. ``deliver`` returns only when every publish is acknowledged, so the
+relay marks rows delivered after the stream has stored them (at least once).
+
+The relay is synchronous and runs both in its own thread and, on shutdown, inside the app's event
+loop, where ``asyncio.run`` is refused; so the async client lives on a private loop in a daemon
+thread and ``deliver`` waits on it from whichever thread calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import nats
+import orjson
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import StorageType
+from nats.js.errors import NotFoundError
+
+# The pipeline's consumer (pipelines.ingest.jetstream) repeats these two: it may not import us.
+STREAM = "VOUCH_EVENTS"
+SUBJECT_PREFIX = "vouch.events"
+_TOKEN = re.compile(r"^[a-z0-9_-]+$")
+log = logging.getLogger(__name__)
+
+
+async def _log_error(exc: Exception) -> None:
+    # The client's default prints a traceback per failed attempt; the relay logs the outcome.
+    log.debug("nats: %s", exc)
+
+
+def address(line: bytes) -> tuple[str, str]:
+    """(subject token, message id) of one wire line.
+
+    A line that does not parse still goes out, under ``unknown`` with a content hash as its id,
+    so the ingest quarantines it with a reason instead of the relay refusing the batch forever.
+    """
+    try:
+        obj = orjson.loads(line)
+        token, msg_id = str(obj["event_type"]).lower(), str(obj["event_id"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return "unknown", hashlib.sha256(line).hexdigest()
+    return (token if _TOKEN.match(token) else "unknown"), msg_id
+
+
+class JetStreamSink:
+    """``EventSink`` publishing each batch to a JetStream stream and awaiting every ack."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str = STREAM,
+        subject_prefix: str = SUBJECT_PREFIX,
+        timeout_s: float = 10.0,
+        duplicate_window_s: float = 120.0,
+    ) -> None:
+        self.url, self.stream, self.subject_prefix = url, stream, subject_prefix
+        self.timeout_s, self.duplicate_window_s = timeout_s, duplicate_window_s
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._connecting = asyncio.Lock()  # several relay threads may share one sink
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="jetstream-sink", daemon=True
+        )
+        self._thread.start()
+
+    def deliver(self, lines: Sequence[bytes]) -> None:
+        if lines:
+            self._run(self._publish(list(lines)), timeout_s=self.timeout_s + 5)
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self._disconnect(), timeout_s=self.timeout_s)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._loop.close()
+
+    def _run(self, coro: Coroutine[Any, Any, None], *, timeout_s: float) -> None:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            future.result(timeout=timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"JetStream at {self.url} did not answer in {timeout_s}s") from None
+
+    async def _publish(self, lines: list[bytes]) -> None:
+        js = await self._jetstream()
+        try:
+            acks = []
+            for line in lines:
+                token, msg_id = address(line)
+                acks.append(
+                    await js.publish_async(
+                        f"{self.subject_prefix}.{token}",
+                        line,
+                        stream=self.stream,  # a subject captured by another stream is an error
+                        headers={"Nats-Msg-Id": msg_id},
+                    )
+                )
+            done = await asyncio.wait_for(
+                asyncio.gather(*acks, return_exceptions=True), timeout=self.timeout_s
+            )
+            for result in done:
+                if isinstance(result, BaseException):
+                    raise result
+        except BaseException:
+            # Unanswered acks stay registered on this connection; a fresh one starts clean.
+            await self._disconnect()
+            raise
+
+    async def _jetstream(self) -> JetStreamContext:
+        async with self._connecting:
+            if self._nc is None or self._nc.is_closed or self._js is None:
+                # Few quick reconnects: the relay's own retry round is the slow, durable retry.
+                nc = await nats.connect(
+                    self.url, name="vouch-outbox", connect_timeout=2, max_reconnect_attempts=2,
+                    reconnect_time_wait=0.5, error_cb=_log_error,
+                )  # fmt: skip
+                js = nc.jetstream(timeout=self.timeout_s)
+                try:
+                    await self._ensure_stream(js)
+                except BaseException:
+                    await nc.close()
+                    raise
+                self._nc, self._js = nc, js
+            return self._js
+
+    async def _ensure_stream(self, js: JetStreamContext) -> None:
+        try:
+            await js.stream_info(self.stream)
+        except NotFoundError:
+            # Two sinks racing here is fine: the server accepts an identical create twice.
+            await js.add_stream(
+                name=self.stream,
+                subjects=[f"{self.subject_prefix}.>"],
+                storage=StorageType.FILE,
+                duplicate_window=self.duplicate_window_s,
+            )
+
+    async def _disconnect(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None and not nc.is_closed:
+            await nc.close()
