@@ -121,10 +121,14 @@ def neighbourhood_stats(graph: SignedGraph, *, flagged: Iterable[str] = ()) -> p
     statement = np.isin(rel, _codes(STATEMENT_RELATIONS)) | negative
     neg_in = np.bincount(dst[negative], minlength=n)
     cols["negative_in_share"] = _share(neg_in, np.bincount(dst[statement], minlength=n))
+    # bincount of no edges at all returns int64 whatever the weights' dtype: keep the schema's f64
+    # (a young platform with no report or block yet has no negative edge).
     cols["in_weight_positive"] = np.bincount(
         dst[statement & ~negative], w[statement & ~negative], n
+    ).astype(np.float64)
+    cols["in_weight_negative"] = np.bincount(dst[negative], np.abs(w[negative]), n).astype(
+        np.float64
     )
-    cols["in_weight_negative"] = np.bincount(dst[negative], np.abs(w[negative]), n)
 
     is_flagged = np.isin(graph.ids, np.asarray(list(flagged), dtype=graph.ids.dtype))
     for prefix, keep in (

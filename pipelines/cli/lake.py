@@ -8,13 +8,15 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from serving.settings import get_settings
+from serving.settings import Settings, get_settings
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from pipelines.simulate import SimConfig, simulate
 
     settings = get_settings()
+    if args.via_api:
+        return _simulate_via_api(args, settings=settings)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, start=args.start,
                        faults=args.faults)  # fmt: skip
     out = args.out or settings.landing
@@ -22,6 +24,23 @@ def _simulate(args: argparse.Namespace) -> int:
                        progress=not args.quiet)  # fmt: skip
     print(json.dumps({"events": summary.events, "lines": summary.lines, "out": str(out),
                       "files": len(summary.files), "faults": summary.faults_by_kind}))  # fmt: skip
+    return 0
+
+
+def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
+    import httpx2 as httpx
+
+    from pipelines.simulate.via_api import sql_inbox
+    from pipelines.simulate.via_api_run import run_scenario
+
+    # Codes only reach the API's dev message table: read it where the API keeps it by default.
+    url = args.inbox_db or settings.database_url
+    if url is None and (settings.data_dir / "core.sqlite").exists():
+        url = f"sqlite:///{(settings.data_dir / 'core.sqlite').resolve()}"
+    with httpx.Client(base_url=args.via_api, timeout=30.0) as client:
+        _, summary = run_scenario(client, users=args.users, seed=args.seed,
+                                  inbox=sql_inbox(url) if url else None)  # fmt: skip
+    print(json.dumps({**summary, "inbox": bool(url)}))
     return 0
 
 
@@ -127,6 +146,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="ground-truth directory (default $VOUCH_DATA_DIR/ground_truth)",
     )
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.add_argument(
+        "--via-api",
+        metavar="URL",
+        help="instead: drive a small scenario (--users normal users plus a ring) through the "
+        "core API at URL; prints a JSON summary",
+    )
+    sim.add_argument(
+        "--inbox-db",
+        metavar="URL",
+        help="with --via-api: the API's database, read for verification codes "
+        "(default VOUCH_DATABASE_URL or $VOUCH_DATA_DIR/core.sqlite)",
+    )
     sim.set_defaults(func=_simulate)
 
     ing = sub.add_parser(

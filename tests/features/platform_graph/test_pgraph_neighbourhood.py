@@ -127,3 +127,15 @@ def test_user_signals_follow_the_schema(small_lake: SmallLake) -> None:
     assert signals["user_id"].is_unique().all()
     users = pl.read_parquet(small_lake.truth / "users.parquet")
     assert set(users["user_id"]) <= set(signals["user_id"])
+
+
+def test_neighbourhood_stats_keep_float_weights_without_negative_edges() -> None:
+    # A young platform (e.g. one driven through the API) has no report or block yet.
+    follow = RELATIONS.index("follow")
+    graph = SignedGraph.from_edges(
+        np.array(["a", "b"]), np.array(["b", "a"]), np.array([0.2, 0.2]),
+        relation=np.array([follow, follow]),
+    )  # fmt: skip
+    stats = neighbourhood_stats(graph)
+    assert dict(stats.schema) == polars_schema(NEIGHBOURHOOD_STATS)
+    assert stats["in_weight_negative"].to_list() == [0.0, 0.0]
