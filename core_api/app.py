@@ -7,12 +7,15 @@ relay. Tests pass their own settings; ``vouch api`` and uvicorn use the cached `
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +25,7 @@ from core_api.outbox import relay_pending, sink_for
 from core_api.routers import (
     admin,
     collab,
+    disputes,
     identity,
     marketplace,
     messages,
@@ -34,6 +38,7 @@ from core_api.routers import (
 )
 from core_api.security import Tokens, load_secret
 from serving.decide import Decider
+from serving.feed import open_feed
 from serving.rules import default_rules, load_rules
 from serving.settings import Settings, get_settings
 from serving.store import open_store
@@ -53,6 +58,7 @@ def build_services(settings: Settings) -> Services:
         decider=Decider(store, rules=rules),
         tokens=Tokens(load_secret(settings)),
         sink=sink_for(settings),
+        feed=open_feed(settings),
     )
 
 
@@ -94,15 +100,17 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
             if relay:
                 relay.stop()
             services.store.close()
+            services.feed.close()
             services.engine.dispose()
 
     app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
     for module in (
         identity, profile, verify, social, messages, trust, payments, marketplace, collab, tasks,
-        admin,
+        admin, disputes,
     ):  # fmt: skip
         app.include_router(module.router)
     app.add_exception_handler(IntegrityError, _conflict)
+    app.add_exception_handler(RequestValidationError, _invalid)
     return app
 
 
@@ -110,3 +118,17 @@ async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
     # A uniqueness race the handler's own check could not see (two requests at once).
     log.info("integrity conflict: %s", exc)
     return JSONResponse({"detail": {"reason": "conflict"}}, status_code=status.HTTP_409_CONFLICT)
+
+
+class _AsciiJSONResponse(JSONResponse):
+    def render(self, content: object) -> bytes:
+        text = json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+        return text.encode()
+
+
+async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's own 422 echoes the input, and its UTF-8 rendering fails (a 500) when that input
+    # holds a lone surrogate (a JSON "\ud800" escape); ASCII JSON escapes it instead.
+    assert isinstance(exc, RequestValidationError)
+    errors = jsonable_encoder(exc.errors())
+    return _AsciiJSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -22,6 +22,7 @@ from core_api.fields import TOKEN_RE
 from core_api.outbox import EventSink
 from core_api.security import AccessClaims, InvalidToken, Tokens
 from serving.decide import Decider
+from serving.feed import RedisFeed, SqliteFeed
 from serving.settings import Settings
 from serving.store import Store
 
@@ -35,6 +36,7 @@ class Services:
     decider: Decider
     tokens: Tokens
     sink: EventSink
+    feed: RedisFeed | SqliteFeed  # social timelines (``serving.feed``), one pool per app
 
 
 def get_services(request: Request) -> Services:
@@ -91,6 +93,9 @@ def get_client(
 ClientDep = Annotated[Client, Depends(get_client)]
 
 
+LOCKED = ("suspended", "banned", "closed")
+
+
 @dataclass(frozen=True)
 class Principal:
     user: User
@@ -110,11 +115,12 @@ def _unauthorized(error: str | None = None) -> HTTPException:
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
 
 
-def get_principal(
+def get_any_principal(
     credentials: BearerDep,
     services: ServicesDep,
     session: SessionDep,
 ) -> Principal:
+    """The caller whatever its account status: only for what a locked account may still do."""
     if credentials is None:
         raise _unauthorized()
     try:
@@ -129,6 +135,19 @@ def get_principal(
     if user is None:
         raise _unauthorized("invalid_token")
     return Principal(user=user, session=auth_session, claims=claims)
+
+
+AnyStatusUser = Annotated[Principal, Depends(get_any_principal)]
+
+
+def get_principal(me: AnyStatusUser) -> Principal:
+    # A suspended or banned user may log in, but only to appeal (and see and end the session):
+    # the status is read per request, so a ban also narrows sessions opened before it.
+    if me.user.status in LOCKED:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail={"reason": f"account_{me.user.status}"}
+        )
+    return me
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]

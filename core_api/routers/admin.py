@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from core_api.db.admin import Appeal, RoleGrant, StatusAudit
 from core_api.db.identity import User
-from core_api.deps import ClientDep, CurrentUser, Principal, ServicesDep, SessionDep
+from core_api.deps import (
+    AnyStatusUser,
+    ClientDep,
+    CurrentUser,
+    Principal,
+    ServicesDep,
+    SessionDep,
+)
 from core_api.events import EventType
 from core_api.outbox import emit
 from core_api.routers.guards import (
@@ -140,7 +147,7 @@ def audit(user_id: UUID, _admin: AdminUser, db: SessionDep) -> Sequence[StatusAu
 
 @router.post("/appeals", status_code=status.HTTP_201_CREATED, response_model=AppealOut)
 def appeal(
-    body: AppealIn, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep
+    body: AppealIn, me: AnyStatusUser, db: SessionDep, services: ServicesDep, client: ClientDep
 ) -> Appeal:
     # The one action a suspended or banned account keeps (``allowed_when_banned`` in the rules).
     act(services, client, me, "appeal")

@@ -8,10 +8,8 @@ from sqlalchemy.orm import Session
 
 from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
-from core_api.deps import Client, Principal, Services
+from core_api.deps import LOCKED, Client, Principal, Services
 from core_api.enforce import decision_context, enforce
-
-LOCKED = ("suspended", "banned", "closed")
 
 
 def act(services: Services, client: Client, me: Principal, action: str) -> None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from core_api import auth
-from core_api.db.identity import User
-from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
+from core_api.db.identity import AuthSession, User
+from core_api.deps import LOCKED, AnyStatusUser, ClientDep, ServicesDep, SessionDep
 from core_api.enforce import decision_context, enforce
 from core_api.events import SYSTEM_ACTOR_ID, EventType
 from core_api.outbox import emit
@@ -60,7 +60,9 @@ def login(body: LoginIn, db: SessionDep, services: ServicesDep, client: ClientDe
              context=client.event_context())  # fmt: skip
         db.commit()
         raise _BAD_LOGIN
-    if user.status in ("suspended", "banned", "closed"):
+    # Suspended and banned accounts get a session all the same: ``CurrentUser`` refuses it
+    # everywhere but the appeal, which is how such a user asks to be let back in.
+    if user.status == "closed":
         emit(db, EventType.LOGIN_FAILED, actor_id=user.id, subject_id=user.id,
              payload={"failure_reason": "locked"}, context=client.event_context())  # fmt: skip
         db.commit()
@@ -69,7 +71,7 @@ def login(body: LoginIn, db: SessionDep, services: ServicesDep, client: ClientDe
         user.password_hash = hash_password(body.password)
     issued = auth.start_session(db, services.tokens, user=user, client=client)
     db.commit()
-    return _tokens_out(issued, services)
+    return _tokens_out(issued, services, appeal_only=user.status in LOCKED)
 
 
 @router.post("/refresh", response_model=TokensOut)
@@ -83,18 +85,25 @@ def refresh(body: RefreshIn, db: SessionDep, services: ServicesDep, client: Clie
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
     db.commit()
-    return _tokens_out(issued, services)
+    user = db.scalar(
+        select(User).join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == issued.session_id)
+    )  # fmt: skip
+    return _tokens_out(issued, services, appeal_only=bool(user and user.status in LOCKED))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(me: CurrentUser, db: SessionDep) -> None:
+def logout(me: AnyStatusUser, db: SessionDep) -> None:
     auth.revoke(db, me.session, reason="logout")
     db.commit()
 
 
-def _tokens_out(issued: auth.Issued, services: ServicesDep) -> TokensOut:
+def _tokens_out(
+    issued: auth.Issued, services: ServicesDep, *, appeal_only: bool = False
+) -> TokensOut:
     return TokensOut(
         access_token=issued.access_token,
         refresh_token=issued.refresh_token,
         expires_in=int(services.tokens.access_ttl.total_seconds()),
+        scope="appeal" if appeal_only else "full",
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from core_api.db.identity import Device, User
-from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
+from core_api.deps import AnyStatusUser, ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.enforce import decision_context, enforce
 from core_api.events import EventType
 from core_api.outbox import emit
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/identity", tags=["identity"])
 
 
 @router.get("/me", response_model=AccountOut)
-def me(me: CurrentUser) -> User:
+def me(me: AnyStatusUser) -> User:
+    # Open to locked accounts too: it is where they see their status.
     return me.user
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy import func, select
 
 from core_api.db.social import Comment, Follow, Post, PostLike
@@ -29,22 +28,16 @@ from core_api.schemas.social import (
     PostOut,
 )
 from core_api.visibility import audience, follows, visible_post, visible_posts, visible_to
-from serving.feed import Timelines, fan_out, open_feed, read_feed
+from serving.feed import Timelines, fan_out, read_feed
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/social", tags=["social"])
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
-_FEED_LOCK = threading.Lock()
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-def get_feed(request: Request, services: ServicesDep) -> Timelines:
-    # Opened on first use and kept for the app's life (one connection pool per app).
-    state = request.app.state
-    with _FEED_LOCK:
-        if getattr(state, "social_feed", None) is None:
-            state.social_feed = open_feed(services.settings)
-    return state.social_feed
+def get_feed(services: ServicesDep) -> Timelines:
+    return services.feed
 
 
 FeedDep = Annotated[Timelines, Depends(get_feed)]

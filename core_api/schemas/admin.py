@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from core_api.schemas.base import In
+
 StaffRole = Literal["admin"]
 ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class StatusIn(_In):
@@ -57,3 +58,10 @@ class AppealOut(BaseModel):
     account_status: str
     body: str
     created_at: datetime
+
+
+class ArbitrationIn(_In):
+    """An arbiter's finding on an open dispute: for the buyer (escrow refunded to them) or for
+    the seller (escrow released to them)."""
+
+    outcome: Literal["buyer_won", "seller_won"]

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from core_api.schemas.base import In
+
 Role = Literal["owner", "admin", "member", "viewer"]
 TaskStatus = Literal["todo", "in_progress", "done", "blocked"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -15,8 +17,7 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class WorkspaceIn(_In):

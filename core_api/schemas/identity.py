@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from core_api.schemas.base import In
+
 # Deliberately loose: the one real check of an address is the verification code sent to it.
 Email = Annotated[
     str,
@@ -23,8 +25,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 Channel = Literal["email", "phone"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class RegisterIn(_In):
@@ -58,6 +59,9 @@ class TokensOut(BaseModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="seconds the access token stays valid")
+    scope: Literal["full", "appeal"] = Field(
+        "full", description="appeal: a suspended or banned account, which may only appeal"
+    )
 
 
 class AccountOut(BaseModel):

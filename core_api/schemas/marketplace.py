@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core_api.fields import COUNTRY_RE
 from core_api.payloads import LISTING_CATEGORIES
+from core_api.schemas.base import In
 from core_api.schemas.payments import Amount, Currency
 
 Category = Literal[LISTING_CATEGORIES]  # type: ignore[valid-type]
@@ -18,8 +19,7 @@ Quantity = Annotated[int, Field(ge=1, le=10_000)]
 DisputeReason = Literal["not_received", "not_as_described", "unauthorized", "other"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class ListingIn(_In):

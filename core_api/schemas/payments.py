@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from core_api.fields import CURRENCY_RE, MONEY_RE, TOKEN_RE
+from core_api.schemas.base import In
 
 _SCALE = Decimal("0.0001")
 
@@ -42,8 +43,7 @@ Currency = Annotated[str, StringConstraints(pattern=CURRENCY_RE)]
 Token = Annotated[str, StringConstraints(pattern=TOKEN_RE)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class DepositIn(_In):

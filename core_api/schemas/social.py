@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core_api.payloads import POST_TOPICS
+from core_api.schemas.base import In
 
 Visibility = Literal["public", "friends", "private"]
 EdgeType = Literal["friend", "follow", "verified_connection"]
@@ -16,8 +17,7 @@ Topic = Literal[POST_TOPICS]  # type: ignore[valid-type]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_In = In  # refuses unknown fields and text a database cannot store
 
 
 class PostIn(_In):

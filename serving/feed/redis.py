@@ -51,6 +51,9 @@ class RedisFeed:
     def from_url(cls, url: str, *, keys: FeedKeys | None = None) -> RedisFeed:
         return cls(redis.Redis.from_url(url, decode_responses=True), keys=keys)
 
+    def close(self) -> None:
+        self.client.close()
+
     # -- Timelines ------------------------------------------------------------------------
     def push(self, entries: pl.DataFrame, *, cap: int = TIMELINE_CAP) -> int:
         frame = entries.select(

@@ -101,14 +101,37 @@ def test_registration_is_rate_limited_per_ip(api: TestClient) -> None:
 
 
 @pytest.mark.parametrize("status", ["banned", "suspended"])
-def test_blocked_account_cannot_log_in(api: TestClient, status: str) -> None:
+def test_locked_account_logs_in_to_an_appeal_only_session(api: TestClient, status: str) -> None:
     account = register(api)
     with api.app.state.services.sessions() as s:
         s.get(User, account["id"]).status = status
         s.commit()
+    tokens = login(api, account["email"])
+    assert tokens["scope"] == "appeal"
+    headers = _bearer(tokens)
+    assert api.get("/identity/me", headers=headers).json()["status"] == status
+    for refused in (
+        api.get("/payments/wallets", headers=headers),
+        api.get("/social/feed", headers=headers),
+        api.post("/social/posts", json={"body": "x", "topic": "art"}, headers=headers),
+    ):
+        assert refused.status_code == 403
+        assert refused.json()["detail"]["reason"] == f"account_{status}"
+    appealed = api.post("/admin/appeals", json={"body": "let me back"}, headers=headers)
+    assert appealed.status_code == 201 and appealed.json()["account_status"] == status
+    again = api.post("/identity/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 200 and again.json()["scope"] == "appeal"
+    assert api.post("/identity/logout", headers=headers).status_code == 204
+
+
+def test_closed_account_cannot_log_in(api: TestClient) -> None:
+    account = register(api)
+    with api.app.state.services.sessions() as s:
+        s.get(User, account["id"]).status = "closed"
+        s.commit()
     response = api.post("/identity/login", json={"email": account["email"], "password": PASSWORD})
     assert response.status_code == 403
-    assert response.json()["detail"]["reason"] == f"account_{status}"
+    assert response.json()["detail"]["reason"] == "account_closed"
 
 
 def test_bad_access_tokens_get_a_bearer_challenge(api: TestClient) -> None:

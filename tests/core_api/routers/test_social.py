@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
+import pytest
 from fastapi.testclient import TestClient
 
+from core_api.app import create_app
+from serving.feed import SqliteFeed
+from serving.settings import Settings
 from tests.core_api.routers.helpers import events, signed_in
 
 H = dict[str, str]
@@ -164,3 +169,15 @@ def test_social_input_errors_are_4xx(api: TestClient) -> None:
         assert api.post("/social/posts", json=body, headers=h).status_code == 422, body
     assert api.get("/social/posts/not-a-uuid", headers=h).status_code == 422
     assert api.get("/social/feed").status_code == 401
+
+
+def test_feed_backend_is_a_service_closed_with_the_app(sqlite_settings: Settings) -> None:
+    with TestClient(create_app(sqlite_settings, relay_every_s=None)) as api:
+        feed = api.app.state.services.feed
+        assert isinstance(feed, SqliteFeed)
+        _, headers = signed_in(api)
+        post = api.post("/social/posts", json={"body": "hello", "topic": "art"}, headers=headers)
+        page = api.get("/social/feed", headers=headers).json()
+        assert [i["post"]["id"] for i in page["items"]] == [post.json()["id"]]
+    with pytest.raises(sqlite3.ProgrammingError):  # the lifespan closed its connection
+        feed.con.execute("SELECT 1")

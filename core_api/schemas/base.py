@@ -1,0 +1,38 @@
+"""The base of every request body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
+            return True
+        return False
+    if isinstance(value, list | tuple | set):
+        return any(_unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    return False
+
+
+class In(BaseModel):
+    """Unknown fields are refused, and so is text no database can store: a NUL character
+    (PostgreSQL refuses it in text) or a lone UTF-16 surrogate (not encodable as UTF-8). Either
+    would otherwise fail at the database or the event encoder as a 500, not a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_unstorable_text(cls, value: Any) -> Any:
+        if _unstorable(value):
+            raise ValueError("text with NUL characters or lone surrogates is not allowed")
+        return value
