@@ -90,7 +90,9 @@ def test_confirmed_fraud_and_bans_deny_all_but_appeal(decider: Decider) -> None:
     assert decider.decide(GOOD, "appeal", banned).outcome == "allow"
 
 
-def test_rate_limit_per_user_then_per_ip(decider: Decider) -> None:
+def test_rate_limit_per_user_then_per_ip(scored: SQLiteStore) -> None:
+    frozen = time.time()  # fixed windows: keep every request inside one
+    decider = Decider(scored, rules=default_rules(), clock=lambda: frozen)
     limit = default_rules().actions["payout"].rate[0].limit  # per user per hour
     fresh = Context(ip="10.0.0.7", device="dev-1", country="FR", mfa_age_s=1)
     outcomes = [decider.decide(GOOD, "payout", fresh).outcome for _ in range(limit + 1)]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -82,7 +83,15 @@ def test_login_records_each_device_once(api: TestClient) -> None:
     assert added[0]["context"]["ip"] == "203.0.113.7"
 
 
+def _one_window(api: TestClient) -> None:
+    """Rate limits use fixed windows: a test whose requests straddle a window's end would see
+    the count restart. Freeze the decider's clock inside one window."""
+    frozen = time.time()
+    api.app.state.services.decider.clock = lambda: frozen
+
+
 def test_login_attempts_are_rate_limited_per_user(api: TestClient) -> None:
+    _one_window(api)
     account = register(api)
     body = {"email": account["email"], "password": "wrong password"}
     codes = [api.post("/identity/login", json=body).status_code for _ in range(11)]
@@ -92,6 +101,7 @@ def test_login_attempts_are_rate_limited_per_user(api: TestClient) -> None:
 
 
 def test_registration_is_rate_limited_per_ip(api: TestClient) -> None:
+    _one_window(api)
     for _ in range(10):
         register(api)
     body = {"email": "eleventh@example.com", "password": PASSWORD, "display_name": "E"}
