@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     nats_url: str | None = Field(None, description="event transport; default NDJSON landing")
     mlflow_tracking_uri: str | None = Field(None, description="default SQLite under data_dir")
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
+    admin_emails: str = Field(
+        "", description="comma-separated verified e-mails that may bootstrap the first admin"
+    )
+    dev_deposits: bool = Field(
+        True, description="POST /payments/deposits as a card top-up stand-in (off in production)"
+    )
 
     @property
     def landing(self) -> Path:

@@ -1,9 +1,9 @@
 """Access control and account status: the seed's Access Control Service, kept small.
 
 Roles: one staff role, ``admin``, granted by an admin. The first admin comes from the
-``VOUCH_ADMIN_EMAILS`` environment value (comma-separated): a signed-in user whose *verified*
-e-mail is listed may claim the role with ``POST /admin/bootstrap``. No CLI and no "first user
-wins" race; verification stops anyone who registers a listed address without owning it.
+``admin_emails`` setting (``VOUCH_ADMIN_EMAILS``, comma-separated): a signed-in user whose
+*verified* e-mail is listed may claim the role with ``POST /admin/bootstrap``. No CLI and no
+"first user wins" race; verification stops anyone who registers a listed address without owning it.
 
 Status changes (suspend, ban, reinstate) write an append-only audit row (who, when, why,
 before and after) and an ACCOUNT_STATUS_CHANGED event in the same transaction. The decision
@@ -12,7 +12,6 @@ function then denies the account every action but ``appeal``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
@@ -54,7 +53,6 @@ from core_api.schemas.admin import (
 from core_api.schemas.identity import AccountOut
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-BOOTSTRAP_ENV = "VOUCH_ADMIN_EMAILS"
 
 
 def require_admin(me: CurrentUser, db: SessionDep) -> Principal:
@@ -67,8 +65,7 @@ def require_admin(me: CurrentUser, db: SessionDep) -> Principal:
 AdminUser = Annotated[Principal, Depends(require_admin)]
 
 
-def bootstrap_emails() -> frozenset[str]:
-    raw = os.environ.get(BOOTSTRAP_ENV, "")
+def bootstrap_emails(raw: str) -> frozenset[str]:
     return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
 
 
@@ -83,9 +80,12 @@ def _grant(db: Session, user_id: str, *, by: str | None) -> tuple[RoleGrant, boo
 
 
 @router.post("/bootstrap", response_model=RoleOut)
-def bootstrap(me: CurrentUser, db: SessionDep, response: Response) -> RoleGrant:
+def bootstrap(
+    me: CurrentUser, db: SessionDep, services: ServicesDep, response: Response
+) -> RoleGrant:
     require_active(me)
-    if me.user.email not in bootstrap_emails() or me.user.email_verified_at is None:
+    allowed = bootstrap_emails(services.settings.admin_emails)
+    if me.user.email not in allowed or me.user.email_verified_at is None:
         raise forbidden("not_a_bootstrap_admin")
     grant, made = _grant(db, me.user.id, by=None)
     response.status_code = status.HTTP_201_CREATED if made else status.HTTP_200_OK

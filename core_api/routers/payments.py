@@ -7,7 +7,6 @@ transaction answers 404, the same as one that does not exist.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from uuid import UUID
@@ -96,16 +95,16 @@ def transaction(transaction_id: UUID, me: CurrentUser, db: SessionDep) -> Ledger
     return found
 
 
-def _deposits_enabled() -> bool:
-    # A card top-up without a card processor: for development and tests, off in production.
-    return os.environ.get("VOUCH_DEV_DEPOSITS", "1") != "0"
-
-
 @router.post("/deposits", status_code=status.HTTP_201_CREATED, response_model=TransactionOut)
 def deposit(
-    body: DepositIn, key: IdempotencyKey, me: CurrentUser, db: SessionDep, client: ClientDep
+    body: DepositIn,
+    key: IdempotencyKey,
+    me: CurrentUser,
+    db: SessionDep,
+    client: ClientDep,
+    services: ServicesDep,
 ) -> TransactionOut | JSONResponse:
-    if not _deposits_enabled():
+    if not services.settings.dev_deposits:  # a card top-up without a card processor
         raise _not_found()
     request = idempotency.keyed(me.user.id, key, route="POST /payments/deposits", body=body)
     if (earlier := idempotency.replay(db, request)) is not None:

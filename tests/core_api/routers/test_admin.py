@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core_api.routers.admin import BOOTSTRAP_ENV
 from tests.core_api.routers.helpers import events, last_code, signed_in
 
 H = dict[str, str]
@@ -21,7 +20,8 @@ def _verify(api: TestClient, account: dict[str, Any], headers: H) -> None:
 
 def _first_admin(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], H]:
     account, headers = signed_in(api)
-    monkeypatch.setenv(BOOTSTRAP_ENV, f"other@example.com, {account['email'].upper()}")
+    settings = api.app.state.services.settings
+    monkeypatch.setattr(settings, "admin_emails", f"other@example.com, {account['email'].upper()}")
     assert api.post("/admin/bootstrap", headers=headers).status_code == 403  # not verified yet
     _verify(api, account, headers)
     assert api.post("/admin/bootstrap", headers=headers).status_code == 201

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core_api.routers.admin import BOOTSTRAP_ENV
 from tests.core_api.routers.helpers import events, signed_in
 from tests.core_api.routers.money_helpers import (
     age,
@@ -28,7 +27,7 @@ LISTING = {
 def _arbiter(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], H]:
     """An admin whose session holds a fresh second factor (arbitration moves escrow money)."""
     account, headers = trusted(api)
-    monkeypatch.setenv(BOOTSTRAP_ENV, account["email"])
+    monkeypatch.setattr(api.app.state.services.settings, "admin_emails", account["email"])
     assert api.post("/admin/bootstrap", headers=headers).status_code == 201
     return account, headers
 
