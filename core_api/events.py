@@ -51,15 +51,42 @@ from core_api.envelope import (
     to_wire,
 )
 from core_api.fields import TIMESTAMP_RE, UUID_RE, Rule, rule_of
+from core_api.landing import write_landing_file
 from core_api.payloads import LISTING_CATEGORIES, PLATFORMS, POST_TOPICS
 
 __all__ = [
-    "CONTEXT_RULES", "DEFAULT_MAX_FUTURE", "EARLIEST", "ENVELOPE_FIELDS", "EVENT_ADAPTER",
-    "LAKE_SCHEMA", "LISTING_CATEGORIES", "MAX_LINE_BYTES", "PAYLOADS", "PLATFORMS",
-    "POST_TOPICS", "REASONS", "SCHEMA_VERSION", "SUBJECT", "SUPPORTED_SCHEMA_VERSIONS",
-    "SYSTEM_ACTOR_ID", "TIMESTAMP_RE", "UUID_RE", "WIRE_SCHEMA", "Context", "Envelope",
-    "EventType", "Rejection", "Rule", "check_time", "format_timestamp", "new_event",
-    "parse_event", "payload_rules", "to_wire", "type_fields",
+    "CONTEXT_RULES",
+    "DEFAULT_MAX_FUTURE",
+    "EARLIEST",
+    "ENVELOPE_FIELDS",
+    "EVENT_ADAPTER",
+    "LAKE_SCHEMA",
+    "LISTING_CATEGORIES",
+    "MAX_LINE_BYTES",
+    "PAYLOADS",
+    "PLATFORMS",
+    "POST_TOPICS",
+    "REASONS",
+    "SCHEMA_VERSION",
+    "SUBJECT",
+    "SUPPORTED_SCHEMA_VERSIONS",
+    "SYSTEM_ACTOR_ID",
+    "TIMESTAMP_RE",
+    "UUID_RE",
+    "WIRE_SCHEMA",
+    "Context",
+    "Envelope",
+    "EventType",
+    "Rejection",
+    "Rule",
+    "check_time",
+    "format_timestamp",
+    "new_event",
+    "parse_event",
+    "payload_rules",
+    "to_wire",
+    "type_fields",
+    "write_landing_file",
 ]  # fmt: skip
 
 

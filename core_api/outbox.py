@@ -10,8 +10,6 @@ sink; ``core_api.nats_sink.JetStreamSink`` (``VOUCH_NATS_URL``) implements the s
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core_api.db.outbox import OutboxRow
 from core_api.events import Context, Envelope, EventType, new_event, to_wire
+from core_api.landing import write_landing_file
 from serving.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,18 +64,7 @@ class LandingSink:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def deliver(self, lines: Sequence[bytes]) -> None:
-        if not lines:
-            return
-        now = self.clock()
-        folder = self.landing / now.strftime("%Y-%m-%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"api-{now:%H%M%S%f}-{uuid.uuid4().hex[:8]}.ndjson"
-        tmp = folder / f".{name}.tmp"  # not *.ndjson: invisible to the ingest until renamed
-        with open(tmp, "wb") as f:
-            f.write(b"".join(line + b"\n" for line in lines))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, folder / name)
+        write_landing_file(self.landing, lines, now=self.clock(), source="api")
 
 
 def sink_for(settings: Settings) -> EventSink:

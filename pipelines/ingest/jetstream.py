@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,8 @@ import nats
 import nats.errors
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
+
+from core_api.events import write_landing_file
 
 # Repeated from core_api.nats_sink, which owns the stream: pipelines may not import it.
 STREAM = "VOUCH_EVENTS"
@@ -38,28 +38,6 @@ async def _log_error(exc: Exception) -> None:
 class DrainReport:
     drained: int = 0
     files: list[Path] = field(default_factory=list)
-
-
-def write_landing_file(
-    landing: Path, lines: Sequence[bytes], *, now: datetime, source: str
-) -> Path | None:
-    """One NDJSON file under ``<landing>/<UTC day>/``, visible only once complete.
-
-    Duplicates ``core_api.outbox.LandingSink.deliver`` (a dozen lines): neither package may
-    import the other, and ``serving`` is no home for a landing writer.
-    """
-    if not lines:
-        return None
-    folder = landing / now.strftime("%Y-%m-%d")
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{source}-{now:%H%M%S%f}-{uuid.uuid4().hex[:8]}.ndjson"
-    tmp = folder / f".{name}.tmp"  # not *.ndjson: invisible to the ingest until renamed
-    with open(tmp, "wb") as f:
-        f.write(b"".join(line + b"\n" for line in lines))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, folder / name)
-    return folder / name
 
 
 def drain_to_landing(
