@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
@@ -19,8 +21,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from core_api.body_guard import StrictJSONMiddleware
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
+from core_api.enforce import configure_log as configure_decision_log
 from core_api.outbox import relay_pending, sink_for
 from core_api.routers import (
     admin,
@@ -85,6 +89,7 @@ class _Relay(threading.Thread):
 def create_app(settings: Settings | None = None, *, relay_every_s: float | None = 2.0) -> FastAPI:
     """``relay_every_s=None`` leaves delivery to the caller (tests call ``relay_pending``)."""
     settings = settings or get_settings()
+    configure_decision_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         admin, disputes,
     ):  # fmt: skip
         app.include_router(module.router)
+    app.add_middleware(StrictJSONMiddleware)
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
     return app
@@ -128,7 +134,19 @@ class _AsciiJSONResponse(JSONResponse):
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     # FastAPI's own 422 echoes the input, and its UTF-8 rendering fails (a 500) when that input
-    # holds a lone surrogate (a JSON "\ud800" escape); ASCII JSON escapes it instead.
+    # holds a lone surrogate (a JSON "\ud800" escape); ASCII JSON escapes it instead. A query
+    # parameter may still bring a non-finite float ("?x=nan"): echoed as text, not a NaN token.
     assert isinstance(exc, RequestValidationError)
-    errors = jsonable_encoder(exc.errors())
+    errors = _finite(jsonable_encoder(exc.errors()))
     return _AsciiJSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _finite(value: Any) -> Any:
+    # Error structures are shallow (a body is at most MAX_DEPTH deep), so recursion is safe here.
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value

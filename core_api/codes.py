@@ -6,6 +6,7 @@ SMS provider will; development and tests read it. Only a keyed hash of a code is
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -19,24 +20,27 @@ MAX_CODES_PER_HOUR = 5
 
 
 class CodeRejected(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, retry_after_s: int | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.retry_after_s = reason, retry_after_s
 
 
 def send_code(
     db: Session, tokens: Tokens, *, user: User, purpose: str, destination: str
 ) -> OneTimeCode:
     now = datetime.now(UTC)
-    recent = db.scalar(
-        select(func.count()).where(
+    count, oldest = db.execute(
+        select(func.count(), func.min(OneTimeCode.created_at)).where(
             OneTimeCode.user_id == user.id,
             OneTimeCode.purpose == purpose,
             OneTimeCode.created_at > now - timedelta(hours=1),
         )
-    )
-    if (recent or 0) >= MAX_CODES_PER_HOUR:
-        raise CodeRejected("too_many_codes")
+    ).one()
+    if count >= MAX_CODES_PER_HOUR:
+        # The hour slides: one more code is allowed when the oldest of these turns an hour old.
+        oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+        wait = oldest + timedelta(hours=1) - now
+        raise CodeRejected("too_many_codes", retry_after_s=max(1, math.ceil(wait.total_seconds())))
     # Only the newest code counts: sending again retires the earlier ones.
     db.execute(
         update(OneTimeCode)

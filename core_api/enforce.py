@@ -1,13 +1,16 @@
 """Trust enforcement: ask ``serving`` for a decision and turn it into HTTP.
 
 ``step_up`` -> 401 with an RFC 9470 challenge (the client verifies a second factor, then
-retries); ``deny`` -> 403 with the reason code, or 429 when the reason is a rate limit, which
-tells clients to back off rather than give up. Every decision is logged.
+retries); ``deny`` -> 403 with the reason code, or 429 with ``Retry-After`` when the reason is a
+rate limit, which tells clients when to come back rather than to give up. Every decision, allow
+included, is logged as one JSON record on the ``vouch.decisions`` logger.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from fastapi import HTTPException, status
@@ -16,7 +19,7 @@ from core_api.db.identity import AuthSession, User
 from core_api.deps import Client
 from serving.decide import Context, Decider, Decision
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("vouch.decisions")
 
 
 def decision_context(
@@ -34,14 +37,32 @@ def decision_context(
     )
 
 
+def record(decision: Decision, *, latency_s: float) -> str:
+    """The decision as one line of JSON: what an auditor or a dashboard reads back."""
+    return json.dumps(
+        {
+            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "user_id": decision.user_id,
+            "action": decision.action,
+            "outcome": decision.outcome,
+            "reasons": list(decision.reasons),
+            "score_version": decision.score_version,
+            "rules_version": decision.rules_version,
+            "band": decision.band,
+            "fraud_risk": decision.fraud_risk,
+            "degraded": decision.degraded,
+            "latency_ms": round(latency_s * 1000, 3),
+        },
+        separators=(",", ":"),
+    )
+
+
 def enforce(decider: Decider, action: str, *, user_id: str | None, context: Context) -> Decision:
     """Return the decision when it allows; raise the HTTP answer when it does not."""
+    started = time.perf_counter()
     decision = decider.decide(user_id, action, context)
-    level = logging.INFO if decision.outcome == "allow" else logging.WARNING
-    log.log(
-        level, "decision %s %s user=%s reasons=%s rules=%s scores=%s", action, decision.outcome,
-        user_id, ",".join(decision.reasons), decision.rules_version, decision.score_version,
-    )  # fmt: skip
+    if log.isEnabledFor(logging.INFO):
+        log.info(record(decision, latency_s=time.perf_counter() - started))
     if decision.outcome == "allow":
         return decision
     body = {"reason": decision.reasons[0], "reasons": list(decision.reasons), "action": action}
@@ -55,6 +76,17 @@ def enforce(decider: Decider, action: str, *, user_id: str | None, context: Cont
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail=body, headers={"WWW-Authenticate": challenge}
         )
-    limited = decision.reasons[0].startswith("rate_limited")
-    code = status.HTTP_429_TOO_MANY_REQUESTS if limited else status.HTTP_403_FORBIDDEN
-    raise HTTPException(code, detail=body)
+    if decision.reasons[0].startswith("rate_limited"):
+        retry = {"Retry-After": str(decision.retry_after_s or 1)}
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=body, headers=retry)
+    raise HTTPException(status.HTTP_403_FORBIDDEN, detail=body)
+
+
+def configure_log(level: int = logging.INFO) -> None:
+    """Make decision records reach stderr (one JSON line each) unless someone routed them."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET or log.level > level:
+        log.setLevel(level)

@@ -53,6 +53,7 @@ from core_api.envelope import (
 from core_api.fields import TIMESTAMP_RE, UUID_RE, Rule, rule_of
 from core_api.landing import write_landing_file
 from core_api.payloads import LISTING_CATEGORIES, PLATFORMS, POST_TOPICS
+from core_api.strict_json import StrictJSONError, no_duplicates, reject_constant
 
 __all__ = [
     "CONTEXT_RULES",
@@ -108,23 +109,6 @@ class Rejection:
     detail: str
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
-
-
 def _rejection_from(error: dict[str, Any]) -> Rejection:
     loc = [str(part) for part in error["loc"]]
     if loc and loc[0] in EventType.__members__:
@@ -178,9 +162,11 @@ def parse_event(
     except UnicodeDecodeError as exc:
         return Rejection("invalid_utf8", None, str(exc))
     try:
-        obj = json.loads(text_, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except _DuplicateKey as exc:
-        return Rejection("duplicate_key", str(exc), f"key {exc} appears twice")
+        obj = json.loads(text_, object_pairs_hook=no_duplicates, parse_constant=reject_constant)
+    except StrictJSONError as exc:
+        if exc.reason == "duplicate_key":
+            return Rejection("duplicate_key", exc.where, str(exc))
+        return Rejection("invalid_json", None, str(exc))
     except json.JSONDecodeError as exc:
         body = text_.strip()
         # A line cut off in transit starts like an object and stops before its end.

@@ -11,7 +11,6 @@ adds its events to the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -56,9 +55,6 @@ STEPS = {
 }
 
 
-MAX_AMOUNT = Decimal("100000000000000")  # 10^14: NUMERIC(18, 4) and the event contract's bound
-
-
 def place(
     session: Session, *, listing_id: str, quantity: int, buyer_id: str,
     context: dict[str, Any] | None = None,
@@ -73,7 +69,7 @@ def place(
     if listing.status != "active" or listing.quantity < quantity:
         raise OrderError("out_of_stock")
     amount = listing.price * quantity
-    if amount >= MAX_AMOUNT:
+    if amount > payments.MAX_MOVEMENT:
         raise OrderError("amount_too_large", kind="unprocessable")
     listing.quantity -= quantity
     if listing.quantity == 0:

@@ -21,6 +21,18 @@ from sqlalchemy.orm import Session
 from core_api.db.base import new_id, utcnow
 from core_api.db.money import ZERO, Entry, LedgerTransaction, Wallet
 
+# What NUMERIC(18, 4) holds (and SQLite's int64 ten-thousandths, with room to spare).
+COLUMN_CEILING = Decimal("99999999999999.9999")
+# The product's limits sit far below it: no single movement and no user's wallet comes near the
+# column, so no number of users short of millions at their cap can fill a shared system wallet.
+MAX_MOVEMENT = Decimal("1000000.0000")  # one deposit, transfer, payout or order
+MAX_USER_BALANCE = Decimal("100000000.0000")  # one user's wallet in one currency
+# The currencies the platform keeps wallets in: any other three letters are refused up front.
+_EUROPE = ("EUR", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON")
+_AMERICAS = ("USD", "CAD", "BRL", "MXN")
+_ASIA_PACIFIC_AFRICA = ("JPY", "AUD", "NZD", "SGD", "HKD", "INR", "ZAR")
+CURRENCIES = frozenset((*_EUROPE, *_AMERICAS, *_ASIA_PACIFIC_AFRICA))
+
 
 class LedgerError(Exception):
     """A movement the ledger refuses; ``reason`` is the API's reason code."""
@@ -112,6 +124,10 @@ def move(
     """Move ``amount`` from ``source`` to ``target`` as one balanced transaction."""
     if amount <= 0:
         raise LedgerError("amount_not_positive")
+    if amount > MAX_MOVEMENT:
+        raise LedgerError("amount_too_large")
+    if source.currency not in CURRENCIES:
+        raise LedgerError("unsupported_currency")
     if source.currency != target.currency:
         raise LedgerError("currency_mismatch")
     if source.key == target.key:
@@ -122,6 +138,7 @@ def move(
     debit, credit = wallets[source_id], wallets[target_id]
     if debit.kind != "external" and debit.balance < amount:
         raise LedgerError("insufficient_funds")
+    _check_room(debit, credit, amount)
     debit.balance -= amount
     credit.balance += amount
     txn = LedgerTransaction(
@@ -138,6 +155,15 @@ def move(
     )
     session.flush()
     return txn
+
+
+def _check_room(debit: Wallet, credit: Wallet, amount: Decimal) -> None:
+    """Refuse a movement that would take a wallet past its limit, before the database would."""
+    if credit.kind == "user" and credit.balance + amount > MAX_USER_BALANCE:
+        raise LedgerError("balance_limit")
+    if credit.balance + amount > COLUMN_CEILING or debit.balance - amount < -COLUMN_CEILING:
+        # Only a system wallet can get here: said plainly, and logged by the caller's answer.
+        raise LedgerError("system_wallet_full")
 
 
 def wallets_of(session: Session, owner_id: str) -> list[Wallet]:

@@ -12,7 +12,10 @@ mean. The checks, first match of the strongest outcome wins:
    critical (and for risk, elevated) actions. A fresh second factor satisfies every step-up.
 
 When the store errs, is slower than the budget or its circuit is open, nothing is raised:
-critical actions answer ``step_up`` (``store_unavailable``), everything else ``allow``.
+critical actions answer ``step_up`` (``store_unavailable``), everything else ``allow``. Rate
+limits keep binding from in-process counters (``serving.limits.LocalCounters``), so a session
+with a fresh second factor may still move money while the store is down, but no faster than
+the rules allow per worker process, and logins stay throttled.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from serving import keys
+from serving import limits as rate
 from serving.breaker import CircuitBreaker
 from serving.keys import ScoreRecord
 from serving.rules import BAND_ORDER, Action, Limit, Rules
@@ -78,9 +81,20 @@ class Decision:
     band: str | None = None
     user_reasons: tuple[str, ...] = ()  # the model's reasons, when the decision cites risk
     degraded: bool = False
+    retry_after_s: int | None = None  # when a rate limit refused: until its window ends
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fallback:
+    """What a decision without the store still has: its limits, counters, clock and MFA."""
+
+    limits: list[Limit]
+    counters: tuple[Counter, ...]
+    now_s: float
+    mfa_fresh: bool
 
 
 class Decider:
@@ -93,6 +107,7 @@ class Decider:
         self.breaker = CircuitBreaker(
             failures=rules.store.breaker_failures, open_s=rules.store.breaker_open_s
         )
+        self.local = rate.LocalCounters()
 
     def decide(self, user_id: str | None, action: str, context: Context | None = None) -> Decision:
         ctx = context or Context()
@@ -102,18 +117,19 @@ class Decider:
         status = ctx.account_status
         if status in ("banned", "suspended") and user_id and not rule.allowed_when_banned:
             return self._answer("deny", [f"account_{status}"], action, user_id, None)
-        limits = [lim for lim in rule.rate if (user_id if lim.scope == "user" else ctx.ip)]
-        facts = self._facts(user_id, action, rule, ctx, limits=limits)
+        now = self.clock()
+        limits, counters = self._counters(user_id, action, rule, ctx, now_s=now)
+        facts = self._facts(user_id, rule, ctx, counters=counters)
         mfa_fresh = ctx.mfa_age_s is not None and ctx.mfa_age_s <= self.rules.mfa.fresh_s
         if facts is None:
-            if rule.critical and not mfa_fresh:
-                return self._answer("step_up", ["store_unavailable"], action, user_id, None,
-                                    degraded=True)  # fmt: skip
-            said = ["store_unavailable", *(["mfa_fresh"] if rule.critical else [])]
-            return self._answer("allow", said, action, user_id, None, degraded=True)
+            fallback = _Fallback(limits, counters, now_s=now, mfa_fresh=mfa_fresh)
+            return self._degraded(user_id, action, rule, fallback)
         deny, step_up = self._judge(rule, facts, ctx, limits=limits)
         if deny:
-            return self._answer("deny", deny, action, user_id, facts)
+            retry = (
+                self._retry(limits, facts.counts, now_s=now) if deny[0].startswith("rate") else None
+            )
+            return self._answer("deny", deny, action, user_id, facts, retry_after_s=retry)
         if step_up and not mfa_fresh:
             return self._answer("step_up", step_up, action, user_id, facts)
         return self._answer("allow", ["mfa_fresh", *step_up] if step_up else [], action, user_id,
@@ -129,24 +145,49 @@ class Decider:
                 self.breaker.failed()
 
     # --- internals ------------------------------------------------------------------------
+    def _counters(
+        self, user_id: str | None, action: str, rule: Action, ctx: Context, *, now_s: float
+    ) -> tuple[list[Limit], tuple[Counter, ...]]:
+        applied, subjects = [], []
+        for lim in rule.rate:
+            who = rate.subject(lim, user_id=user_id, ip=ctx.ip, device=ctx.device)
+            if who is not None:
+                applied.append(lim)
+                subjects.append(who)
+        return applied, rate.counters(applied, subjects, action=action, now_s=now_s)
+
+    def _retry(self, limits: list[Limit], counts: tuple[int, ...], *, now_s: float) -> int:
+        over = [lim for lim, n in zip(limits, counts, strict=True) if n > lim.limit]
+        return rate.retry_after_s(over, now_s=now_s)
+
+    def _degraded(
+        self, user_id: str | None, action: str, rule: Action, fallback: _Fallback
+    ) -> Decision:
+        limits, now_s = fallback.limits, fallback.now_s
+        counts = self.local.incr(fallback.counters, now_s=now_s)
+        pairs = zip(limits, counts, strict=True)
+        over = [f"rate_limited_{lim.scope}" for lim, n in pairs if n > lim.limit]
+        if over:
+            retry = self._retry(limits, counts, now_s=now_s)
+            reasons = [*over, "store_unavailable"]
+            return self._answer(
+                "deny", reasons, action, user_id, None, degraded=True, retry_after_s=retry
+            )
+        if rule.critical and not fallback.mfa_fresh:
+            return self._answer("step_up", ["store_unavailable"], action, user_id, None,
+                                degraded=True)  # fmt: skip
+        said = ["store_unavailable", *(["mfa_fresh"] if rule.critical else [])]
+        return self._answer("allow", said, action, user_id, None, degraded=True)
+
     def _facts(
-        self, user_id: str | None, action: str, rule: Action, ctx: Context, *, limits: list[Limit]
+        self, user_id: str | None, rule: Action, ctx: Context, *, counters: tuple[Counter, ...]
     ) -> Facts | None:
         if not self.breaker.allow():
             return None
-        now = self.clock()
-        counters = [
-            Counter(
-                keys.rate_key(lim.scope, (user_id if lim.scope == "user" else ctx.ip) or "",
-                              action, window_s=lim.window_s, now_s=now),
-                lim.window_s,
-            )
-            for lim in limits
-        ]  # fmt: skip
         novelty = rule.critical and user_id is not None
         ask = Ask(
             user_id=user_id or "",
-            counters=tuple(counters),
+            counters=counters,
             device=ctx.device if novelty else None,
             country=ctx.country if novelty else None,
         )
@@ -215,6 +256,7 @@ class Decider:
         facts: Facts | None,
         *,
         degraded: bool = False,
+        retry_after_s: int | None = None,
     ) -> Decision:
         record: ScoreRecord | None = facts.record if facts else None
         manifest = facts.manifest if facts else None
@@ -232,4 +274,5 @@ class Decider:
             band=record.band if record else None,
             user_reasons=record.reasons if (record and cites_risk) else (),
             degraded=degraded,
+            retry_after_s=retry_after_s,
         )

@@ -23,7 +23,8 @@ class _Strict(BaseModel):
 
 
 class Limit(_Strict):
-    scope: Literal["user", "ip"]
+    # user_ip: one account from one source (its IP, else its device), see ``serving.limits``
+    scope: Literal["user", "ip", "user_ip"]
     limit: int = Field(gt=0)
     window_s: int = Field(gt=0)
 
@@ -92,7 +93,9 @@ def action_table(rules: Rules) -> list[dict[str, str]]:
     """The documented action table (README), straight from the rules."""
     rows = []
     for name, a in rules.actions.items():
-        limits = ", ".join(f"{r.limit}/{_span(r.window_s)} per {r.scope}" for r in a.rate)
+        limits = ", ".join(
+            f"{r.limit}/{_span(r.window_s)} per {r.scope.replace('_', '+')}" for r in a.rate
+        )
         rows.append({"action": name, "criticality": a.criticality, "mfa": a.mfa,
                      "min_trust": f"{a.min_trust:g}", "rate limits": limits or "-"})  # fmt: skip
     return rows

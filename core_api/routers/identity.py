@@ -8,6 +8,7 @@ from sqlalchemy import select
 from core_api import auth
 from core_api.db.identity import AuthSession, User
 from core_api.deps import LOCKED, AnyStatusUser, ClientDep, ServicesDep, SessionDep
+from core_api.emails import email_skeleton
 from core_api.enforce import decision_context, enforce
 from core_api.events import SYSTEM_ACTOR_ID, EventType
 from core_api.outbox import emit
@@ -27,13 +28,18 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
     enforce(services.decider, "register", user_id=None, context=decision_context(client))
     if db.scalar(select(User.id).where(User.email == body.email)):
         raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "email_taken"})
+    skeleton = email_skeleton(body.email)
+    if db.scalar(select(User.id).where(User.email_skeleton == skeleton)):
+        # A look-alike of an existing address (Cyrillic "а" for "a", "rn" for "m"): one person
+        # could not tell the two apart, so they may not be two accounts.
+        raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "email_confusable"})
     referrer = str(body.referrer_id) if body.referrer_id else None
     if referrer and db.get(User, referrer) is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail={"reason": "unknown_referrer"}
         )
     user = User(
-        email=body.email, password_hash=hash_password(body.password),
+        email=body.email, email_skeleton=skeleton, password_hash=hash_password(body.password),
         display_name=body.display_name, bio="",
     )  # fmt: skip
     db.add(user)

@@ -40,6 +40,10 @@ _LEDGER_STATUS = {
     "currency_mismatch": status.HTTP_422_UNPROCESSABLE_CONTENT,
     "same_wallet": status.HTTP_422_UNPROCESSABLE_CONTENT,
     "amount_not_positive": status.HTTP_422_UNPROCESSABLE_CONTENT,
+    "amount_too_large": status.HTTP_422_UNPROCESSABLE_CONTENT,
+    "unsupported_currency": status.HTTP_422_UNPROCESSABLE_CONTENT,
+    "balance_limit": status.HTTP_409_CONFLICT,
+    "system_wallet_full": status.HTTP_409_CONFLICT,
 }
 
 

@@ -52,7 +52,10 @@ def _send(db: Session, services: Services, *, user: User, purpose: str, to: str)
     try:
         codes.send_code(db, services.tokens, user=user, purpose=purpose, destination=to)
     except codes.CodeRejected as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, {"reason": exc.reason}) from None
+        retry = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, {"reason": exc.reason}, headers=retry
+        ) from None
     db.commit()
 
 

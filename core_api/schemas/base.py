@@ -8,18 +8,23 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 
 def _unstorable(value: Any) -> bool:
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
-            return True
-        return False
-    if isinstance(value, list | tuple | set):
-        return any(_unstorable(v) for v in value)
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    # A walk with its own stack: a body may nest as deep as ``strict_json.MAX_DEPTH``, and
+    # validators of nested models see the same values again; recursion is not needed for either.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
+                return True
+        elif isinstance(item, list | tuple | set):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
     return False
 
 

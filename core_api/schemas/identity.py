@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from core_api.emails import normalize_email
 from core_api.schemas.base import In
+
+
+def _normal_email(value: Any) -> Any:
+    return normalize_email(value) if isinstance(value, str) else value
+
 
 # Deliberately loose: the one real check of an address is the verification code sent to it.
 Email = Annotated[
     str,
+    BeforeValidator(_normal_email),
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=254,
-        pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$",
+        max_length=254, pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$"
     ),
-]  # fmt: skip
+]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]  # E.164

@@ -8,10 +8,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from core_api.fields import CURRENCY_RE, MONEY_RE, TOKEN_RE
+from core_api.payments import CURRENCIES, MAX_MOVEMENT
 from core_api.schemas.base import In
 
 _SCALE = Decimal("0.0001")
@@ -31,6 +39,10 @@ def _amount(value: Any) -> Decimal:
         raise PydanticCustomError("money_format", "not a decimal") from None
     if amount <= 0:
         raise PydanticCustomError("money_not_positive", "the amount must be above zero")
+    if amount > MAX_MOVEMENT:
+        raise PydanticCustomError(
+            "money_too_large", "at most {limit} in one movement", {"limit": str(MAX_MOVEMENT)}
+        )
     return amount
 
 
@@ -39,7 +51,22 @@ Amount = Annotated[
     BeforeValidator(_amount),
     WithJsonSchema({"type": "string", "pattern": MONEY_RE, "examples": ["12.50"]}),
 ]
-Currency = Annotated[str, StringConstraints(pattern=CURRENCY_RE)]
+
+
+def _currency(value: Any) -> Any:
+    if isinstance(value, str) and re.match(CURRENCY_RE, value) and value not in CURRENCIES:
+        raise PydanticCustomError(
+            "currency_unsupported", "not a currency the platform keeps wallets in"
+        )
+    return value
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=CURRENCY_RE),
+    AfterValidator(_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES)}),
+]
 Token = Annotated[str, StringConstraints(pattern=TOKEN_RE)]
 
 

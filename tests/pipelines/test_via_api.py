@@ -13,6 +13,7 @@ Two stand-ins, both forced by a platform that is minutes old (see the report in 
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import socket
@@ -157,16 +158,17 @@ def test_via_api_scenario_scores_feed_back_into_decisions(
         # After the publish: the same kind of request, now judged by the scores.
         api = Api(client, inbox=inbox)
         caplog.clear()  # only the decisions made after the publish
-        with caplog.at_level(logging.INFO, logger="core_api.enforce"):
+        with caplog.at_level(logging.INFO, logger="vouch.decisions"):
             denied = api.critical("POST", "/payments/transfers", platform.ring[1], keyed=True,
                                   body={"to_user_id": platform.ring[0].id, "amount": "5.00",
                                         "currency": "EUR"})  # fmt: skip
             trade(api, platform, random.Random(11))
     assert denied.status_code == 403
     assert {"high_fraud_risk", "very_low_trust"} <= set(denied.json()["detail"]["reasons"])
-    logged = [r.getMessage() for r in caplog.records if r.name == "core_api.enforce"]
-    ring_line = next(m for m in logged if f"user={platform.ring[1].id}" in m)
-    assert "transfer deny" in ring_line and f"scores={version}" in ring_line
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "vouch.decisions"]
+    ring_line = next(m for m in logged if m["user_id"] == platform.ring[1].id)
+    assert (ring_line["action"], ring_line["outcome"]) == ("transfer", "deny")
+    assert ring_line["score_version"] == version
     # Normal users are scored now: past the new-account rule, through a step-up on a new device.
     assert platform.transfers["normal"] == len(platform.normal)
     assert platform.transfers["ring"] == 0
@@ -175,7 +177,10 @@ def test_via_api_scenario_scores_feed_back_into_decisions(
         api.refusals,
     )
     assert "403:new_account" not in api.refusals
-    assert any("transfer allow" in m and f"scores={version}" in m for m in logged)
+    assert any(
+        (m["action"], m["outcome"], m["score_version"]) == ("transfer", "allow", version)
+        for m in logged
+    )
 
 
 def test_via_api_cast_is_deterministic_and_rings_share_a_device() -> None:

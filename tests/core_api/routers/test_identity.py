@@ -90,14 +90,26 @@ def _one_window(api: TestClient) -> None:
     api.app.state.services.decider.clock = lambda: frozen
 
 
-def test_login_attempts_are_rate_limited_per_user(api: TestClient) -> None:
-    _one_window(api)
+def test_login_throttle_is_per_account_and_source_with_backoff(api: TestClient) -> None:
+    # At the start of an hour, so a minute's step forward stays inside the 15-min and 1-h windows.
+    hour = time.time() // 3600 * 3600 + 5
+    decider = api.app.state.services.decider
+    decider.clock = lambda: hour
     account = register(api)
-    body = {"email": account["email"], "password": "wrong password"}
-    codes = [api.post("/identity/login", json=body).status_code for _ in range(11)]
-    assert codes == [401] * 10 + [429]  # rules.toml: 10 per user per 5 minutes
-    limited = api.post("/identity/login", json={**body, "password": PASSWORD})
-    assert limited.json()["detail"]["reason"] == "rate_limited_user"
+    wrong = {"email": account["email"], "password": "wrong password"}
+    codes = [api.post("/identity/login", json=wrong).status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]  # rules.toml: 5 per minute per account and source
+    refused = api.post("/identity/login", json={**wrong, "password": PASSWORD})
+    assert refused.json()["detail"]["reason"] == "rate_limited_user_ip"
+    assert refused.headers["Retry-After"] == "55"  # the minute's window ends 55 s from now
+    # The owner, from another address, is not locked out by the guesses.
+    elsewhere = TestClient(api.app, client=("198.51.100.20", 40000))
+    assert elsewhere.post("/identity/login", json={**wrong, "password": PASSWORD}).is_success
+    # Backoff: a minute later the next step holds, 10 per 15 minutes (7 counted so far).
+    decider.clock = lambda: hour + 60
+    codes = [api.post("/identity/login", json=wrong).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert api.post("/identity/login", json=wrong).headers["Retry-After"] == str(900 - 65)
 
 
 def test_registration_is_rate_limited_per_ip(api: TestClient) -> None:
