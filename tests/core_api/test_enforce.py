@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,31 @@ def test_decision_context_without_a_user_is_anonymous() -> None:
     ctx = decision_context(client)
     assert (ctx.ip, ctx.device, ctx.account_age_s) == ("198.51.100.1", "d", None)
     assert not ctx.verified
+
+
+def test_every_decision_is_one_json_record(
+    decider: Decider, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="vouch.decisions"):
+        enforce(decider, "follow", user_id=USER, context=Context())
+        with pytest.raises(HTTPException):
+            enforce(decider, "order", user_id=USER, context=Context(account_status="banned"))
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "vouch.decisions"]
+    assert [(r["action"], r["outcome"]) for r in records] == [
+        ("follow", "allow"),
+        ("order", "deny"),
+    ]
+    assert records[1]["reasons"] == ["account_banned"]
+    assert records[0]["rules_version"] == decider.rules.version
+    assert all(r["latency_ms"] >= 0 and r["user_id"] == USER for r in records)
+
+
+def test_a_rate_limit_is_a_429_with_retry_after(decider: Decider) -> None:
+    decider.clock = lambda: 3600.0 * 400_000 + 1
+    anon = Context(ip="198.51.100.3")
+    for _ in range(decider.rules.actions["register"].rate[0].limit):
+        enforce(decider, "register", user_id=None, context=anon)
+    with pytest.raises(HTTPException) as caught:
+        enforce(decider, "register", user_id=None, context=anon)
+    assert caught.value.status_code == 429
+    assert caught.value.headers == {"Retry-After": "3599"}

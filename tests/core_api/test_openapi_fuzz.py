@@ -171,6 +171,58 @@ def test_openapi_fuzz_no_server_errors(
     call()
 
 
+# Hostile JSON the generators never write (schemathesis emits valid JSON only): each token stands
+# in for one field of a generated body, and a generated body gets one of its keys twice.
+HOSTILE_TOKENS = ["NaN", "-Infinity", "1e400", "9" * 30, "[" * 900 + "]" * 900]
+
+
+def _hostile_bodies(body: dict[str, Any]) -> list[str]:
+    if not body:
+        return [f'{{"x":{token}}}' for token in HOSTILE_TOKENS]
+    first = next(iter(body))
+    texts = [
+        json.dumps({**body, first: "__HOSTILE__"}).replace('"__HOSTILE__"', token)
+        for token in HOSTILE_TOKENS
+    ]
+    twice = json.dumps(body)[:-1] + f", {json.dumps(first)}: {json.dumps(body[first])}}}"
+    return [*texts, twice]
+
+
+def _body_operations() -> list[str]:
+    return [label for label in _operations() if label.split()[0] in ("POST", "PUT", "PATCH")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", _body_operations())
+def test_openapi_hostile_json_bodies_are_4xx(
+    label: str, fuzz_schema: schemathesis.BaseSchema, fuzz_world: dict[str, Any]
+) -> None:
+    operation = fuzz_schema.find_operation_by_label(label)
+    assert operation is not None
+    names = {p.name for p in operation.path_parameters}
+    known = {name: value for name, value in fuzz_world["ids"].items() if name in names}
+    api = TestClient(fuzz_schema.app, client=(CLIENT_IP, 50000))
+
+    @given(case=operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known or None))
+    @settings(
+        max_examples=2,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def call(case: schemathesis.Case) -> None:
+        body = case.body if isinstance(case.body, dict) else {}
+        headers = {**fuzz_world["headers"], "Content-Type": "application/json"}
+        headers["Idempotency-Key"] = f"hostile-{uuid.uuid4().hex}"
+        for text in _hostile_bodies(body):
+            answer = api.request(case.method, case.formatted_path, content=text, headers=headers)
+            # Refused before any route runs: the same 422 for every operation and token.
+            assert answer.status_code == 422, (label, text[:80], answer.text[:200])
+
+    call()
+
+
 # Each was a 500: PostgreSQL refuses NUL in text; a lone surrogate (sent as a JSON "\ud800"
 # escape) cannot be encoded as UTF-8 by either database driver, nor by FastAPI's own 422.
 UNSTORABLE = ["\x00", "\ud800"]

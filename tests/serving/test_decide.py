@@ -180,3 +180,29 @@ def test_redis_gone_answers_within_budget() -> None:
     d = decider.decide(GOOD, "escrow_release", HOME)
     assert d.outcome == "step_up" and d.degraded
     assert time.perf_counter() - started < 1.0
+
+
+def test_store_down_still_rate_limits_from_local_counters() -> None:
+    # A fresh second factor may move money while the store is down, but no faster than the rules.
+    frozen = 7200.0 * 1000 + 10  # 10 s into an hour
+    decider = Decider(_Broken(), rules=default_rules(), clock=lambda: frozen)
+    fresh = Context(ip="10.0.0.7", device="dev-1", mfa_age_s=1)
+    limit = default_rules().actions["payout"].rate[0].limit
+    outcomes = [decider.decide(GOOD, "payout", fresh) for _ in range(limit + 1)]
+    assert [d.outcome for d in outcomes] == ["allow"] * limit + ["deny"]
+    assert all(d.degraded for d in outcomes)
+    assert outcomes[-1].reasons == ("rate_limited_user", "store_unavailable")
+    assert outcomes[-1].retry_after_s == 3600 - 10
+    # Logins stay throttled too, per account and source.
+    logins = [decider.decide(GOOD, "login", HOME).outcome for _ in range(6)]
+    assert logins == ["allow"] * 5 + ["deny"]
+
+
+def test_a_rate_limit_says_when_to_retry(scored: SQLiteStore) -> None:
+    frozen = 3600.0 * 500_000 + 100  # 100 s into an hour
+    decider = Decider(scored, rules=default_rules(), clock=lambda: frozen)
+    anon = Context(ip="10.0.0.9")
+    limit = default_rules().actions["register"].rate[0].limit
+    last = [decider.decide(None, "register", anon) for _ in range(limit + 1)][-1]
+    assert (last.outcome, last.retry_after_s) == ("deny", 3500)
+    assert decider.decide(None, "follow", anon).retry_after_s is None

@@ -80,3 +80,12 @@ def test_second_factor_raises_the_session_level_for_critical_actions(api: TestCl
     claims = jwt.decode(raised.json()["access_token"], options={"verify_signature": False})
     assert claims["acr"] == "mfa" and "auth_time" in claims
     assert payout_outcome() == "allow"
+
+
+def test_too_many_codes_is_a_429_saying_when_the_next_is_allowed(any_api: TestClient) -> None:
+    _, headers = signed_in(any_api)
+    answers = [any_api.post("/identity/verify/email", headers=headers) for _ in range(6)]
+    assert [a.status_code for a in answers] == [202] * 5 + [429]
+    assert answers[-1].json()["detail"]["reason"] == "too_many_codes"
+    # The first code turns an hour old in just under an hour: that is when to come back.
+    assert 3500 <= int(answers[-1].headers["Retry-After"]) <= 3600
