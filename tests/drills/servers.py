@@ -108,27 +108,19 @@ class _Process:
 
 
 class RedisServer(_Process):
-    """redis-server with an append-only file synced on every write, as production runs it:
-    what it acknowledged survives a SIGKILL and is back after a restart."""
+    """redis-server; ``durable``: with an append-only file synced on every write, as production
+    runs it, so what it acknowledged survives a SIGKILL and is back after a restart."""
 
     binary = "redis-server"
 
+    def __init__(self, workdir: Path, *, durable: bool = True) -> None:
+        super().__init__(workdir)
+        self.durable = durable
+
     def argv(self) -> list[str]:
-        return [
-            self.exe,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.workdir),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-        ]
+        persist = ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else []
+        where = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        return [self.exe, *where, "--save", "", *persist]
 
     def ready(self) -> bool:
         try:
