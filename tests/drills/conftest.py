@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.core_api.conftest import pg_settings  # noqa: F401  (a fixture: a schema of its own)
 from tests.drills.servers import NatsServer, RedisServer
 
 
