@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from core_api import faults
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
 from core_api.outbox import relay_pending, sink_for
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         app.include_router(module.router)
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)
+    faults.register(app)
     return app
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.core_api.conftest import pg_settings  # noqa: F401  (a fixture: a schema of its own)
+from tests.core_api.conftest import (  # noqa: F401  (fixtures: a database of its own)
+    pg_settings,
+    sqlite_settings,
+)
 from tests.drills.servers import NatsServer, RedisServer
 
 
