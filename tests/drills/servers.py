@@ -13,6 +13,8 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import require_server
@@ -24,7 +26,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(ready: callable, *, timeout_s: float, what: str) -> float:  # type: ignore[valid-type]
+def wait_until(ready: Callable[[], object], *, timeout_s: float, what: str) -> float:
     """Poll ``ready()`` until true; returns the seconds it took, raises after ``timeout_s``."""
     started = time.monotonic()
     while True:
@@ -148,8 +150,17 @@ class NatsServer(_Process):
         return f"nats://127.0.0.1:{self.port}"
 
 
+@dataclass(frozen=True)
+class Tmpfs:
+    path: Path
+
+    def resize(self, size: str) -> None:
+        """Space returns (or goes): the mount keeps its files."""
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
+
+
 @contextlib.contextmanager
-def tmpfs(where: Path, *, size: str):  # type: ignore[no-untyped-def]
+def tmpfs(where: Path, *, size: str) -> Iterator[Tmpfs]:
     """A small tmpfs mounted at ``where`` for the block; skipped (failed under CI) if the
     mount is not permitted here."""
     where.mkdir(parents=True, exist_ok=True)
@@ -161,7 +172,7 @@ def tmpfs(where: Path, *, size: str):  # type: ignore[no-untyped-def]
     )
     require_server("a tmpfs mount", done.returncode == 0, done.stderr.strip() or "mount failed")
     try:
-        yield where
+        yield Tmpfs(where)
     finally:
         if subprocess.run(["umount", str(where)], check=False).returncode:
             subprocess.run(["umount", "-l", str(where)], check=False)  # busy: detach lazily
