@@ -35,6 +35,7 @@ from nats.js.errors import NotFoundError
 STREAM = "VOUCH_EVENTS"
 SUBJECT_PREFIX = "vouch.events"
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")
+_WATCH_S = 0.05  # how often a batch in flight checks that its connection is still up
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +56,23 @@ def address(line: bytes) -> tuple[str, str]:
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return "unknown", hashlib.sha256(line).hexdigest()
     return (token if _TOKEN.match(token) else "unknown"), msg_id
+
+
+async def _stop(task: asyncio.Future) -> None:
+    """Cancel ``task`` and wait (briefly) until it is done: nats-py swallows a cancellation that
+    lands in its flush of pending data, so one ``cancel()`` may not end a publishing loop."""
+    for _ in range(50):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.02)
+    if task.done():
+        _retrieve(task)
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    if future.done() and not future.cancelled():
+        future.exception()  # looked at, so asyncio does not log it as never retrieved
 
 
 async def _cancel_leftovers() -> None:
@@ -114,43 +132,48 @@ class JetStreamSink:
 
     async def _publish(self, lines: list[bytes]) -> None:
         js = await self._jetstream()
-        lost = self._lost
+        nc, lost = self._nc, self._lost
+        assert nc is not None
         try:
             # A batch in flight when the server goes away would otherwise wait out the whole
             # timeout for acks that never come (a relay stalled ~15 s by a 1 s restart): the
             # connection's loss fails it at once, and the relay's next round starts afresh.
-            work = asyncio.ensure_future(self._publish_all(js, lines))
-            gone = asyncio.ensure_future(lost.wait())
-            done, _ = await asyncio.wait(
-                {work, gone}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            gone.cancel()
-            if work not in done:
-                work.cancel()
-                await asyncio.gather(work, return_exceptions=True)  # let it finish cancelling
-                why = "lost the connection" if gone in done else f"no acks in {self.timeout_s}s"
-                raise ConnectionError(f"JetStream at {self.url}: {why} mid-batch")
+            work = asyncio.ensure_future(self._publish_all(js, nc, lines))
+            deadline = asyncio.get_running_loop().time() + self.timeout_s
+            while not work.done():
+                gone = lost.is_set() or not nc.is_connected
+                if gone or asyncio.get_running_loop().time() > deadline:
+                    await _stop(work)
+                    why = "lost the connection" if gone else f"no acks in {self.timeout_s}s"
+                    raise ConnectionError(f"JetStream at {self.url}: {why} mid-batch")
+                await asyncio.wait({work}, timeout=_WATCH_S)
             work.result()
         except BaseException:
             # Unanswered acks stay registered on this connection; a fresh one starts clean.
             await self._disconnect()
             raise
 
-    async def _publish_all(self, js: JetStreamContext, lines: list[bytes]) -> None:
-        acks = []
-        for line in lines:
-            token, msg_id = address(line)
-            acks.append(
-                await js.publish_async(
-                    f"{self.subject_prefix}.{token}",
-                    line,
-                    stream=self.stream,  # a subject captured by another stream is an error
-                    headers={"Nats-Msg-Id": msg_id},
+    async def _publish_all(self, js: JetStreamContext, nc: Client, lines: list[bytes]) -> None:
+        acks: list[asyncio.Future] = []
+        try:
+            for line in lines:
+                if not nc.is_connected:  # see _stop: the client may have swallowed a cancel
+                    raise ConnectionError(f"JetStream at {self.url}: lost the connection mid-batch")
+                token, msg_id = address(line)
+                acks.append(
+                    await js.publish_async(
+                        f"{self.subject_prefix}.{token}",
+                        line,
+                        stream=self.stream,  # a subject captured by another stream is an error
+                        headers={"Nats-Msg-Id": msg_id},
+                    )
                 )
-            )
-        for result in await asyncio.gather(*acks, return_exceptions=True):
-            if isinstance(result, BaseException):
-                raise result
+            for result in await asyncio.gather(*acks, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    raise result
+        finally:
+            for ack in acks:  # an abandoned batch's acks fail later: nothing left unretrieved
+                ack.add_done_callback(_retrieve)
 
     async def _jetstream(self) -> JetStreamContext:
         async with self._connecting:
@@ -196,7 +219,7 @@ class JetStreamSink:
     async def _disconnect(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
         if nc is not None and not nc.is_closed:
-            try:
-                await nc.close()
+            try:  # bounded: a close flushes what is pending, which a dead peer never takes
+                await asyncio.wait_for(nc.close(), timeout=2)
             except Exception as exc:  # a dead socket refuses the final flush: it is gone anyway
                 log.debug("nats: closing a broken connection: %r", exc)

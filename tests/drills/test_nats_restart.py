@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -134,21 +135,21 @@ def test_a_batch_in_flight_fails_fast_when_nats_goes_away(
     try:
         sink.deliver([wire()])  # connected, stream created
         lines = [wire() for _ in range(20_000)]
-        outcome: dict[str, object] = {}
+        outcome: dict[str, Any] = {}
 
         def deliver() -> None:
-            started = time.monotonic()
             try:
                 sink.deliver(lines)
-                outcome["delivered"] = time.monotonic() - started
+                outcome["delivered"] = time.monotonic()
             except Exception as exc:
-                outcome["failed"] = time.monotonic() - started
-                outcome["error"] = exc
+                outcome["failed"], outcome["error"] = time.monotonic(), exc
 
         relay = threading.Thread(target=deliver)
         relay.start()
         time.sleep(0.2)  # mid-batch: 20,000 publishes take longer than this
+        stopping = time.monotonic()
         getattr(nats_server, how)()
+        stopped_s = time.monotonic() - stopping  # a slow orderly shutdown keeps the socket open
         relay.join(timeout=20)
         assert "failed" in outcome, outcome
         nats_server.start()
@@ -157,8 +158,10 @@ def test_a_batch_in_flight_fails_fast_when_nats_goes_away(
         again = time.monotonic() - started
     finally:
         sink.close()
+    failed_s = outcome["failed"] - stopping
     print(
-        f"\nNATS {how} mid-batch: the batch failed after {outcome['failed']:.2f}s "
-        f"({outcome['error']!r}); the next one went out {again:.3f}s after the restart"
+        f"\nNATS {how} mid-batch: the server took {stopped_s:.2f}s to stop, the batch failed"
+        f" {failed_s:.2f}s after the signal ({outcome['error']!r}); the next one went out"
+        f" {again:.3f}s after the restart"
     )
-    assert outcome["failed"] < 3.0 and again < 1.0
+    assert failed_s < stopped_s + 2.0 and again < 1.0
