@@ -4,7 +4,9 @@ Each wire line goes to ``<prefix>.<event_type lowercase>`` in one stream, with i
 as the ``Nats-Msg-Id`` header: a relay that re-sends a batch whose acknowledgement it lost is
 dropped by the stream's duplicate window, and anything older than the window is dropped by the
 lake's dedupe on ``event_id``. ``deliver`` returns only when every publish is acknowledged, so the
-relay marks rows delivered after the stream has stored them (at least once).
+relay marks rows delivered after the stream has stored them (at least once). A connection that
+drops mid-batch fails the batch at once, instead of waiting out the ack timeout for acks that
+will never come; the relay's next round sends it again on a fresh connection.
 
 The relay is synchronous and runs both in its own thread and, on shutdown, inside the app's event
 loop, where ``asyncio.run`` is refused; so the async client lives on a private loop in a daemon
@@ -33,6 +35,7 @@ from nats.js.errors import NotFoundError
 STREAM = "VOUCH_EVENTS"
 SUBJECT_PREFIX = "vouch.events"
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")
+_WATCH_S = 0.05  # how often a batch in flight checks that its connection is still up
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +58,31 @@ def address(line: bytes) -> tuple[str, str]:
     return (token if _TOKEN.match(token) else "unknown"), msg_id
 
 
+async def _stop(task: asyncio.Future) -> None:
+    """Cancel ``task`` and wait (briefly) until it is done: nats-py swallows a cancellation that
+    lands in its flush of pending data, so one ``cancel()`` may not end a publishing loop."""
+    for _ in range(50):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.02)
+    if task.done():
+        _retrieve(task)
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    if future.done() and not future.cancelled():
+        future.exception()  # looked at, so asyncio does not log it as never retrieved
+
+
+async def _cancel_leftovers() -> None:
+    # Tasks of a connection dropped mid-batch, cancelled here rather than destroyed pending.
+    rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
 class JetStreamSink:
     """``EventSink`` publishing each batch to a JetStream stream and awaiting every ack."""
 
@@ -71,6 +99,7 @@ class JetStreamSink:
         self.timeout_s, self.duplicate_window_s = timeout_s, duplicate_window_s
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._lost = asyncio.Event()  # set when the current connection drops
         self._connecting = asyncio.Lock()  # several relay threads may share one sink
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -87,6 +116,7 @@ class JetStreamSink:
             return
         try:
             self._run(self._disconnect(), timeout_s=self.timeout_s)
+            self._run(_cancel_leftovers(), timeout_s=5)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
@@ -102,9 +132,33 @@ class JetStreamSink:
 
     async def _publish(self, lines: list[bytes]) -> None:
         js = await self._jetstream()
+        nc, lost = self._nc, self._lost
+        assert nc is not None
         try:
-            acks = []
+            # A batch in flight when the server goes away would otherwise wait out the whole
+            # timeout for acks that never come (a relay stalled ~15 s by a 1 s restart): the
+            # connection's loss fails it at once, and the relay's next round starts afresh.
+            work = asyncio.ensure_future(self._publish_all(js, nc, lines))
+            deadline = asyncio.get_running_loop().time() + self.timeout_s
+            while not work.done():
+                gone = lost.is_set() or not nc.is_connected
+                if gone or asyncio.get_running_loop().time() > deadline:
+                    await _stop(work)
+                    why = "lost the connection" if gone else f"no acks in {self.timeout_s}s"
+                    raise ConnectionError(f"JetStream at {self.url}: {why} mid-batch")
+                await asyncio.wait({work}, timeout=_WATCH_S)
+            work.result()
+        except BaseException:
+            # Unanswered acks stay registered on this connection; a fresh one starts clean.
+            await self._disconnect()
+            raise
+
+    async def _publish_all(self, js: JetStreamContext, nc: Client, lines: list[bytes]) -> None:
+        acks: list[asyncio.Future] = []
+        try:
             for line in lines:
+                if not nc.is_connected:  # see _stop: the client may have swallowed a cancel
+                    raise ConnectionError(f"JetStream at {self.url}: lost the connection mid-batch")
                 token, msg_id = address(line)
                 acks.append(
                     await js.publish_async(
@@ -114,32 +168,40 @@ class JetStreamSink:
                         headers={"Nats-Msg-Id": msg_id},
                     )
                 )
-            done = await asyncio.wait_for(
-                asyncio.gather(*acks, return_exceptions=True), timeout=self.timeout_s
-            )
-            for result in done:
+            for result in await asyncio.gather(*acks, return_exceptions=True):
                 if isinstance(result, BaseException):
                     raise result
-        except BaseException:
-            # Unanswered acks stay registered on this connection; a fresh one starts clean.
-            await self._disconnect()
-            raise
+        finally:
+            for ack in acks:  # an abandoned batch's acks fail later: nothing left unretrieved
+                ack.add_done_callback(_retrieve)
 
     async def _jetstream(self) -> JetStreamContext:
         async with self._connecting:
+            if self._lost.is_set():  # dropped since (even if the client reconnected): start clean
+                await self._disconnect()
             if self._nc is None or self._nc.is_closed or self._js is None:
+                lost = asyncio.Event()
+
+                async def disconnected() -> None:
+                    lost.set()
+
                 # Few quick reconnects: the relay's own retry round is the slow, durable retry.
                 nc = await nats.connect(
-                    self.url, name="vouch-outbox", connect_timeout=2, max_reconnect_attempts=2,
-                    reconnect_time_wait=0.5, error_cb=_log_error,
-                )  # fmt: skip
+                    self.url,
+                    name="vouch-outbox",
+                    connect_timeout=2,
+                    max_reconnect_attempts=2,
+                    reconnect_time_wait=0.5,
+                    error_cb=_log_error,
+                    disconnected_cb=disconnected,
+                )
                 js = nc.jetstream(timeout=self.timeout_s)
                 try:
                     await self._ensure_stream(js)
                 except BaseException:
                     await nc.close()
                     raise
-                self._nc, self._js = nc, js
+                self._nc, self._js, self._lost = nc, js, lost
             return self._js
 
     async def _ensure_stream(self, js: JetStreamContext) -> None:
@@ -157,4 +219,7 @@ class JetStreamSink:
     async def _disconnect(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
         if nc is not None and not nc.is_closed:
-            await nc.close()
+            try:  # bounded: a close flushes what is pending, which a dead peer never takes
+                await asyncio.wait_for(nc.close(), timeout=2)
+            except Exception as exc:  # a dead socket refuses the final flush: it is gone anyway
+                log.debug("nats: closing a broken connection: %r", exc)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core_api.db.social import Comment, Follow, Post, PostLike
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
+from core_api.feed_fallback import fallback_page, is_fallback_cursor
 from core_api.outbox import emit
 from core_api.routers.guards import act, existing_user, invalid, not_found
 from core_api.schemas.social import (
@@ -28,7 +29,7 @@ from core_api.schemas.social import (
     PostOut,
 )
 from core_api.visibility import audience, follows, visible_post, visible_posts, visible_to
-from serving.feed import Timelines, fan_out, read_feed
+from serving.feed.guard import Guarded, guarded_fan_out, guarded_read
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/social", tags=["social"])
@@ -36,11 +37,11 @@ _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-def get_feed(services: ServicesDep) -> Timelines:
+def get_feed(services: ServicesDep) -> Guarded:
     return services.feed
 
 
-FeedDep = Annotated[Timelines, Depends(get_feed)]
+FeedDep = Annotated[Guarded, Depends(get_feed)]
 
 
 def _post_or_404(db: SessionDep, post_id: UUID, viewer_id: str) -> Post:
@@ -67,12 +68,15 @@ def create_post(
          context=client.event_context())  # fmt: skip
     db.commit()
     viewers = audience(db, author_id=me.user.id, visibility=post.visibility)
-    try:
-        fan_out(feed, post_id=post.id, author_id=post.author_id, created_at=post.created_at,
-                followers=viewers)  # fmt: skip
-    except Exception:
-        # The post is committed; a missed fan-out only delays it in timelines, never loses it.
-        log.exception("feed fan-out failed for post %s", post.id)
+    # The post is committed; a failed fan-out is logged and the post still shows in fallback
+    # reads (``core_api.feed_fallback``) until the timelines are refilled.
+    guarded_fan_out(
+        feed,
+        post_id=post.id,
+        author_id=post.author_id,
+        created_at=post.created_at,
+        followers=viewers,
+    )
     return post
 
 
@@ -214,9 +218,13 @@ def get_feed_page(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> FeedOut:  # fmt: skip
     try:
-        page = read_feed(feed, me.user.id, cursor=cursor, page=limit)
+        if cursor is not None and is_fallback_cursor(cursor):
+            return fallback_page(db, me.user.id, cursor=cursor, limit=limit)
+        page = guarded_read(feed, me.user.id, cursor=cursor, page=limit)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail={"reason": "bad_cursor"}) from None
+    if page is None:  # the feed store failed or its circuit is open: see core_api.feed_fallback
+        return fallback_page(db, me.user.id, cursor=None, limit=limit)
     # Timelines were filled at write time; who may see a post is decided now (unfollows,
     # deletions and visibility all take effect on the next read).
     posts = visible_posts(db, [item.post_id for item in page.items], me.user.id)

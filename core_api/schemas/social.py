@@ -107,6 +107,11 @@ class FeedOut(BaseModel):
     items: list[FeedItemOut]
     cursor: str | None
     version: str | None
+    degraded: bool = Field(
+        False,
+        description="True: the feed store is unavailable and the page is the newest visible "
+        "posts of the users you follow (and your own), unranked, from the core database",
+    )
 
 
 class TrustEdgeOut(BaseModel):

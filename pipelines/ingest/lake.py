@@ -14,6 +14,7 @@ partition's lock, and never the whole lake.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -43,11 +44,29 @@ QUARANTINE_SCHEMA = pa.schema(
 
 
 def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
+    # Encoded in memory first (as fast as to a file: a compressed file is small), so a full disk
+    # fails a plain write with ENOSPC, where polars writing the file reports a torn footer
+    # ("Invalid thrift: transport error"). zstd level 1: as small as the default here, faster.
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", compression_level=1)
+    _replace(path, buffer.getbuffer())
+
+
+def _replace(path: Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` by a rename: readers glob ``*.parquet`` / ``*.json`` and never
+    see a half-written file, and a failed write leaves no temporary file holding the space."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    # zstd level 1: files as small as the default level here, written faster
-    frame.write_parquet(tmp, compression="zstd", compression_level=1)
-    os.replace(tmp, path)  # readers glob *.parquet and never see a half-written file
+    try:
+        with open(tmp, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # name what was being written
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)
@@ -142,10 +161,7 @@ class Lake:
 
     def write_log(self, record: dict, *, landing_date: date, tag: str) -> Path:
         path = self.log_dir / f"landing_date={landing_date.isoformat()}" / f"{tag}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(record, indent=2, default=str))
-        os.replace(tmp, path)
+        _replace(path, json.dumps(record, indent=2, default=str).encode())
         return path
 
     def read_logs(self) -> list[dict]:

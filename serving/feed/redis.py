@@ -20,6 +20,7 @@ import polars as pl
 import redis
 
 from serving.feed.base import FeedManifest, Signals, Window, read_record, viewer_records
+from serving.feed.guard import REQUEST_TIMEOUT_S, new_breaker
 from serving.keys import (
     FEED_META_FIELDS,
     MEMBER_SEP,
@@ -45,11 +46,18 @@ class RedisFeed:
         self.client = client
         self.keys = keys or FeedKeys()
         self.batch = batch
+        self.breaker = new_breaker()  # the request side's (``serving.feed.guard``)
         self._versions: dict[str, tuple[FeedManifest, dict[str, str]]] = {}
 
     @classmethod
-    def from_url(cls, url: str, *, keys: FeedKeys | None = None) -> RedisFeed:
-        return cls(redis.Redis.from_url(url, decode_responses=True), keys=keys)
+    def from_url(
+        cls, url: str, *, keys: FeedKeys | None = None, timeout_s: float = REQUEST_TIMEOUT_S
+    ) -> RedisFeed:
+        # Without a socket timeout a hung server holds every request thread that reads a feed.
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        return cls(client, keys=keys)
 
     def close(self) -> None:
         self.client.close()

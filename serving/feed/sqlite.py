@@ -15,6 +15,7 @@ import orjson
 import polars as pl
 
 from serving.feed.base import FeedManifest, Signals, Window, read_record, viewer_records
+from serving.feed.guard import new_breaker
 from serving.keys import TIMELINE_CAP
 
 _SCHEMA = """
@@ -48,6 +49,7 @@ class SqliteFeed:
         self.con.execute("PRAGMA synchronous = NORMAL")
         self.con.execute("PRAGMA busy_timeout = 5000")
         self.con.executescript(_SCHEMA)
+        self.breaker = new_breaker()  # the request side's (``serving.feed.guard``)
 
     def close(self) -> None:
         self.con.close()

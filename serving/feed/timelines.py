@@ -90,6 +90,11 @@ def _decode(text: str) -> _Cursor:
         raise ValueError(f"not a feed cursor: {text!r}") from exc
 
 
+def check_cursor(text: str) -> None:
+    """Raise ``ValueError`` unless ``text`` is a cursor this module made."""
+    _decode(text)
+
+
 def _signals(
     store: Timelines, viewer_id: str, window: Window, wanted: str | None
 ) -> Signals | None:
