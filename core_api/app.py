@@ -107,6 +107,9 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
                 relay.stop()
             services.store.close()
             services.feed.close()
+            close_sink = getattr(services.sink, "close", None)  # JetStream holds a connection
+            if close_sink is not None:
+                close_sink()
             services.engine.dispose()
 
     app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
