@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from core_api.db.engine import REQUEST_SLOTS
 from core_api.db.identity import AuthSession, User
 from core_api.events import PLATFORMS
 from core_api.fields import TOKEN_RE
@@ -42,6 +44,8 @@ class Services:
     tokens: Tokens
     sink: EventSink
     feed: RedisFeed | SqliteFeed  # social timelines (``serving.feed``), one pool per app
+    # Requests that may hold a database session at once (see ``core_api.db.engine``).
+    db_slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(REQUEST_SLOTS))
 
 
 async def get_services(request: Request) -> Services:
@@ -56,14 +60,17 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
     # Making a session does no I/O (it connects on first use). Closing one that still holds a
     # transaction rolls it back: a round trip on PostgreSQL, so that goes to the thread pool;
     # SQLite's is an in-process call (a read opened no transaction there: a no-op).
-    session = services.sessions()
-    try:
-        yield session
-    finally:
-        if session.in_transaction() and services.engine.dialect.name != "sqlite":
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+    # A request waits here, in the event loop and holding no thread, for one of the database
+    # slots: past them the connection pool could run dry and deadlock with the thread pool.
+    async with services.db_slots:
+        session = services.sessions()
+        try:
+            yield session
+        finally:
+            if session.in_transaction() and services.engine.dialect.name != "sqlite":
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
