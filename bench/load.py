@@ -20,7 +20,7 @@ Arrivals are open-loop: a Poisson process at the stage's rate schedules each req
 own time, whether or not earlier ones have answered, and a request's latency runs from its
 scheduled time, so a server that falls behind shows it (no coordinated omission). Each stage
 runs ``--seconds``; a stage holds when it has no 5xx, no transport error and overall p99 <=
-100 ms. The ramp stops after the first stage that does not hold.
+100 ms. The ramp stops after the first stage that does not hold (``--keep-going``: it does not).
 
 The generator (asyncio on uvloop, aiohttp, one process) shares this machine's cores with the
 server, PostgreSQL and Redis: its own CPU time is printed per stage. Rate limits: the server
@@ -35,6 +35,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
@@ -235,7 +236,9 @@ async def run_stage(base: str, world: World, *, rate: float, seconds: float, see
     rng = random.Random(seed)
     routes, weights = list(MIX), list(MIX.values())
     stage = Stage(rate=rate, seconds=seconds)
-    connector = aiohttp.TCPConnector(limit=512, force_close=False)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout would close them
+    # under a request in flight (a client-side race, not a server failure).
+    connector = aiohttp.TCPConnector(limit=512, keepalive_timeout=2)
     timeout = aiohttp.ClientTimeout(total=30)
     tasks: set[asyncio.Task[None]] = set()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -272,6 +275,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "VOUCH_RULES_PATH": str(bench_rules(tmp / "rules.toml")),
     }
     server = None
+    stages: list[dict[str, Any]] = []
     try:
         admin.execute(f'CREATE SCHEMA "{schema}"')
         store.flushdb()
@@ -287,7 +291,6 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             flush=True,
         )
         base = f"http://127.0.0.1:{server.port}"
-        stages = []
         tokens_at = time.monotonic()
         for i, rate in enumerate(args.rates):
             if time.monotonic() - tokens_at > TOKEN_REFRESH_S:
@@ -310,12 +313,20 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
             stages.append(summary | {"wall_s": round(time.perf_counter() - wall0, 1)})
             _print_stage(stages[-1])
-            if not summary["held"]:
+            if not summary["held"] and not args.keep_going:
                 break
             time.sleep(2)  # let the relay and the pools settle between stages
     finally:
         if server:
             server.stop()
+            if any(s["http_5xx"] or s["transport_errors"] for s in stages):
+                # The server's own account of what went wrong (the data dir goes with tmp).
+                kinds = Counter(
+                    line.strip()[:160]
+                    for line in server.log.read_text().splitlines()
+                    if re.match(r"^[\w.]+(Error|Exception|Timeout)\b", line)
+                )
+                print("server log, exceptions:", json.dumps(kinds.most_common(10), indent=1))
         with suppress(Exception):
             store.flushdb()
         store.close()
@@ -351,7 +362,7 @@ def _print_stage(s: dict[str, Any]) -> None:
     print(
         f"\nrate {s['rate']:g}/s for {s['seconds']:g} s: achieved {s['achieved_rps']}/s, p50 "
         f"{o['p50_ms']} ms, p99 {o['p99_ms']} ms, 5xx {s['http_5xx']}, transport errors "
-        f"{sum(s['transport_errors'].values())}, unexpected {s['unexpected_statuses'] or '-'}, "
+        f"{s['transport_errors'] or 0}, unexpected {s['unexpected_statuses'] or '-'}, "
         f"server CPU {s['server_cpu_ms_per_request']} ms/request, machine busy "
         f"{100 * s['machine_busy']:.0f}%, generator CPU {s['generator_cpu_s']} s, lag p99 "
         f"{s['generator_lag_p99_ms']} ms: {'HELD' if s['held'] else 'NOT HELD'}"
@@ -375,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="`vouch api --workers`")
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--keep-going", action="store_true", help="run every rate, past the first not held"
+    )
     parser.add_argument("--pg", default=PG_DSN, help="PostgreSQL database (a schema is made)")
     parser.add_argument("--redis", default=REDIS_URL, help="a Redis database the bench flushes")
     args = parser.parse_args(argv)
