@@ -62,12 +62,19 @@ class Conn:
         self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
 
     def call(
-        self, method: str, path: str, *, body: Any = None, headers: Mapping[str, str] = {}
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, bytes]:
         data = None if body is None else json.dumps(body).encode()
-        sent = {"Content-Type": "application/json", **headers} if data is not None else headers
+        sent = dict(headers or {})
+        if data is not None:
+            sent["Content-Type"] = "application/json"
         try:
-            self._conn.request(method, path, body=data, headers=dict(sent))
+            self._conn.request(method, path, body=data, headers=sent)
             response = self._conn.getresponse()
             return response.status, response.read()
         except (http.client.HTTPException, OSError):

@@ -29,6 +29,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench.apiserver import (
     Conn,
@@ -50,9 +51,9 @@ ROOT = Path(__file__).resolve().parent.parent
 GOALS_MS = {"me": 5.0, "transfer": 15.0}
 
 
-def _timed(conn: Conn, method: str, path: str, **kwargs: object) -> tuple[int, float]:
+def _timed(conn: Conn, method: str, path: str, **kwargs: Any) -> tuple[int, float]:
     started = time.perf_counter_ns()
-    status, _ = conn.call(method, path, **kwargs)  # type: ignore[arg-type]
+    status, _ = conn.call(method, path, **kwargs)
     return status, (time.perf_counter_ns() - started) / 1e6
 
 
@@ -139,11 +140,11 @@ def run(*, requests: int, warmup: int, tmp: Path, profile: Path | None = None) -
     finally:
         for server in servers:
             server.stop()
-    result: dict[str, object] = {"requests": requests, "storage": "sqlite", "workers": 1}
+    result: dict[str, Any] = {"requests": requests, "storage": "sqlite", "workers": 1}
     result |= {name: percentiles(ms) for name, ms in samples.items()}
-    peer99 = result["peer"]["p99_ms"]  # type: ignore[index]
+    peer99 = result["peer"]["p99_ms"]
     for name, goal in GOALS_MS.items():
-        p99 = result[name]["p99_ms"]  # type: ignore[index]
+        p99 = result[name]["p99_ms"]
         result[f"{name}_p99_vs_peer"] = round(p99 / peer99, 1) if peer99 else None
         result[f"{name}_goal_met"] = p99 <= goal
     result["unexpected_statuses"] = unexpected
@@ -179,10 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'route':<12} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name in ("peer", "peer_sync", "me", "transfer"):
         row = result[name]
-        print(f"{name:<12} {row['p50_ms']:>8} {row['p99_ms']:>8} {row['max_ms']:>8}")  # type: ignore[index]
+        print(f"{name:<12} {row['p50_ms']:>8} {row['p99_ms']:>8} {row['max_ms']:>8}")
     print(
-        f"GET /identity/me p99 {result['me']['p99_ms']} ms = {result['me_p99_vs_peer']} x the "  # type: ignore[index]
-        f"peer (goal <= {GOALS_MS['me']} ms); transfer p99 {result['transfer']['p99_ms']} ms = "  # type: ignore[index]
+        f"GET /identity/me p99 {result['me']['p99_ms']} ms = {result['me_p99_vs_peer']} x the "
+        f"peer (goal <= {GOALS_MS['me']} ms); transfer p99 {result['transfer']['p99_ms']} ms = "
         f"{result['transfer_p99_vs_peer']} x (goal <= {GOALS_MS['transfer']} ms); "
         f"unexpected statuses: {result['unexpected_statuses'] or 'none'}; machine busy "
         f"{100 * result['machine_busy']:.0f}% (this bench alone: about 50%)"
