@@ -1,6 +1,6 @@
 """Open-loop load on `vouch api --workers N` over PostgreSQL and Redis, at rising rates.
 
-    python -m bench.load [--rates 100,200,300,400,500] [--seconds 60] [--workers 2]
+    python -m bench.load [--rates 50,100,150,200,250,300] [--seconds 60] [--workers 2]
                          [--users 100] [--pg DSN] [--redis URL]
 
 Set-up: a schema of its own in the PostgreSQL database (dropped at the end), Redis database
@@ -380,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--rates", default="100,200,300,400,500", help="requests/s of each stage, comma-separated"
+        "--rates",
+        default="50,100,150,200,250,300",
+        help="requests/s of each stage, comma-separated",
     )
     parser.add_argument("--seconds", type=float, default=60, help="length of each stage")
     parser.add_argument("--workers", type=int, default=2, help="`vouch api --workers`")
