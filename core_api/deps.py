@@ -4,8 +4,9 @@ Everything expensive (engine, decider, signing key) is built once per app in ``c
 reached through ``ServicesDep``; handlers declare what they need with the ``Annotated`` aliases.
 
 Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in its
-thread pool, and each such hop costs ~70 us of latency and a thread switch under load. Those
-that touch the database stay ``def`` (they block).
+thread pool, and each such hop costs ~60 us of latency and ~0.14 ms of CPU here (a bare FastAPI
+route under uvicorn: 0.17 ms of server CPU as ``async def``, 0.45 ms as ``def``, which hops
+twice). Those that touch the database stay ``def`` (they block).
 """
 
 from __future__ import annotations
