@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 # How the parent tells its worker processes the relay interval (uvicorn starts each worker by
@@ -15,7 +18,27 @@ def worker_app() -> Any:
     """The app of one worker process of ``vouch api --workers N`` (a uvicorn factory)."""
     from core_api.app import create_app
 
-    return create_app(relay_every_s=float(os.environ.get(_RELAY_ENV, "2")) or None)
+    return _frozen_after_startup(
+        create_app(relay_every_s=float(os.environ.get(_RELAY_ENV, "2")) or None)
+    )
+
+
+def _frozen_after_startup(app: Any) -> Any:
+    """Freeze what start-up made (modules, routes, schemas, pools: ~190,000 objects) out of the
+    garbage collector's reach once the app has started. A full collection walks every tracked
+    object with the GIL held: ~75 ms here, a stall of every request in flight, several times a
+    minute under load. Frozen, it walks only what requests made since."""
+    startup = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with startup(app_) as state:
+            gc.collect()
+            gc.freeze()
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def _migrate() -> None:
@@ -55,7 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from core_api.app import create_app
 
-    uvicorn.run(create_app(relay_every_s=args.relay_every_s or None), **options)
+    app = _frozen_after_startup(create_app(relay_every_s=args.relay_every_s or None))
+    uvicorn.run(app, **options)
     return 0
 
 
