@@ -56,6 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.serving.publish
 	$(BIN)/python -m bench.serving.decide
 	$(BIN)/python -m bench.serving.feed
+	$(BIN)/python -m bench.hot_paths
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)

@@ -84,8 +84,8 @@ def begin_write(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def ensure_wallet(session: Session, account: Account) -> str:
-    """The wallet's id, creating it empty if needed; safe when two requests create it at once."""
+def ensure_wallet(session: Session, account: Account) -> None:
+    """Create the account's wallet, empty, unless it exists; safe when two requests race."""
     values = {
         "id": new_id(), "key": account.key, "kind": account.kind, "owner_id": account.owner_id,
         "currency": account.currency, "balance": ZERO, "created_at": utcnow(),
@@ -93,21 +93,27 @@ def ensure_wallet(session: Session, account: Account) -> str:
     }  # fmt: skip
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(dialect.insert(Wallet).values(values).on_conflict_do_nothing())
-    wallet_id = session.scalar(select(Wallet.id).where(Wallet.key == account.key))
-    assert wallet_id is not None  # inserted or already there
-    return wallet_id
 
 
-def lock_wallets(session: Session, wallet_ids: Sequence[str]) -> dict[str, Wallet]:
-    """Lock (PostgreSQL) and freshly read the wallets, always in id order."""
-    rows = session.scalars(
+def lock_wallets(session: Session, accounts: Sequence[Account]) -> dict[str, Wallet]:
+    """Lock (PostgreSQL) and freshly read the accounts' wallets, always in id order, creating
+    the missing ones first; keyed by ``Account.key``. One statement when all exist."""
+    query = (
         select(Wallet)
-        .where(Wallet.id.in_(sorted(set(wallet_ids))))
+        .where(Wallet.key.in_(sorted({a.key for a in accounts})))
         .order_by(Wallet.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return {w.id: w for w in rows}
+    wallets = {w.key: w for w in session.scalars(query)}
+    missing = [a for a in accounts if a.key not in wallets]
+    if not missing:
+        return wallets
+    # Locks are held to the end of the transaction: taking the found ones again is harmless,
+    # and the new ones join them (a new wallet holds no money another movement could race for).
+    for account in missing:
+        ensure_wallet(session, account)
+    return {w.key: w for w in session.scalars(query)}
 
 
 def move(
@@ -133,9 +139,8 @@ def move(
     if source.key == target.key:
         raise LedgerError("same_wallet")
     begin_write(session)
-    source_id, target_id = ensure_wallet(session, source), ensure_wallet(session, target)
-    wallets = lock_wallets(session, [source_id, target_id])
-    debit, credit = wallets[source_id], wallets[target_id]
+    wallets = lock_wallets(session, [source, target])
+    debit, credit = wallets[source.key], wallets[target.key]
     if debit.kind != "external" and debit.balance < amount:
         raise LedgerError("insufficient_funds")
     _check_room(debit, credit, amount)

@@ -33,6 +33,14 @@ from serving.settings import Settings
 METADATA = Base.metadata
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK = 0x766F756368  # any constant: serialises concurrent start-ups on PostgreSQL
+# Connections per process. Request sessions hold at most REQUEST_SLOTS of them at once
+# (``core_api.deps`` admits that many requests to the database and queues the rest without a
+# thread), so the pool never runs dry under them; the rest serve the outbox relay and tools.
+# A pool that can run dry deadlocks under load: threads block waiting for a connection while
+# the requests holding connections wait for a thread, until the pool's timeout answers 500.
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+REQUEST_SLOTS = 16
 
 
 def database_url(settings: Settings) -> URL:
@@ -48,6 +56,7 @@ def database_url(settings: Settings) -> URL:
 
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = database_url(settings)
+    kwargs = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, **kwargs}
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if url.database:
