@@ -27,8 +27,8 @@ from pathlib import Path
 
 from models.feed import FeedRanker, Windows, train_and_evaluate, trust_snapshots
 from pipelines.ingest import Lake, ingest_days, landing_partitions
-from pipelines.simulate import SimConfig, simulate
 from serving.settings import get_settings
+from simulator import SimConfig, simulate
 
 
 def _platform(root: Path, config: SimConfig, *, reuse: bool) -> tuple[Lake, float]:

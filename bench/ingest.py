@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.simulate import SimConfig, simulate
 from serving.settings import get_settings
+from simulator import SimConfig, simulate
 
 
 def _landing(root: Path, config: SimConfig) -> tuple[Path, int]:

@@ -22,8 +22,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from features.platform_trust import platform_trust
 from pipelines.ingest import Lake, ingest_days, landing_partitions
-from pipelines.simulate import SimConfig, simulate
 from serving.settings import get_settings
+from simulator import SimConfig, simulate
 
 
 def main(argv: list[str] | None = None) -> int:

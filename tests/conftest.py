@@ -15,7 +15,7 @@ import pytest
 from core_api.events import new_event, to_wire
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.views import refresh_views
-from pipelines.simulate import SimConfig, simulate
+from simulator import SimConfig, simulate
 
 NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -20,11 +20,11 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cli import main as vouch
+from cli import main as vouch
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.views import refresh_views
-from pipelines.simulate import SimConfig, simulate
 from serving.settings import get_settings
+from simulator import SimConfig, simulate
 from tests.drills.servers import Tmpfs, tmpfs
 
 pytestmark = [pytest.mark.integration, pytest.mark.drill, pytest.mark.timeout(120)]

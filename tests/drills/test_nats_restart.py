@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from cli import main as vouch
 from core_api.app import create_app
 from core_api.db.outbox import OutboxRow
 from core_api.nats_sink import JetStreamSink
-from pipelines.cli import main as vouch
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from serving.settings import Settings
 from tests.conftest import wire

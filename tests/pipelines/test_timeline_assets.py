@@ -12,10 +12,10 @@ import dagster
 import polars as pl
 import pytest
 
+from cli import main
 from features.platform_graph.neighbourhood import flagged_users
 from pipelines.assets import models as model_assets
 from pipelines.assets.timelines import feed_scores, feed_timelines
-from pipelines.cli import main
 from pipelines.definitions import FEATURES, MODELS
 from pipelines.resources import Storage
 from serving.feed import SqliteFeed

@@ -41,9 +41,9 @@ from pipelines.assets.ingest import lake_events, warehouse_views
 from pipelines.assets.serving import published_scores
 from pipelines.ingest import landing_partitions
 from pipelines.resources import Storage
-from pipelines.simulate.via_api import Api, cast, sql_inbox
-from pipelines.simulate.via_api_run import run_scenario, trade
 from serving.settings import Settings
+from simulator.via_api import Api, cast, sql_inbox
+from simulator.via_api_run import run_scenario, trade
 
 warnings.filterwarnings("ignore")
 SCORER = "trust-graph-only"

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.cli import build_parser, main
+from cli import build_parser, main
 
 EDGES = """1,2,10,1400000000
 2,1,8,1400000100

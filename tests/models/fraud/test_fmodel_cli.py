@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cli import build_parser, main
 from models.fraud.handbook import DEFAULT_GRID
-from pipelines.cli import build_parser, main
 
 
 def synthetic_table(path: Path, *, days: int = 46, per_day: int = 220, seed: int = 3) -> Path:

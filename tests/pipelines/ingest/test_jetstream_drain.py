@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import main
 from core_api.nats_sink import JetStreamSink
-from pipelines.cli import main
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.jetstream import drain_to_landing, write_landing_file
 from tests.conftest import wire
