@@ -31,8 +31,8 @@ import polars as pl
 
 from serving.publish import publish
 from serving.rules import DEFAULT_RULES
-from serving.settings import Settings
 from serving.store import open_store
+from settings import Settings
 
 PASSWORD = "bench correct horse battery"
 LIMIT_FACTOR = 100_000

@@ -37,7 +37,7 @@ import polars as pl
 
 from features.fraud.cards import card_features, handbook_features
 from features.fraud.rolling import WINDOWS, us, window_aggregates
-from serving.settings import get_settings
+from settings import get_settings
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "shared/data/fraud/handbook_transactions.parquet"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from models.feed import FeedRanker, Windows, train_and_evaluate, trust_snapshots
 from pipelines.ingest import Lake, ingest_days, landing_partitions
-from serving.settings import get_settings
+from settings import Settings, get_settings
 from simulator import SimConfig, simulate
 
 
@@ -35,13 +35,14 @@ def _platform(root: Path, config: SimConfig, *, reuse: bool) -> tuple[Lake, floa
     """The simulated, ingested lake, and the seconds it took (0 when reused)."""
     stamp = root / "config.json"
     wanted = json.dumps({"users": config.users, "days": config.days, "seed": config.seed})
-    lake = Lake(root / "lake")
+    layout = Settings(data_dir=root)
+    lake = Lake(layout.lake)
     if reuse and stamp.exists() and stamp.read_text() == wanted:
         return lake, 0.0
     started = time.perf_counter()
     shutil.rmtree(root, ignore_errors=True)
-    simulate(config, out=root / "landing", truth_out=root / "truth", progress=True)
-    ingest_days(root / "landing", sorted(landing_partitions(root / "landing")), lake=lake,
+    simulate(config, out=layout.landing, truth_out=layout.truth, progress=True)
+    ingest_days(layout.landing, sorted(landing_partitions(layout.landing)), lake=lake,
                 progress=True)  # fmt: skip
     stamp.write_text(wanted)
     return lake, time.perf_counter() - started
@@ -78,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         train_days=args.train_days, valid_days=args.valid_days, test_days=args.test_days,
     )  # fmt: skip
     ranker, report = train_and_evaluate(
-        lake.events_dir, truth=root / "truth", windows=windows, trust=trust, ranker=FeedRanker()
+        lake.events_dir,
+        truth=Settings(data_dir=root).truth,
+        windows=windows,
+        trust=trust,
+        ranker=FeedRanker(),
     )
     top = sorted(zip(ranker.feature_importances_, ranker.features, strict=True), reverse=True)
     report["model"]["top_features"] = [name for _, name in top[:8]]

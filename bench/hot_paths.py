@@ -45,7 +45,7 @@ from bench.apiserver import (
     start,
     vouch_api,
 )
-from serving.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS_MS = {"me": 5.0, "transfer": 15.0}

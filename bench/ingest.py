@@ -27,18 +27,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from serving.settings import get_settings
+from settings import Settings, get_settings
 from simulator import SimConfig, simulate
 
 
 def _landing(root: Path, config: SimConfig) -> tuple[Path, int]:
-    landing, stamp = root / "landing", root / "landing.json"
+    layout = Settings(data_dir=root)
+    landing, stamp = layout.landing, root / "landing.json"
     wanted = {"users": config.users, "days": config.days, "seed": config.seed,
               "faults": config.faults}  # fmt: skip
     if stamp.exists() and json.loads(stamp.read_text())["config"] == wanted:
         return landing, json.loads(stamp.read_text())["lines"]
     shutil.rmtree(root, ignore_errors=True)
-    summary = simulate(config, out=landing, truth_out=root / "ground_truth", progress=True)
+    summary = simulate(config, out=landing, truth_out=layout.truth, progress=True)
     stamp.write_text(json.dumps({"config": wanted, "lines": summary.lines}))
     return landing, summary.lines
 

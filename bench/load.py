@@ -65,7 +65,7 @@ from bench.apiserver import (
     vouch_api,
 )
 from bench.load_mix import MIX, WANT, World, list_items, request_for, seed
-from serving.settings import Settings
+from settings import Settings
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/9"

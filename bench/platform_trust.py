@@ -22,7 +22,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from features.platform_trust import platform_trust
 from pipelines.ingest import Lake, ingest_days, landing_partitions
-from serving.settings import get_settings
+from settings import Settings, get_settings
 from simulator import SimConfig, simulate
 
 
@@ -35,15 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     root = get_settings().data_dir.resolve() / "bench" / "platform_trust"
     shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
-    simulate(config, out=root / "landing", truth_out=root / "truth", progress=True)
-    lake = Lake(root / "lake")
-    ingest_days(root / "landing", sorted(landing_partitions(root / "landing")), lake=lake,
+    layout = Settings(data_dir=root)
+    simulate(config, out=layout.landing, truth_out=layout.truth, progress=True)
+    lake = Lake(layout.lake)
+    ingest_days(layout.landing, sorted(landing_partitions(layout.landing)), lake=lake,
                 progress=True)  # fmt: skip
     at = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=args.days)
     started = time.perf_counter()
     scores = platform_trust(lake.events_dir, at)
     seconds = time.perf_counter() - started
-    truth = pl.read_parquet(root / "truth" / "users.parquet").select("user_id", "typology")
+    truth = pl.read_parquet(layout.truth / "users.parquet").select("user_id", "typology")
     rows = scores.join(truth, on="user_id")
     fraud = rows["typology"].is_not_null().to_numpy()
     risk = 1.0 - rows["trust"].to_numpy()

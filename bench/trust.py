@@ -31,7 +31,7 @@ import numpy as np
 
 from features.graph import SignedGraph
 from features.trust.propagation import personalized_pagerank, seeded_trust
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def _lookup(cumulative: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def _migrate() -> None:
     # Once, before the workers start: N processes racing to create a fresh SQLite schema would
     # collide (PostgreSQL serialises them with an advisory lock, SQLite has none).
     from core_api.db.engine import make_engine, upgrade
-    from serving.settings import get_settings
+    from settings import get_settings
 
     engine = make_engine(get_settings())
     try:

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date, timedelta
 
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def _features(args: argparse.Namespace) -> int:
@@ -18,7 +18,7 @@ def _features(args: argparse.Namespace) -> int:
     from pipelines.resources import Storage
 
     settings = get_settings()
-    storage = Storage.from_settings(settings)
+    storage = Storage(settings)
     days = sorted(p.name.removeprefix("event_date=") for p in storage.lake.events_dir.glob("*"))
     if not days and args.date is None:
         print("vouch features: the lake is empty; run `vouch ingest` first", file=sys.stderr)

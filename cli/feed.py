@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import date
 
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -78,7 +78,7 @@ def _busiest_viewer() -> str | None:
     from pipelines.assets.timelines import FEED_DAYS
     from pipelines.resources import Storage
 
-    storage = Storage.from_settings(get_settings())
+    storage = Storage(get_settings())
     days = storage.features.days("user_scores")
     if not days:
         return None

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from serving.settings import Settings, get_settings
+from settings import Settings, get_settings
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -35,8 +35,8 @@ def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
 
     # Codes only reach the API's dev message table: read it where the API keeps it by default.
     url = args.inbox_db or settings.database_url
-    if url is None and (settings.data_dir / "core.sqlite").exists():
-        url = f"sqlite:///{(settings.data_dir / 'core.sqlite').resolve()}"
+    if url is None and settings.core_database.exists():
+        url = f"sqlite:///{settings.core_database}"
     with httpx.Client(base_url=args.via_api, timeout=30.0) as client:
         _, summary = run_scenario(client, users=args.users, seed=args.seed,
                                   inbox=sql_inbox(url) if url else None)  # fmt: skip
@@ -64,7 +64,8 @@ def _ingest(args: argparse.Namespace) -> int:
         return 2
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0}
     if days:
-        storage = Storage.from_settings(settings, landing_dir=str(landing), progress=not args.quiet)
+        landed = settings.model_copy(update={"landing_dir": landing})
+        storage = Storage(landed, progress=not args.quiet)
         result = dagster.materialize(
             [lake_events, warehouse_views],
             instance=local_instance(settings.dagster_home),
@@ -156,7 +157,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--inbox-db",
         metavar="URL",
         help="with --via-api: the API's database, read for verification codes "
-        "(default VOUCH_DATABASE_URL or $VOUCH_DATA_DIR/core.sqlite)",
+        "(default VOUCH_DATABASE_URL or the core database under $VOUCH_DATA_DIR)",
     )
     sim.set_defaults(func=_simulate)
 

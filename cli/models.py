@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import date
 
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -17,7 +17,7 @@ def _models(args: argparse.Namespace) -> int:
     from pipelines.resources import Storage
 
     settings = get_settings()
-    storage = Storage.from_settings(settings)
+    storage = Storage(settings)
     day = args.date or latest_day(settings, "fraud_features")
     if day is None:
         print("vouch models: no fraud features yet; run `vouch features` first", file=sys.stderr)

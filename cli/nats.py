@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def _drain(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from serving.settings import Settings
+from settings import Settings
 
 
 def materialize_day(
@@ -19,7 +19,7 @@ def materialize_day(
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
 
-    storage = Storage.from_settings(settings, progress=progress)
+    storage = Storage(settings, progress=progress)
     return dagster.materialize(
         list(assets), instance=local_instance(settings.dagster_home),
         resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
@@ -42,5 +42,5 @@ def latest_day(settings: Settings, table: str) -> date | None:
     """The latest snapshot day of a feature-store table, if any."""
     from pipelines.resources import Storage
 
-    days = Storage.from_settings(settings).features.days(table)
+    days = Storage(settings).features.days(table)
     return days[-1] if days else None

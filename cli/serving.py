@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from serving.settings import get_settings
+from settings import get_settings
 
 if TYPE_CHECKING:
     from serving.decide import Decider
@@ -67,7 +67,7 @@ def _examples(decider: Decider, *, action: str) -> int:
     from pipelines.resources import Storage
     from serving.decide import Context
 
-    store = Storage.from_settings(get_settings()).features
+    store = Storage(get_settings()).features
     days = store.days("user_scores")
     if not days:
         print("vouch check: no user scores yet; run `vouch models`", file=sys.stderr)

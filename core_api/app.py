@@ -45,8 +45,8 @@ from core_api.security import Tokens, load_secret
 from serving.decide import Decider
 from serving.feed import open_feed
 from serving.rules import default_rules, load_rules
-from serving.settings import Settings, get_settings
 from serving.store import open_store
+from settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from core_api.outbox import EventSink
 from core_api.security import AccessClaims, InvalidToken, Tokens
 from serving.decide import Decider
 from serving.feed import RedisFeed, SqliteFeed
-from serving.settings import Settings
 from serving.store import Store
+from settings import Settings
 
 
 @dataclass(frozen=True)

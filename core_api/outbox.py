@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db.outbox import OutboxRow
 from core_api.events import Context, Envelope, EventType, new_event, to_wire
 from core_api.landing import write_landing_file
-from serving.settings import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from serving.settings import Settings
+from settings import Settings
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
@@ -44,7 +44,7 @@ def load_secret(settings: Settings) -> bytes:
     """The signing key: created once under the data dir (mode 0600) and reused on restarts.
 
     Settings has no secret field yet; a deployment mounts this file from its secret store."""
-    path = settings.data_dir.resolve() / "core_api.key"
+    path = settings.signing_key
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

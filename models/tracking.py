@@ -44,10 +44,10 @@ class Tracker:
     artifacts: Path
 
     @classmethod
-    def local(cls, data_dir: Path, uri: str | None = None) -> Tracker:
-        data_dir = Path(data_dir).resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(uri or f"sqlite:///{data_dir / 'mlflow.db'}", data_dir / "mlruns")
+    def local(cls, *, database: Path, artifacts: Path, uri: str | None = None) -> Tracker:
+        """A tracking server at ``uri``, else an SQLite ``database`` file; artifacts beside."""
+        database.parent.mkdir(parents=True, exist_ok=True)
+        return cls(uri or f"sqlite:///{database.resolve()}", artifacts.resolve())
 
     def _client(self) -> MlflowClient:
         mlflow.set_tracking_uri(self.uri)

@@ -14,7 +14,7 @@ from pipelines.assets.models import (
 )
 from pipelines.assets.serving import published_scores
 from pipelines.assets.timelines import feed_scores, feed_timelines
-from pipelines.resources import Storage
+from pipelines.resources import storage_resource
 
 INGEST = [lake_events, warehouse_views]
 FEATURES = [trust_graph, trust_scores, fraud_features, feed_training]
@@ -30,5 +30,5 @@ daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS, *SERVING])
 defs = Definitions(
     assets=[*INGEST, *FEATURES, *MODELS, *SERVING],
     jobs=[ingest_job, features_job, models_job, publish_job, daily_job],
-    resources={"storage": Storage.from_settings()},
+    resources={"storage": storage_resource()},
 )

@@ -1,71 +1,91 @@
-"""The one Dagster resource: where the data lives. Built from ``serving.settings``."""
+"""The one Dagster resource: where the data lives and which stores serve it, from ``Settings``.
+
+``Storage`` wraps a ``settings.Settings`` (every path comes from there) and is built when a run
+starts, not when the definitions are imported: ``storage_resource()`` reads the settings then.
+Assets take it as ``storage: StorageParam``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext, ResourceParam
 
 from models.tracking import Tracker
 from pipelines.feature_store import FeatureStore
 from pipelines.ingest import Lake
-from serving.settings import Settings, get_settings
+from serving.feed import RedisFeed, SqliteFeed, open_feed
 from serving.store import Store, open_store
+from settings import Settings, get_settings
 
 
-class Storage(ConfigurableResource):
-    """Paths of the landing, the lake and the warehouse, and ingest tolerances."""
-
-    data_dir: str
-    landing_dir: str
-    max_future_hours: float = 24.0
-    mlflow_tracking_uri: str | None = None  # default: SQLite under the data dir
-    redis_url: str | None = None  # online store; default: SQLite file under the data dir
+@dataclass(frozen=True)
+class Storage:
+    settings: Settings
     progress: bool = False  # progress bars on stderr, for runs started from a terminal
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: object) -> Storage:
-        s = settings or get_settings()
-        values = {"data_dir": str(s.data_dir.resolve()), "landing_dir": str(s.landing),
-                  "max_future_hours": s.max_future_hours, "redis_url": s.redis_url,
-                  "mlflow_tracking_uri": s.mlflow_tracking_uri}  # fmt: skip
-        return cls(**{**values, **overrides})
 
     @property
     def landing(self) -> Path:
-        return Path(self.landing_dir)
+        return self.settings.landing
 
     @property
     def lake(self) -> Lake:
-        return Lake(Path(self.data_dir) / "lake")
+        return Lake(self.settings.lake)
 
     @property
     def warehouse(self) -> Path:
-        return Path(self.data_dir) / "warehouse.duckdb"
+        return self.settings.warehouse
 
     @property
     def features(self) -> FeatureStore:
-        return FeatureStore(Path(self.data_dir) / "features")
+        return FeatureStore(self.settings.features)
 
     @property
-    def tracker(self) -> Tracker:
-        return Tracker.local(Path(self.data_dir), self.mlflow_tracking_uri)
-
-    def online_store(self) -> Store:
-        """Redis when ``redis_url`` is set, else the SQLite file under the data dir."""
-        settings = Settings(data_dir=Path(self.data_dir), redis_url=self.redis_url)
-        return open_store(settings, timeout_s=5.0, progress=self.progress)
+    def graph_snapshots(self) -> Path:
+        """The trust graph's snapshots: a feature-store table of its own layout."""
+        return self.features.table("trust_graph")
 
     @property
     def truth(self) -> Path:
         """The simulator's ground truth: for evaluation only, never a feature."""
-        return Path(self.data_dir) / "ground_truth"
+        return self.settings.truth
 
     @property
-    def graph_snapshots(self) -> Path:
-        return Path(self.data_dir) / "features" / "trust_graph"
+    def tracker(self) -> Tracker:
+        s = self.settings
+        return Tracker.local(
+            database=s.mlflow_database, artifacts=s.mlflow_artifacts, uri=s.mlflow_tracking_uri
+        )
 
     @property
     def max_future(self) -> timedelta:
-        return timedelta(hours=self.max_future_hours)
+        return timedelta(hours=self.settings.max_future_hours)
+
+    @property
+    def backend(self) -> str:
+        return "redis" if self.settings.redis_url else "sqlite"
+
+    def online_store(self) -> Store:
+        """Redis when ``redis_url`` is set, else the embedded file (a publisher's patience)."""
+        return open_store(self.settings, timeout_s=5.0, progress=self.progress)
+
+    def online_feed(self) -> RedisFeed | SqliteFeed:
+        return open_feed(self.settings)
+
+
+StorageParam = ResourceParam[Storage]
+
+
+class StorageResource(ConfigurableResource):
+    """Builds ``Storage`` from the environment's settings when a run starts."""
+
+    progress: bool = False
+
+    def create_resource(self, context: InitResourceContext) -> Storage:
+        return Storage(get_settings(), progress=self.progress)
+
+
+def storage_resource() -> StorageResource:
+    return StorageResource()

@@ -30,6 +30,7 @@ from serving.decide import Context, Decider
 from serving.publish import publish
 from serving.rules import default_rules
 from serving.store import RedisStore, SQLiteStore
+from settings import Settings
 
 BENCH_URL = "redis://127.0.0.1:6379/12"
 ACTIONS = ("order", "payout", "message", "post", "comment", "transfer")
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
 
     with tempfile.TemporaryDirectory() as tmp:
-        lite = SQLiteStore(Path(tmp) / "online.sqlite", timeout_s=rules.store.budget_s)
+        path = Settings(data_dir=Path(tmp)).online_store
+        lite = SQLiteStore(path, timeout_s=rules.store.budget_s)
         publish(lite, scores, snapshot="bench", grace=timedelta(0))
         decider = Decider(lite, rules=rules)
         time_decisions(decider, users, n=2_000, seed=0)

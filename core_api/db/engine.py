@@ -28,7 +28,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     social,
 )
 from core_api.db.base import Base
-from serving.settings import Settings
+from settings import Settings
 
 METADATA = Base.metadata
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -45,9 +45,7 @@ REQUEST_SLOTS = 16
 
 def database_url(settings: Settings) -> URL:
     if not settings.database_url:
-        return URL.create(
-            "sqlite+pysqlite", database=str(settings.data_dir.resolve() / "core.sqlite")
-        )
+        return URL.create("sqlite+pysqlite", database=str(settings.core_database))
     url = make_url(settings.database_url)
     if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql+psycopg")  # one driver, psycopg 3

@@ -31,7 +31,7 @@ from features.platform_trust import platform_trust
 from features.schema import TABLES, problems
 from models.risk.data import TRUST_COLUMNS
 from pipelines.assets.ingest import LANDING_DAYS, lake_events
-from pipelines.resources import Storage
+from pipelines.resources import StorageParam
 
 SNAPSHOT_DAYS = LANDING_DAYS
 _AFTER_LANDING = AssetDep(
@@ -54,7 +54,7 @@ def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResul
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="features",
        kinds={"parquet"})  # fmt: skip
-def trust_graph(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Signed multi-relation user graph of the events before D (trust, follows, money, shared
     devices and IPs, reports and blocks), one Parquet partition per relation."""
     day = _day(context)
@@ -81,7 +81,7 @@ def trust_graph(context: AssetExecutionContext, storage: Storage) -> Materialize
                        description="under 20% of users moved by more than 0.3 since the last one"),
     ],
 )  # fmt: skip
-def trust_scores(context: AssetExecutionContext, storage: Storage):
+def trust_scores(context: AssetExecutionContext, storage: StorageParam):
     """Per-user trust (features.platform_trust) as of D, with its parts and graph signals."""
     day = _day(context)
     root = storage.graph_snapshots
@@ -117,7 +117,7 @@ def trust_scores(context: AssetExecutionContext, storage: Storage):
     check_specs=[AssetCheckSpec("schema", asset="fraud_features", blocking=True,
                                 description="every platform fraud feature, no stray nulls")],
 )  # fmt: skip
-def fraud_features(context: AssetExecutionContext, storage: Storage):
+def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
     day = _day(context)
     at = snapshot_time(day)
@@ -141,7 +141,7 @@ def fraud_features(context: AssetExecutionContext, storage: Storage):
                        description="labels in 0..3 and every group has an impression"),
     ],
 )  # fmt: skip
-def feed_training(context: AssetExecutionContext, storage: Storage):
+def feed_training(context: AssetExecutionContext, storage: StorageParam):
     """Labelled feed candidate groups served on day D-2 (labels need a day to arrive)."""
     day = _day(context)
     start = snapshot_time(day - timedelta(days=2))

@@ -20,7 +20,7 @@ from dagster import (
 from pipelines.ingest import checks as ingest_checks
 from pipelines.ingest import ingest_days
 from pipelines.ingest.views import refresh_views
-from pipelines.resources import Storage
+from pipelines.resources import StorageParam
 
 # Keyed by the day files *arrived*; the events inside land in the partition of the day they
 # *happened* (late ones included), so one landing day may touch several event days.
@@ -44,7 +44,7 @@ _CHECKS = {
         for name, (blocking, text) in _CHECKS.items()
     ],
 )
-def lake_events(context: AssetExecutionContext, storage: Storage):
+def lake_events(context: AssetExecutionContext, storage: StorageParam):
     """Validated, deduplicated events in ``lake/events/event_date=*/``; bad lines quarantined."""
     reports = ingest_days(
         storage.landing,
@@ -79,7 +79,7 @@ def lake_events(context: AssetExecutionContext, storage: Storage):
 
 
 @asset(deps=[lake_events], group_name="ingest", kinds={"duckdb"})
-def warehouse_views(storage: Storage) -> MaterializeResult:
+def warehouse_views(storage: StorageParam) -> MaterializeResult:
     """DuckDB views over the lake: ``events``, ``quarantine`` and one per event type."""
     counts = refresh_views(storage.lake, storage.warehouse)
     return MaterializeResult(metadata={**counts, "database": str(storage.warehouse)})

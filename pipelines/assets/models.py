@@ -26,7 +26,7 @@ from models.risk.release import release
 from models.risk.scoring import BANDS
 from models.tracking import champion_version, load_model
 from pipelines.assets.features import SNAPSHOT_DAYS, feed_training, fraud_features, trust_scores
-from pipelines.resources import Storage
+from pipelines.resources import Storage, StorageParam
 
 FRAUD_MODEL = "vouch-fraud"
 HORIZON = timedelta(days=7)  # a fraud label counts if it arrives within a week of the snapshot
@@ -49,7 +49,7 @@ def _truth(storage: Storage) -> pl.DataFrame | None:
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[fraud_features, trust_scores], group_name="models",
        kinds={"lightgbm", "mlflow"})  # fmt: skip
-def fraud_model(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Train on labelled snapshots before D, log to MLflow, register; the champion alias moves
     only if the candidate beats the champion on the same hold-out."""
     day = _day(context)
@@ -81,7 +81,7 @@ def fraud_model(context: AssetExecutionContext, storage: Storage) -> Materialize
         description="one row per user; fraud_risk and trust in [0, 1]; known bands; a model "
         "version on every row; no nulls")],
 )  # fmt: skip
-def user_scores_asset(context: AssetExecutionContext, storage: Storage):
+def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model)."""
     day = _day(context)
     rows = storage.features.read("fraud_features", day)
@@ -117,7 +117,7 @@ def user_scores_asset(context: AssetExecutionContext, storage: Storage):
 
 @asset(name="review_queue", partitions_def=SNAPSHOT_DAYS, deps=[user_scores_asset, fraud_features],
        group_name="models", kinds={"parquet"})  # fmt: skip
-def review_queue_asset(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Today's analyst queue: the highest risks plus every rule hit, with reasons."""
     day = _day(context)
     queue = review_queue(
@@ -137,7 +137,7 @@ def review_queue_asset(context: AssetExecutionContext, storage: Storage) -> Mate
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[feed_training, trust_scores], group_name="models",
        kinds={"lightgbm", "mlflow"})  # fmt: skip
-def feed_ranker(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """LambdaRank on feeds served before D (train, then valid, then test windows; a day left for
     labels), NDCG@10 against chronological, popularity and (simulated platforms) oracle order."""
     day = _day(context)

@@ -12,13 +12,13 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from pipelines.assets.features import SNAPSHOT_DAYS
 from pipelines.assets.models import user_scores_asset
-from pipelines.resources import Storage
+from pipelines.resources import StorageParam
 from serving.publish import publish
 
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[user_scores_asset], group_name="serving",
        kinds={"redis", "sqlite"})  # fmt: skip
-def published_scores(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def published_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Publish the snapshot's user scores: write a version, flip the pointer, prune old ones."""
     day = date.fromisoformat(context.partition_key)
     scores = storage.features.read("user_scores", day)
@@ -36,7 +36,7 @@ def published_scores(context: AssetExecutionContext, storage: Storage) -> Materi
             "records_per_s": round(done.records / max(done.seconds, 1e-9)),
             "dropped_versions": list(done.dropped),
             "versions_kept": len(versions),
-            "backend": "redis" if storage.redis_url else "sqlite",
+            "backend": storage.backend,
             "current": current,
         }
     )

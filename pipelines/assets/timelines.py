@@ -9,7 +9,6 @@ No ``from __future__ import annotations`` here: Dagster inspects the context ann
 """
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -27,10 +26,9 @@ from models.tracking import champion_version, load_model
 from pipelines.assets.features import SNAPSHOT_DAYS, trust_scores
 from pipelines.assets.ingest import lake_events
 from pipelines.assets.models import FEED_MODEL, feed_ranker, user_scores_asset
-from pipelines.resources import Storage
-from serving.feed import RedisFeed, SqliteFeed, Timelines, open_feed, publish_feed
+from pipelines.resources import StorageParam
+from serving.feed import Timelines, publish_feed
 from serving.keys import TIMELINE_CAP
-from serving.settings import Settings
 
 FEED_DAYS = 3  # posts older than this are neither fanned out nor scored
 _AFTER_LANDING = AssetDep(
@@ -40,12 +38,6 @@ _AFTER_LANDING = AssetDep(
 
 def _day(context: AssetExecutionContext) -> date:
     return date.fromisoformat(context.partition_key)
-
-
-def online_feed(storage: Storage) -> RedisFeed | SqliteFeed:
-    """Redis when ``VOUCH_REDIS_URL`` is set, else the SQLite file under the storage's data dir."""
-    settings = Settings(data_dir=Path(storage.data_dir), redis_url=storage.redis_url)
-    return open_feed(settings)
 
 
 def fan_out_lake(
@@ -68,11 +60,11 @@ def fan_out_lake(
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="serving",
        kinds={"redis", "sqlite"})  # fmt: skip
-def feed_timelines(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def feed_timelines(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Every post of the FEED_DAYS before D in the timelines of the author's followers (the
     embedded stand-in for the core API's fan-out on write)."""
     at = snapshot_time(_day(context))
-    pushed = fan_out_lake(storage.lake.events_dir, online_feed(storage),
+    pushed = fan_out_lake(storage.lake.events_dir, storage.online_feed(),
                           since=at - timedelta(days=FEED_DAYS), before=at)  # fmt: skip
     return MaterializeResult(metadata={
         "entries": pushed.height, "posts": pushed["post_id"].n_unique(),
@@ -82,7 +74,7 @@ def feed_timelines(context: AssetExecutionContext, storage: Storage) -> Material
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[feed_ranker, user_scores_asset, trust_scores],
        group_name="serving", kinds={"lightgbm", "redis", "sqlite"})  # fmt: skip
-def feed_scores(context: AssetExecutionContext, storage: Storage) -> MaterializeResult:
+def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """The champion ranker's raw scores of each viewer's followed posts of the FEED_DAYS before
     D (point-in-time features as of D), the viewers' priors and the authors the trust policy
     removes or demotes, published to the online store as one version."""
@@ -95,7 +87,7 @@ def feed_scores(context: AssetExecutionContext, storage: Storage) -> Materialize
     )  # fmt: skip
     version = champion_version(storage.tracker, FEED_MODEL) or "unknown"
     manifest = publish_feed(
-        online_feed(storage), scores=done.scores, priors=done.priors, authors=done.authors,
+        storage.online_feed(), scores=done.scores, priors=done.priors, authors=done.authors,
         as_of=done.as_of, model_version=f"{FEED_MODEL}/{version}", demotion=done.demotion,
         flagged_policy=done.flagged_policy,
     )  # fmt: skip

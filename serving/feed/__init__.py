@@ -9,28 +9,21 @@ set, else a SQLite file under the data dir.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from serving.feed.base import FeedManifest, FeedVersions, Signals, Timelines, Window
 from serving.feed.publish import prune, publish_feed
 from serving.feed.redis import RedisFeed
 from serving.feed.sqlite import SqliteFeed
 from serving.feed.timelines import Item, Page, fan_out, read_feed
-from serving.settings import Settings, get_settings
-
-SQLITE_FILE = "online_feed.sqlite3"
+from settings import Settings, get_settings
 
 
-def open_feed(
-    settings: Settings | None = None, *, data_dir: Path | None = None
-) -> RedisFeed | SqliteFeed:
+def open_feed(settings: Settings | None = None) -> RedisFeed | SqliteFeed:
     """The configured feed backend (it implements both ``Timelines`` and ``FeedVersions``):
-    Redis at ``redis_url`` if set, else ``SQLITE_FILE`` under ``data_dir`` (default: the
-    settings' data dir)."""
+    Redis at ``redis_url`` if set, else the settings' embedded feed file."""
     s = settings or get_settings()
     if s.redis_url:
         return RedisFeed.from_url(s.redis_url)
-    return SqliteFeed((data_dir or s.data_dir).resolve() / SQLITE_FILE)
+    return SqliteFeed(s.online_feed)
 
 
 __all__ = [

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from serving.settings import Settings
 from serving.store.base import Ask, Counter, DecisionStore, Facts, ScoreStore
 from serving.store.redis import RedisStore
 from serving.store.sqlite import SQLiteStore
+from settings import Settings
 
 Store = RedisStore | SQLiteStore
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from cli import build_parser
 from cli.api import _frozen_after_startup, _serve
 from core_api.app import create_app
-from serving.settings import Settings
+from settings import Settings
 
 
 def test_vouch_api_parses_its_options() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli import build_parser, main
-from serving.settings import get_settings
+from settings import get_settings
 from tests.conftest import wire
 
 

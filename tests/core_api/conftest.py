@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core_api.app import create_app
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
-from serving.settings import Settings
+from settings import Settings
 from tests.conftest import require_server
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"

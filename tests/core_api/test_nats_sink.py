@@ -18,7 +18,7 @@ from core_api.nats_sink import JetStreamSink, address
 from core_api.outbox import emit, relay_pending, sink_for
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.jetstream import drain_to_landing
-from serving.settings import Settings
+from settings import Settings
 from tests.conftest import wire
 from tests.core_api.jetstream_support import Stream, stored, throwaway_stream
 

@@ -31,7 +31,7 @@ from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
 from core_api.deps import Client
 from core_api.payloads import POST_TOPICS
-from serving.settings import Settings
+from settings import Settings
 from tests.conftest import require_server
 from tests.core_api.conftest import CLIENT_IP, PG_DSN
 from tests.core_api.routers.helpers import signed_in

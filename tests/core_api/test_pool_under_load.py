@@ -21,7 +21,7 @@ import uvicorn
 
 from core_api.app import create_app
 from core_api.db.engine import MAX_OVERFLOW, POOL_SIZE, REQUEST_SLOTS
-from serving.settings import Settings
+from settings import Settings
 
 BURST = 150  # requests in flight at once: well past the 40 threads and the pool
 

@@ -35,7 +35,7 @@ from core_api.app import create_app
 from core_api.db.money import Entry, IdempotencyRecord, LedgerTransaction, Wallet
 from core_api.db.outbox import OutboxRow
 from core_api.db.social import Post
-from serving.settings import Settings
+from settings import Settings
 from tests.core_api.conftest import PG_DSN
 from tests.core_api.routers.helpers import signed_in
 from tests.core_api.routers.money_helpers import assert_ledger_consistent, balance, fund, trusted

@@ -23,7 +23,7 @@ import pytest
 from cli import main as vouch
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.views import refresh_views
-from serving.settings import get_settings
+from settings import get_settings
 from simulator import SimConfig, simulate
 from tests.drills.servers import Tmpfs, tmpfs
 

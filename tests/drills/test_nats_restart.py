@@ -25,7 +25,7 @@ from core_api.app import create_app
 from core_api.db.outbox import OutboxRow
 from core_api.nats_sink import JetStreamSink
 from pipelines.ingest import Lake, ingest_days, landing_partitions
-from serving.settings import Settings
+from settings import Settings
 from tests.conftest import wire
 from tests.core_api.routers.helpers import signed_in
 from tests.drills.servers import NatsServer, wait_until

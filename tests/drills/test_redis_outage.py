@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from core_api.app import create_app
 from serving.feed.guard import REQUEST_TIMEOUT_S
 from serving.rules import default_rules
-from serving.settings import Settings
+from settings import Settings
 from tests.core_api.routers.money_helpers import assert_ledger_consistent, key
 from tests.drills.servers import RedisServer
 from tests.drills.traffic import (

@@ -27,7 +27,7 @@ def _fit(x: pl.DataFrame, y: np.ndarray, *, blind: bool) -> LogisticRegression:
 
 
 def test_champion_moves_only_for_a_better_candidate(tmp_path: Path) -> None:
-    tracker = Tracker.local(tmp_path)
+    tracker = Tracker.local(database=tmp_path / "mlflow.db", artifacts=tmp_path / "mlruns")
     x, y = _data(0)
     holdout, target = _data(1)
     versions = []

@@ -8,6 +8,7 @@ import dagster
 from pipelines.assets.ingest import lake_events, warehouse_views
 from pipelines.definitions import defs
 from pipelines.resources import Storage
+from settings import Settings
 from tests.conftest import wire
 
 warnings.filterwarnings("ignore", module="dagster")
@@ -29,7 +30,7 @@ def test_assets_materialise_a_landing_range_in_one_run(tmp_path: Path) -> None:
     for day in ("2026-08-09", "2026-08-10"):
         (landing / day).mkdir(parents=True)
         (landing / day / "a.ndjson").write_bytes(b"\n".join([wire(), wire(), b"[]"]) + b"\n")
-    storage = Storage(data_dir=str(tmp_path / "data"), landing_dir=str(landing))
+    storage = Storage(Settings(data_dir=tmp_path / "data", landing_dir=landing))
     result = dagster.materialize(
         [lake_events, warehouse_views],
         resources={"storage": storage},

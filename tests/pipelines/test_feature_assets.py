@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines.definitions import FEATURES
 from pipelines.resources import Storage
+from settings import Settings
 from tests.conftest import SmallLake
 
 warnings.filterwarnings("ignore", module="dagster")
@@ -20,7 +21,7 @@ def test_feature_assets_materialise_with_passing_checks(
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(small_lake.root / "lake", data / "lake")
-    storage = Storage(data_dir=str(data), landing_dir=str(small_lake.root / "landing"))
+    storage = Storage(Settings(data_dir=data, landing_dir=small_lake.root / "landing"))
     day = small_lake.start + timedelta(days=small_lake.days)
     result = dagster.materialize(FEATURES, resources={"storage": storage}, partition_key=str(day))
     assert result.success

@@ -12,6 +12,7 @@ import pytest
 from pipelines.assets import models as model_assets
 from pipelines.definitions import FEATURES, MODELS
 from pipelines.resources import Storage
+from settings import Settings
 from tests.conftest import SmallLake
 
 warnings.filterwarnings("ignore")
@@ -27,7 +28,7 @@ def test_models_train_release_score_and_queue(
     data = tmp_path / "data"
     shutil.copytree(small_lake.root / "lake", data / "lake")
     shutil.copytree(small_lake.truth, data / "ground_truth")
-    storage = Storage(data_dir=str(data), landing_dir=str(small_lake.root / "landing"))
+    storage = Storage(Settings(data_dir=data, landing_dir=small_lake.root / "landing"))
     day = str(small_lake.start + timedelta(days=small_lake.days))
     assert dagster.materialize(FEATURES, resources={"storage": storage}, partition_key=day).success
     result = dagster.materialize(MODELS, resources={"storage": storage}, partition_key=day)

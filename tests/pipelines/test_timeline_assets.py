@@ -19,7 +19,7 @@ from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.definitions import FEATURES, MODELS
 from pipelines.resources import Storage
 from serving.feed import SqliteFeed
-from serving.settings import get_settings
+from settings import Settings, get_settings
 from tests.conftest import SmallLake
 
 warnings.filterwarnings("ignore")
@@ -36,13 +36,13 @@ def test_feed_assets_publish_a_readable_feed(
     monkeypatch.delenv("VOUCH_REDIS_URL", raising=False)
     data = tmp_path / "data"
     shutil.copytree(small_lake.root / "lake", data / "lake")
-    storage = Storage(data_dir=str(data), landing_dir=str(small_lake.root / "landing"))
+    storage = Storage(Settings(data_dir=data, landing_dir=small_lake.root / "landing"))
     day = str(small_lake.start + timedelta(days=small_lake.days))
     for assets in (FEATURES, MODELS, [feed_timelines, feed_scores]):
         assert dagster.materialize(
             assets, resources={"storage": storage}, partition_key=day
         ).success
-    store = SqliteFeed(data / "online_feed.sqlite3")
+    store = SqliteFeed(Settings(data_dir=data).online_feed)
     current, versions = store.versions()
     assert current is not None and [getattr(v, "version", v) for v in versions] == [current]
     viewer, n = store.con.execute(

@@ -41,7 +41,7 @@ from pipelines.assets.ingest import lake_events, warehouse_views
 from pipelines.assets.serving import published_scores
 from pipelines.ingest import landing_partitions
 from pipelines.resources import Storage
-from serving.settings import Settings
+from settings import Settings
 from simulator.via_api import Api, cast, sql_inbox
 from simulator.via_api_run import run_scenario, trade
 
@@ -119,7 +119,7 @@ def _pipeline(app: Any, settings: Settings) -> tuple[date, str]:
     """Relay, ingest (Dagster), trust features, scores and publish for tomorrow's snapshot."""
     services = app.state.services
     relay_pending(services.sessions, LandingSink(settings.landing))
-    storage = Storage.from_settings(settings)
+    storage = Storage(settings)
     for landing_day in sorted(landing_partitions(settings.landing)):
         ingested = dagster.materialize(
             [lake_events, warehouse_views], partition_key=str(landing_day),

@@ -28,9 +28,9 @@ def test_imports_stay_inside_the_boundary() -> None:
                 top = name.split(".")[0]
                 if top == "core_api":
                     assert name == "core_api.events", (path.name, name)
-                elif top == "simulator":
-                    continue
-                elif path.name.startswith("via_api") and top in VIA_API_THIRD_PARTY:
+                elif top == "simulator" or (
+                    path.name.startswith("via_api") and top in VIA_API_THIRD_PARTY
+                ):
                     continue
                 elif top not in ALLOWED_THIRD_PARTY:
                     assert top in sys.stdlib_module_names, (path.name, name)

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from core_api.db.engine import make_engine, upgrade
 from core_api.emails import email_skeleton
-from serving.settings import Settings
+from settings import Settings
 
 
 def test_backfill_keeps_the_oldest_of_look_alikes(any_settings: Settings) -> None:

@@ -18,7 +18,7 @@ from core_api.db.engine import (
     make_engine,
     upgrade,
 )
-from serving.settings import Settings
+from settings import Settings
 
 
 def test_default_database_is_a_sqlite_file_under_the_data_dir(sqlite_settings: Settings) -> None:

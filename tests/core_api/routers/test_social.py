@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from core_api.app import create_app
 from serving.feed import SqliteFeed
-from serving.settings import Settings
+from settings import Settings
 from tests.core_api.routers.helpers import events, signed_in
 
 H = dict[str, str]

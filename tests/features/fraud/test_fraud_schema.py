@@ -10,7 +10,7 @@ import pytest
 
 from bench import features as bench
 from features.fraud import schema
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def test_every_feature_has_a_unique_name_a_dtype_and_a_meaning() -> None:

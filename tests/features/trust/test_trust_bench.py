@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.trust import main, synthetic_graph
-from serving.settings import get_settings
+from settings import get_settings
 
 
 def test_synthetic_graph_is_deterministic_and_heavy_tailed() -> None:

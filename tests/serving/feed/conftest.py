@@ -17,7 +17,7 @@ from serving.feed import RedisFeed, SqliteFeed
 from serving.keys import FeedKeys
 from tests.conftest import require_server
 
-REDIS_URL = os.environ.get("VOUCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T0 = datetime(2026, 8, 10, tzinfo=UTC)
 
 
