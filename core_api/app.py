@@ -25,8 +25,6 @@ from core_api import faults
 from core_api.body_guard import StrictJSONMiddleware
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
-from core_api.enforce import configure_log as configure_decision_log
-from core_api.outbox import relay_pending, sink_for
 from core_api.routers import (
     admin,
     collab,
@@ -41,7 +39,9 @@ from core_api.routers import (
     trust,
     verify,
 )
-from core_api.security import Tokens, load_secret
+from core_api.services.enforce import configure_log as configure_decision_log
+from core_api.services.outbox import relay_pending, sink_for
+from core_api.services.security import Tokens, load_secret
 from serving.decide import Decider
 from serving.feed import open_feed
 from serving.rules import default_rules, load_rules

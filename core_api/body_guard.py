@@ -4,7 +4,7 @@ FastAPI parses a JSON body with Python's lenient ``json.loads``, so a duplicate 
 keeps the last value, ``NaN`` or ``1e400`` reach a handler as floats its validators or the
 error renderer choke on (a 500), and nesting hundreds of levels deep overflows the stack of any
 recursive walk. This pure ASGI middleware reads the body once, refuses what
-``core_api.strict_json`` refuses with a 422 in FastAPI's error shape (or 413 when the body is
+``core_api.events.strict_json`` refuses with a 422 in FastAPI's error shape (or 413 when the body is
 too large), and hands the same bytes on, so the route's own parsing is unchanged.
 """
 
@@ -14,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from core_api.strict_json import StrictJSONError, loads
+from core_api.events.strict_json import StrictJSONError, loads
 
 MAX_JSON_BYTES = 1 << 20  # 1 MiB: the largest legitimate body (a listing, a post) is a few KB
 

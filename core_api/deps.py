@@ -26,9 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from core_api.db.engine import REQUEST_SLOTS
 from core_api.db.identity import AuthSession, User
 from core_api.events import PLATFORMS
-from core_api.fields import TOKEN_RE
-from core_api.outbox import EventSink
-from core_api.security import AccessClaims, InvalidToken, Tokens
+from core_api.events.fields import TOKEN_RE
+from core_api.services.outbox import EventSink
+from core_api.services.security import AccessClaims, InvalidToken, Tokens
 from serving.decide import Decider
 from serving.feed import RedisFeed, SqliteFeed
 from serving.store import Store

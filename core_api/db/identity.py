@@ -21,7 +21,7 @@ class User(Base):
     )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # core_api.emails' normal form
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # services.emails' normal form
     # Look-alike addresses share a skeleton; NULL only for rows older than the column whose
     # skeleton was already taken (the migration keeps the first and reports the rest).
     email_skeleton: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)

@@ -1,4 +1,5 @@
-"""Marketplace tables: listings, orders (a state machine, see ``core_api.orders``), reviews."""
+"""Marketplace tables: listings, orders (a state machine: ``core_api.services.orders``),
+reviews."""
 
 from __future__ import annotations
 

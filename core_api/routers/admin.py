@@ -31,16 +31,6 @@ from core_api.deps import (
     SessionDep,
 )
 from core_api.events import EventType
-from core_api.outbox import emit
-from core_api.routers.guards import (
-    act,
-    conflict,
-    existing_user,
-    forbidden,
-    is_admin,
-    not_found,
-    require_active,
-)
 from core_api.schemas.admin import (
     AppealIn,
     AppealOut,
@@ -51,6 +41,16 @@ from core_api.schemas.admin import (
     StatusIn,
 )
 from core_api.schemas.identity import AccountOut
+from core_api.services.guards import (
+    act,
+    conflict,
+    existing_user,
+    forbidden,
+    is_admin,
+    not_found,
+    require_active,
+)
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

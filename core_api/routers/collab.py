@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from core_api.db.collab import ROLES, Membership, Workspace
 from core_api.deps import ClientDep, CurrentUser, SessionDep
 from core_api.events import EventType
-from core_api.outbox import emit
-from core_api.routers.guards import conflict, existing_user, not_found, require_active
 from core_api.schemas.collab import MemberIn, MemberOut, WorkspaceIn, WorkspaceOut, WorkspacePatch
+from core_api.services.guards import conflict, existing_user, not_found, require_active
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/collab", tags=["collab"])
 RANK = {role: i for i, role in enumerate(ROLES)}

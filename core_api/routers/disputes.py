@@ -1,7 +1,7 @@
 """Dispute arbitration: an admin decides a dispute the buyer and seller did not settle.
 
 ``buyer_won`` refunds the escrow to the buyer, ``seller_won`` releases it to the seller; the
-order's state machine (``core_api.orders``, role ``ARBITER``) moves the money and emits
+order's state machine (``core_api.services.orders``, role ``ARBITER``) moves the money and emits
 DISPUTE_RESOLVED with that outcome. Escrow money leaves on the arbiter's word, so the call is the
 critical ``escrow_release`` action (a fresh second factor) and needs an ``Idempotency-Key``; an
 admin who is the buyer or seller of the order cannot arbitrate it.
@@ -17,16 +17,16 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from core_api import idempotency, orders, payments
 from core_api.db.market import Order
 from core_api.deps import ClientDep, ServicesDep, SessionDep
-from core_api.idempotency import IdempotencyKey
 from core_api.routers.admin import AdminUser
-from core_api.routers.guards import forbidden, not_found
 from core_api.routers.market_orders import order_http
 from core_api.routers.payments import ask, ledger_http
 from core_api.schemas.admin import ArbitrationIn
 from core_api.schemas.marketplace import OrderOut
+from core_api.services import idempotency, orders, payments
+from core_api.services.guards import forbidden, not_found
+from core_api.services.idempotency import IdempotencyKey
 
 router = APIRouter(prefix="/admin/disputes", tags=["admin"])
 

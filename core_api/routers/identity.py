@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
-from core_api import auth
 from core_api.db.identity import AuthSession, User
 from core_api.deps import LOCKED, AnyStatusUser, ClientDep, ServicesDep, SessionDep
-from core_api.emails import email_skeleton
-from core_api.enforce import decision_context, enforce
 from core_api.events import SYSTEM_ACTOR_ID, EventType
-from core_api.outbox import emit
 from core_api.schemas.identity import AccountOut, LoginIn, RefreshIn, RegisterIn, TokensOut
-from core_api.security import hash_password, needs_rehash, verify_password
+from core_api.services import auth
+from core_api.services.emails import email_skeleton
+from core_api.services.enforce import decision_context, enforce
+from core_api.services.outbox import emit
+from core_api.services.security import hash_password, needs_rehash, verify_password
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 _BAD_LOGIN = HTTPException(

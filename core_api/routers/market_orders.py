@@ -1,4 +1,4 @@
-"""Orders: placing one, reading one's own, and the state machine's steps (``core_api.orders``).
+"""Orders: placing one, reading one's own, and the state machine's steps (``services.orders``).
 
 Only the buyer and the seller can see an order; to anyone else it does not exist (404). Steps
 that move escrow money (pay, deliver, resolve) need an ``Idempotency-Key``.
@@ -14,15 +14,15 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
-from core_api import idempotency, orders, payments
 from core_api.db.base import new_id
 from core_api.db.market import Order
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.idempotency import IdempotencyKey
-from core_api.outbox import emit
 from core_api.routers.payments import ask, ledger_http, money
 from core_api.schemas.marketplace import DisputeIn, OrderIn, OrderOut, ResolveIn
+from core_api.services import idempotency, orders, payments
+from core_api.services.idempotency import IdempotencyKey
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/orders", tags=["marketplace"])
 _STATUS = {

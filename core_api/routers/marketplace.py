@@ -8,15 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
-from core_api import orders
 from core_api.db.market import Listing, Order, Review
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.outbox import emit
 from core_api.routers import market_orders
 from core_api.routers.market_orders import order_http
 from core_api.routers.payments import ask, money
 from core_api.schemas.marketplace import Category, ListingIn, ListingOut, ReviewIn, ReviewOut
+from core_api.services import orders
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/marketplace", tags=["marketplace"])
 router.include_router(market_orders.router)

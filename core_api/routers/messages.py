@@ -14,9 +14,9 @@ from core_api.db.identity import User
 from core_api.db.social import Conversation, ConversationMember, Message
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.outbox import emit
-from core_api.routers.guards import act, invalid, not_found, require_active
 from core_api.schemas.social import ConversationIn, ConversationOut, MessageIn, MessageOut
+from core_api.services.guards import act, invalid, not_found, require_active
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/social", tags=["social"])
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)

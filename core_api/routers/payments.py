@@ -1,4 +1,4 @@
-"""Wallets, top-ups, transfers and payouts over the double-entry ledger (``core_api.payments``).
+"""Wallets, top-ups, transfers and payouts over the double-entry ledger (``services.payments``).
 
 Money-moving calls need an ``Idempotency-Key``; transfers and payouts are critical actions and
 ask ``serving`` first. A wallet is only ever visible to its owner: another user's wallet or
@@ -15,15 +15,11 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from core_api import idempotency, payments
 from core_api.db.base import new_id
 from core_api.db.identity import User
 from core_api.db.money import Entry, LedgerTransaction, Wallet
 from core_api.deps import ClientDep, CurrentUser, Principal, Services, ServicesDep, SessionDep
-from core_api.enforce import decision_context, enforce
 from core_api.events import EventType
-from core_api.idempotency import IdempotencyKey
-from core_api.outbox import emit
 from core_api.schemas.payments import (
     DepositIn,
     EntryOut,
@@ -32,6 +28,10 @@ from core_api.schemas.payments import (
     TransferIn,
     WalletOut,
 )
+from core_api.services import idempotency, payments
+from core_api.services.enforce import decision_context, enforce
+from core_api.services.idempotency import IdempotencyKey
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/payments", tags=["payments"])
 DECLINED_CARD = "pm_card_declined"  # the test card that always declines, as in card sandboxes

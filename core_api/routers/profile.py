@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from core_api.db.identity import Device, User
 from core_api.deps import AnyStatusUser, ClientDep, CurrentUser, ServicesDep, SessionDep
-from core_api.enforce import decision_context, enforce
 from core_api.events import EventType
-from core_api.outbox import emit
 from core_api.schemas.identity import AccountOut, DeviceOut, ProfileOut, ProfilePatch
+from core_api.services.enforce import decision_context, enforce
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 

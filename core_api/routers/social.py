@@ -14,9 +14,6 @@ from sqlalchemy import func, select
 from core_api.db.social import Comment, Follow, Post, PostLike
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.feed_fallback import fallback_page, is_fallback_cursor
-from core_api.outbox import emit
-from core_api.routers.guards import act, existing_user, invalid, not_found
 from core_api.schemas.social import (
     CommentIn,
     CommentOut,
@@ -28,7 +25,10 @@ from core_api.schemas.social import (
     PostIn,
     PostOut,
 )
-from core_api.visibility import audience, follows, visible_post, visible_posts, visible_to
+from core_api.services.feed_fallback import fallback_page, is_fallback_cursor
+from core_api.services.guards import act, existing_user, invalid, not_found
+from core_api.services.outbox import emit
+from core_api.services.visibility import audience, follows, visible_post, visible_posts, visible_to
 from serving.feed.guard import Guarded, guarded_fan_out, guarded_read
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def create_post(
     db.commit()
     viewers = audience(db, author_id=me.user.id, visibility=post.visibility)
     # The post is committed; a failed fan-out is logged and the post still shows in fallback
-    # reads (``core_api.feed_fallback``) until the timelines are refilled.
+    # reads (``core_api.services.feed_fallback``) until the timelines are refilled.
     guarded_fan_out(
         feed,
         post_id=post.id,
@@ -223,7 +223,7 @@ def get_feed_page(
         page = guarded_read(feed, me.user.id, cursor=cursor, page=limit)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail={"reason": "bad_cursor"}) from None
-    if page is None:  # the feed store failed or its circuit is open: see core_api.feed_fallback
+    if page is None:  # the feed store failed or its circuit is open: see services.feed_fallback
         return fallback_page(db, me.user.id, cursor=None, limit=limit)
     # Timelines were filled at write time; who may see a post is decided now (unfollows,
     # deletions and visibility all take effect on the next read).

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from core_api.db.collab import Membership, Project, Task
 from core_api.deps import ClientDep, CurrentUser, Principal, SessionDep
 from core_api.events import EventType
-from core_api.outbox import emit
 from core_api.routers.collab import membership
-from core_api.routers.guards import invalid, not_found, require_active
 from core_api.schemas.collab import ProjectIn, ProjectOut, TaskIn, TaskOut, TaskPatch
+from core_api.services.guards import invalid, not_found, require_active
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/collab", tags=["collab"])
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from core_api.db.social import TrustEdge
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.outbox import emit
-from core_api.routers.guards import act, existing_user, invalid
 from core_api.schemas.social import EdgeType, TrustConnectIn, TrustEdgeOut
+from core_api.services.guards import act, existing_user, invalid
+from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/identity/trust", tags=["identity"])
 

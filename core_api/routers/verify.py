@@ -9,14 +9,14 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from core_api import auth, codes
 from core_api.db.identity import User
 from core_api.deps import ClientDep, CurrentUser, Services, ServicesDep, SessionDep
-from core_api.enforce import decision_context
 from core_api.events import EventType
-from core_api.outbox import emit
 from core_api.schemas.identity import Channel, CodeIn, CodeSentOut, VerifiedOut
-from core_api.security import CODE_TTL
+from core_api.services import auth, codes
+from core_api.services.enforce import decision_context
+from core_api.services.outbox import emit
+from core_api.services.security import CODE_TTL
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 _TTL_S = int(CODE_TTL.total_seconds())

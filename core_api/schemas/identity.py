@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from core_api.emails import normalize_email
 from core_api.schemas.base import In
+from core_api.services.emails import normalize_email
 
 
 def _normal_email(value: Any) -> Any:

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from core_api.fields import COUNTRY_RE
-from core_api.payloads import LISTING_CATEGORIES
+from core_api.events.fields import COUNTRY_RE
+from core_api.events.payloads import LISTING_CATEGORIES
 from core_api.schemas.base import In
 from core_api.schemas.payments import Amount, Currency
 

@@ -18,9 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core_api.fields import CURRENCY_RE, MONEY_RE, TOKEN_RE
-from core_api.payments import CURRENCIES, MAX_MOVEMENT
+from core_api.events.fields import CURRENCY_RE, MONEY_RE, TOKEN_RE
 from core_api.schemas.base import In
+from core_api.services.payments import CURRENCIES, MAX_MOVEMENT
 
 _SCALE = Decimal("0.0001")
 

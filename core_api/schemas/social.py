@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from core_api.payloads import POST_TOPICS
+from core_api.events.payloads import POST_TOPICS
 from core_api.schemas.base import In
 
 Visibility = Literal["public", "friends", "private"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-# The envelope's actor for automated actions (core_api.envelope.SYSTEM_ACTOR_ID): not a user.
+# The envelope's actor for automated actions (core_api.events.envelope.SYSTEM_ACTOR_ID): not a user.
 SYSTEM_ACTOR_ID = "00000000-0000-0000-0000-000000000000"
 
 # A lake events directory, or a frame with the lake's columns (handy for tests and notebooks).

@@ -21,10 +21,8 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
 from core_api.events import write_landing_file
+from core_api.events.nats_sink import STREAM, SUBJECT_PREFIX
 
-# Repeated from core_api.nats_sink, which owns the stream: pipelines may not import it.
-STREAM = "VOUCH_EVENTS"
-SUBJECT_PREFIX = "vouch.events"
 DURABLE = "vouch-ingest"
 log = logging.getLogger(__name__)
 

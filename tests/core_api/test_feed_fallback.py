@@ -1,4 +1,4 @@
-"""The feed's degraded page (``core_api.feed_fallback``), on both databases.
+"""The feed's degraded page (``core_api.services.feed_fallback``), on both databases.
 
 The store outage that makes the endpoint serve it is drilled on a real Redis in
 ``tests/drills/test_redis_outage.py``; here the page itself: what it holds, its order, its cursor.
@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from core_api.db.identity import User
 from core_api.db.social import Post
-from core_api.feed_fallback import fallback_page
+from core_api.services.feed_fallback import fallback_page
 from tests.core_api.routers.helpers import signed_in
 
 H = dict[str, str]

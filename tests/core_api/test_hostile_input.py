@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core_api.payloads import POST_TOPICS
+from core_api.events.payloads import POST_TOPICS
 from tests.core_api.routers.helpers import PASSWORD, signed_in
 
 # Raw JSON templates: the hostile token replaces X, where a JSON value stands.

@@ -25,12 +25,12 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 
-from core_api import auth
 from core_api.app import create_app
 from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
 from core_api.deps import Client
-from core_api.payloads import POST_TOPICS
+from core_api.events.payloads import POST_TOPICS
+from core_api.services import auth
 from settings import Settings
 from tests.conftest import require_server
 from tests.core_api.conftest import CLIENT_IP, PG_DSN

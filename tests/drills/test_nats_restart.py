@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from cli import main as vouch
 from core_api.app import create_app
 from core_api.db.outbox import OutboxRow
-from core_api.nats_sink import JetStreamSink
+from core_api.events.nats_sink import JetStreamSink
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings
 from tests.conftest import wire

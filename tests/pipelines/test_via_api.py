@@ -33,7 +33,7 @@ import pytest
 import uvicorn
 
 from core_api.app import create_app
-from core_api.outbox import LandingSink, relay_pending
+from core_api.services.outbox import LandingSink, relay_pending
 from features.platform_graph.store import snapshot_time
 from models.risk.scoring import BANDS, RULES
 from pipelines.assets.features import fraud_features, trust_graph, trust_scores

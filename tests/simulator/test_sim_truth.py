@@ -7,7 +7,7 @@ import json
 import numpy as np
 import polars as pl
 
-from core_api.payloads import POST_TOPICS
+from core_api.events.payloads import POST_TOPICS
 
 from .conftest import Run
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from core_api.emails import email_skeleton
+from core_api.services.emails import email_skeleton
 
 revision: str = "0004_email_skeleton"
 down_revision: str | None = "0001"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from core_api.db.engine import make_engine, upgrade
-from core_api.emails import email_skeleton
+from core_api.services.emails import email_skeleton
 from settings import Settings
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from core_api.db.money import Wallet
-from core_api.payments import COLUMN_CEILING, MAX_MOVEMENT, MAX_USER_BALANCE
+from core_api.services.payments import COLUMN_CEILING, MAX_MOVEMENT, MAX_USER_BALANCE
 from tests.core_api.routers.money_helpers import (
     assert_ledger_consistent,
     balance,

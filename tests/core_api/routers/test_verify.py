@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from core_api.db.identity import AuthSession, User
 from core_api.deps import Client
-from core_api.enforce import decision_context
+from core_api.services.enforce import decision_context
 from tests.core_api.routers.helpers import events, last_code, signed_in
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from core_api.nats_sink import JetStreamSink
+from core_api.events.nats_sink import JetStreamSink
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.jetstream import drain_to_landing, write_landing_file
 from tests.conftest import wire
-from tests.core_api.jetstream_support import Stream, throwaway_stream
+from tests.core_api.events.jetstream_support import Stream, throwaway_stream
 
 ARRIVAL = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db.identity import User
 from core_api.db.outbox import OutboxRow
 from core_api.events import Envelope, EventType, parse_event
-from core_api.outbox import LandingSink, emit, relay_pending
+from core_api.services.outbox import LandingSink, emit, relay_pending
 from pipelines.ingest import Lake, ingest_days
 
 DAY = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db.identity import User
 from core_api.db.outbox import OutboxRow
 from core_api.events import EventType
-from core_api.nats_sink import JetStreamSink, address
-from core_api.outbox import emit, relay_pending, sink_for
+from core_api.events.nats_sink import JetStreamSink, address
+from core_api.services.outbox import emit, relay_pending, sink_for
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from pipelines.ingest.jetstream import drain_to_landing
 from settings import Settings
 from tests.conftest import wire
-from tests.core_api.jetstream_support import Stream, stored, throwaway_stream
+from tests.core_api.events.jetstream_support import Stream, stored, throwaway_stream
 
 
 @pytest.fixture

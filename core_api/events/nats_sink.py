@@ -31,7 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType
 from nats.js.errors import NotFoundError
 
-# The pipeline's consumer (pipelines.ingest.jetstream) repeats these two: it may not import us.
+# The stream and subjects the pipeline's consumer (pipelines.ingest.jetstream) reads too.
 STREAM = "VOUCH_EVENTS"
 SUBJECT_PREFIX = "vouch.events"
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core_api import payments
 from core_api.db.base import new_id
 from core_api.db.market import Listing, Order
 from core_api.db.money import LedgerTransaction
 from core_api.events import EventType
-from core_api.outbox import emit
+from core_api.services import payments
+from core_api.services.outbox import emit
 
 ARBITER = "arbiter"  # the role that decides disputes (the admin side); no party holds it
 

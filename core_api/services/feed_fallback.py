@@ -36,7 +36,7 @@ from core_api.db.identity import User
 from core_api.db.social import Follow, Post
 from core_api.deps import LOCKED
 from core_api.schemas.social import FeedItemOut, FeedOut, PostOut
-from core_api.visibility import visible_to
+from core_api.services.visibility import visible_to
 
 PREFIX = "d1."
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core_api.db.money import IdempotencyRecord
-from core_api.payments import begin_write
+from core_api.services.payments import begin_write
 
 KEY_RE = r"^[A-Za-z0-9_.:\-]{8,255}$"
 IdempotencyKey = Annotated[

@@ -16,8 +16,10 @@ every payload), currently 1.
   ``unsupported_schema_version``.
 - A field name means one thing in every payload (so payloads share one struct column in the lake).
 
-The pieces live in ``core_api.fields`` (field kinds), ``core_api.payloads`` (payload models) and
-``core_api.envelope`` (envelope, event types, producing); everyone else imports them from here.
+The pieces live in ``fields`` (field kinds), ``payloads`` (payload models), ``envelope``
+(envelope, event types, producing), ``strict_json`` (what a JSON document may not hold),
+``landing`` (the NDJSON landing files) and ``nats_sink`` (the JetStream transport) of this
+package; everyone else imports the contract from here.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import ValidationError
 
-from core_api.envelope import (
+from core_api.events.envelope import (
     DEFAULT_MAX_FUTURE,
     EARLIEST,
     ENVELOPE_FIELDS,
@@ -50,10 +52,10 @@ from core_api.envelope import (
     new_event,
     to_wire,
 )
-from core_api.fields import TIMESTAMP_RE, UUID_RE, Rule, rule_of
-from core_api.landing import write_landing_file
-from core_api.payloads import LISTING_CATEGORIES, PLATFORMS, POST_TOPICS
-from core_api.strict_json import StrictJSONError, no_duplicates, reject_constant
+from core_api.events.fields import TIMESTAMP_RE, UUID_RE, Rule, rule_of
+from core_api.events.landing import write_landing_file
+from core_api.events.payloads import LISTING_CATEGORIES, PLATFORMS, POST_TOPICS
+from core_api.events.strict_json import StrictJSONError, no_duplicates, reject_constant
 
 __all__ = [
     "CONTEXT_RULES",

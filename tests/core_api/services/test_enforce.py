@@ -8,7 +8,7 @@ import pytest
 from fastapi import HTTPException
 
 from core_api.deps import Client
-from core_api.enforce import decision_context, enforce
+from core_api.services.enforce import decision_context, enforce
 from serving.decide import Context, Decider
 from serving.rules import default_rules
 from serving.store import SQLiteStore

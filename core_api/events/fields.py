@@ -117,4 +117,4 @@ def rule_of(info: FieldInfo) -> Rule:
     for meta in candidates:
         if isinstance(meta, Rule):
             return meta
-    raise TypeError(f"field annotation {info.annotation!r} is not one of core_api.fields' kinds")
+    raise TypeError(f"field annotation {info.annotation!r} is not one of this module's kinds")

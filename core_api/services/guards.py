@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
 from core_api.deps import LOCKED, Client, Principal, Services
-from core_api.enforce import decision_context, enforce
+from core_api.services.enforce import decision_context, enforce
 
 
 def act(services: Services, client: Client, me: Principal, action: str) -> None:

@@ -4,7 +4,7 @@
 event commits (or rolls back) with the domain rows. ``relay_pending`` moves undelivered rows to an
 ``EventSink`` and marks them delivered only after the sink accepted them: a crash in between
 delivers them again, and the lake dedupes on ``event_id``. The NDJSON landing is the embedded
-sink; ``core_api.nats_sink.JetStreamSink`` (``VOUCH_NATS_URL``) implements the same protocol.
+sink; ``core_api.events.nats_sink.JetStreamSink`` (``VOUCH_NATS_URL``) implements the same protocol.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core_api.db.outbox import OutboxRow
 from core_api.events import Context, Envelope, EventType, new_event, to_wire
-from core_api.landing import write_landing_file
+from core_api.events.landing import write_landing_file
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class LandingSink:
 
 def sink_for(settings: Settings) -> EventSink:
     if settings.nats_url:
-        from core_api.nats_sink import JetStreamSink  # the embedded default never loads nats
+        from core_api.events.nats_sink import JetStreamSink  # the embedded default never loads nats
 
         return JetStreamSink(settings.nats_url)
     return LandingSink(settings.landing)

@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core_api import payloads as p
-from core_api.fields import TIMESTAMP_RE, Country, Id, Ip, Token, text
+from core_api.events import payloads as p
+from core_api.events.fields import TIMESTAMP_RE, Country, Id, Ip, Token, text
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})

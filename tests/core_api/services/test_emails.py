@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from core_api.emails import email_skeleton, normalize_email
+from core_api.services.emails import email_skeleton, normalize_email
 from tests.core_api.routers.helpers import PASSWORD, login, register
 
 OWNER = "paypal@example.com"

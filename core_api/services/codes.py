@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core_api.db.base import new_id
 from core_api.db.identity import DevMessage, OneTimeCode, User
-from core_api.security import CODE_ATTEMPTS, CODE_TTL, Tokens, new_code
+from core_api.services.security import CODE_ATTEMPTS, CODE_TTL, Tokens, new_code
 
 MAX_CODES_PER_HOUR = 5
 

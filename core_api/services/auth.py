@@ -17,8 +17,8 @@ from core_api.db.base import new_id
 from core_api.db.identity import AuthSession, Device, RefreshToken, User
 from core_api.deps import Client
 from core_api.events import EventType
-from core_api.outbox import emit
-from core_api.security import REFRESH_TTL, Tokens
+from core_api.services.outbox import emit
+from core_api.services.security import REFRESH_TTL, Tokens
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from core_api.fields import Country, Currency, Flag, Id, Money, Token, choice, integer, number, text
+from core_api.events.fields import (
+    Country,
+    Currency,
+    Flag,
+    Id,
+    Money,
+    Token,
+    choice,
+    integer,
+    number,
+    text,
+)
 
 POST_TOPICS = (
     "tech", "sports", "music", "food", "travel", "fashion",
