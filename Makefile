@@ -34,8 +34,7 @@ demo: $(STAMP)
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -103,10 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--handbook", type=Path, default=HANDBOOK)
     args = parser.parse_args(argv)
 
-    print(f"{args.rows:,} transactions, {args.users:,} users, {args.days} days, "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
-    tx, _ = _timed("generate", lambda: transactions(
-        args.rows, args.users, days=args.days, seed=args.seed))  # fmt: skip
+    print(
+        f"{args.rows:,} transactions, {args.users:,} users, {args.days} days, {os.cpu_count()} CPUs"
+    )
+    tx, _ = _timed(
+        "generate", lambda: transactions(args.rows, args.users, days=args.days, seed=args.seed)
+    )
     warm = transactions(100_000, 1_000, days=args.days, seed=args.seed + 1)
     _timed("warm-up, both, 100k rows", lambda: (ours(warm), duckdb_baseline(warm)))
     ours_s = duck_s = float("inf")
@@ -119,13 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     mine = mine.select(peer.columns).with_columns(pl.all().cast(pl.Int64))
     equal = mine.equals(peer)
     figures: dict[str, Any] = {
-        "rows": args.rows, "users": args.users, "days": args.days, "seed": args.seed,
-        "cpus": os.cpu_count(), "load_average": os.getloadavg(), "repeat": args.repeat,
-        "features": mine.columns, "equal": equal,
+        "rows": args.rows,
+        "users": args.users,
+        "days": args.days,
+        "seed": args.seed,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "repeat": args.repeat,
+        "features": mine.columns,
+        "equal": equal,
         "seconds": {"ours": round(ours_s, 2), "duckdb": round(duck_s, 2)},
         "rows_per_s": {"ours": round(args.rows / ours_s), "duckdb": round(args.rows / duck_s)},
         "speedup_vs_duckdb": round(duck_s / ours_s, 2),
-    }  # fmt: skip
+    }
     if args.handbook.exists():
         figures["handbook"] = _handbook(args.handbook)
     out = get_settings().data_dir.resolve() / "bench" / "features.json"

@@ -42,8 +42,9 @@ def _platform(root: Path, config: SimConfig, *, reuse: bool) -> tuple[Lake, floa
     started = time.perf_counter()
     shutil.rmtree(root, ignore_errors=True)
     simulate(config, out=layout.landing, truth_out=layout.truth, progress=True)
-    ingest_days(layout.landing, sorted(landing_partitions(layout.landing)), lake=lake,
-                progress=True)  # fmt: skip
+    ingest_days(
+        layout.landing, sorted(landing_partitions(layout.landing)), lake=lake, progress=True
+    )
     stamp.write_text(wanted)
     return lake, time.perf_counter() - started
 
@@ -76,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
     windows = Windows.by_days(
         begin + timedelta(days=history),
-        train_days=args.train_days, valid_days=args.valid_days, test_days=args.test_days,
-    )  # fmt: skip
+        train_days=args.train_days,
+        valid_days=args.valid_days,
+        test_days=args.test_days,
+    )
     ranker, report = train_and_evaluate(
         lake.events_dir,
         truth=Settings(data_dir=root).truth,
@@ -88,13 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     top = sorted(zip(ranker.feature_importances_, ranker.features, strict=True), reverse=True)
     report["model"]["top_features"] = [name for _, name in top[:8]]
     report["platform"] = {
-        "users": args.users, "days": args.days, "seed": args.seed, "history_days": history,
+        "users": args.users,
+        "days": args.days,
+        "seed": args.seed,
+        "history_days": history,
         "trust_snapshots": len(snapshot_times),
-    }  # fmt: skip
+    }
     report["seconds"] = {
-        "simulate_and_ingest": round(simulated, 1), "trust": round(trust_seconds, 1),
-        **report["seconds"], "total": round(time.perf_counter() - started, 1),
-    }  # fmt: skip
+        "simulate_and_ingest": round(simulated, 1),
+        "trust": round(trust_seconds, 1),
+        **report["seconds"],
+        "total": round(time.perf_counter() - started, 1),
+    }
     print(json.dumps(report))
     return 0
 

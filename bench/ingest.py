@@ -34,8 +34,12 @@ from simulator import SimConfig, simulate
 def _landing(root: Path, config: SimConfig) -> tuple[Path, int]:
     layout = Settings(data_dir=root)
     landing, stamp = layout.landing, root / "landing.json"
-    wanted = {"users": config.users, "days": config.days, "seed": config.seed,
-              "faults": config.faults}  # fmt: skip
+    wanted = {
+        "users": config.users,
+        "days": config.days,
+        "seed": config.seed,
+        "faults": config.faults,
+    }
     if stamp.exists() and json.loads(stamp.read_text())["config"] == wanted:
         return landing, json.loads(stamp.read_text())["lines"]
     shutil.rmtree(root, ignore_errors=True)
@@ -71,13 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
 
-    polars_s = _timed("bare polars", lambda: pl.scan_ndjson(
-        files, infer_schema_length=10_000, ignore_errors=True
-    ).sink_parquet(out / "polars.parquet"))  # fmt: skip
-    duckdb_s = _timed("bare duckdb", lambda: duckdb.sql(
-        f"COPY (SELECT * FROM read_ndjson({files!r}, ignore_errors = true)) "
-        f"TO '{out / 'duckdb.parquet'}' (FORMAT parquet)"
-    ))  # fmt: skip
+    polars_s = _timed(
+        "bare polars",
+        lambda: pl.scan_ndjson(files, infer_schema_length=10_000, ignore_errors=True).sink_parquet(
+            out / "polars.parquet"
+        ),
+    )
+    duckdb_s = _timed(
+        "bare duckdb",
+        lambda: duckdb.sql(
+            f"COPY (SELECT * FROM read_ndjson({files!r}, ignore_errors = true)) "
+            f"TO '{out / 'duckdb.parquet'}' (FORMAT parquet)"
+        ),
+    )
     data_dir = root / "vouch-data"
     shutil.rmtree(data_dir, ignore_errors=True)
     env = {**os.environ, "VOUCH_DATA_DIR": str(data_dir)}
@@ -85,20 +95,34 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {}
 
     def ours() -> None:
-        done = subprocess.run([vouch, "ingest", "--landing", str(landing), "--quiet"],
-                              env=env, check=True, capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            [vouch, "ingest", "--landing", str(landing), "--quiet"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         result.update(json.loads(done.stdout.strip().splitlines()[-1]))
 
     ours_s = _timed("vouch ingest", ours)
     peer_s = min(polars_s, duckdb_s)
     figures = {
-        "lines": lines, "bytes": size, "files": len(files), "vouch_ingest": result,
-        "seconds": {"polars": round(polars_s, 2), "duckdb": round(duckdb_s, 2),
-                    "vouch_ingest": round(ours_s, 2)},
-        "events_per_s": {"polars": round(lines / polars_s), "duckdb": round(lines / duckdb_s),
-                         "vouch_ingest": round(lines / ours_s)},
+        "lines": lines,
+        "bytes": size,
+        "files": len(files),
+        "vouch_ingest": result,
+        "seconds": {
+            "polars": round(polars_s, 2),
+            "duckdb": round(duckdb_s, 2),
+            "vouch_ingest": round(ours_s, 2),
+        },
+        "events_per_s": {
+            "polars": round(lines / polars_s),
+            "duckdb": round(lines / duckdb_s),
+            "vouch_ingest": round(lines / ours_s),
+        },
         "ratio_vs_fastest_bare": round(peer_s / ours_s, 3),
-    }  # fmt: skip
+    }
     (root / "ingest.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
     shutil.rmtree(out, ignore_errors=True)

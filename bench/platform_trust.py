@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     layout = Settings(data_dir=root)
     simulate(config, out=layout.landing, truth_out=layout.truth, progress=True)
     lake = Lake(layout.lake)
-    ingest_days(layout.landing, sorted(landing_partitions(layout.landing)), lake=lake,
-                progress=True)  # fmt: skip
+    ingest_days(
+        layout.landing, sorted(landing_partitions(layout.landing)), lake=lake, progress=True
+    )
     at = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=args.days)
     started = time.perf_counter()
     scores = platform_trust(lake.events_dir, at)
@@ -49,11 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     fraud = rows["typology"].is_not_null().to_numpy()
     risk = 1.0 - rows["trust"].to_numpy()
     result = {
-        "users": rows.height, "fraudulent": int(fraud.sum()), "scoring_seconds": round(seconds, 2),
+        "users": rows.height,
+        "fraudulent": int(fraud.sum()),
+        "scoring_seconds": round(seconds, 2),
         "roc_auc": round(float(roc_auc_score(fraud, risk)), 4),
         "average_precision": round(float(average_precision_score(fraud, risk)), 4),
         "by_typology": {},
-    }  # fmt: skip
+    }
     honest = ~fraud
     for typology in sorted(rows["typology"].drop_nulls().unique().to_list()):
         mine = (rows["typology"] == typology).fill_null(False).to_numpy()

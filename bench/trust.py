@@ -86,8 +86,16 @@ def _timed(label: str, fn: Callable[[], Any]) -> tuple[float, Any]:
     return seconds, value
 
 
-def _ours(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, nodes: int, seeds: np.ndarray,
-          *, damping: float, tol: float) -> np.ndarray:  # fmt: skip
+def _ours(
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    nodes: int,
+    seeds: np.ndarray,
+    *,
+    damping: float,
+    tol: float,
+) -> np.ndarray:
     # The ids are already dense, as igraph needs them: no id mapping on either side.
     graph = SignedGraph(ids=np.arange(nodes), src=src, dst=dst, weight=weight)
     return personalized_pagerank(graph, seeds, damping=damping, tol=tol).scores
@@ -112,15 +120,19 @@ def _networkx(nodes: int, edges: int, *, seed: int, seeds: int, damping: float) 
         graph.add_nodes_from(range(nodes))
         graph.add_weighted_edges_from(zip(a, b, summed.tolist(), strict=True))
         reset = dict.fromkeys(chosen.tolist(), 1.0)
-        return nx.pagerank(graph, alpha=damping, personalization=reset, tol=1e-12,
-                           max_iter=1000)  # fmt: skip
+        return nx.pagerank(graph, alpha=damping, personalization=reset, tol=1e-12, max_iter=1000)
 
-    seconds, scores = _timed(f"networkx on {nodes:,} nodes, {edges:,} edges (build + pagerank)",
-                             run)  # fmt: skip
+    seconds, scores = _timed(
+        f"networkx on {nodes:,} nodes, {edges:,} edges (build + pagerank)", run
+    )
     ours = _ours(src, dst, weight, nodes, chosen, damping=damping, tol=1e-12)
     theirs = np.array([scores[i] for i in range(nodes)])
-    return {"nodes": nodes, "edges": edges, "seconds": round(seconds, 2),
-            "l1_vs_ours": float(np.abs(ours - theirs).sum())}  # fmt: skip
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "seconds": round(seconds, 2),
+        "l1_vs_ours": float(np.abs(ours - theirs).sum()),
+    }
 
 
 def _networkx_scaled(args: argparse.Namespace) -> dict | None:
@@ -128,13 +140,23 @@ def _networkx_scaled(args: argparse.Namespace) -> dict | None:
     sizes = sorted({int(x) for x in args.nx_nodes.split(",") if x.strip() and int(x) > 0})
     if not sizes:
         return None
-    runs = [_networkx(k, round(args.edges * k / args.nodes), seed=args.seed,
-                      seeds=max(1, round(args.seeds * k / args.nodes)), damping=args.damping)
-            for k in sizes]  # fmt: skip
+    runs = [
+        _networkx(
+            k,
+            round(args.edges * k / args.nodes),
+            seed=args.seed,
+            seeds=max(1, round(args.seeds * k / args.nodes)),
+            damping=args.damping,
+        )
+        for k in sizes
+    ]
     big = runs[-1]
     linear = big["seconds"] * args.edges / big["edges"]
-    figures = {"runs": runs, "scaled_seconds": linear,
-               "scaling": "linear in edges from the largest sample (conservative)"}  # fmt: skip
+    figures = {
+        "runs": runs,
+        "scaled_seconds": linear,
+        "scaling": "linear in edges from the largest sample (conservative)",
+    }
     if len(runs) > 1:
         # Bigger graphs cost networkx more than linearly (Python objects, cache misses): the
         # exponent fitted on two samples gives a second, less flattering estimate.
@@ -146,9 +168,16 @@ def _networkx_scaled(args: argparse.Namespace) -> dict | None:
 
 
 def _head_to_head(
-    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, nodes: int, seeds: np.ndarray, *,
-    damping: float, tol: float, repeat: int,
-) -> dict[str, Any]:  # fmt: skip
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    nodes: int,
+    seeds: np.ndarray,
+    *,
+    damping: float,
+    tol: float,
+    repeat: int,
+) -> dict[str, Any]:
     """igraph's build once, then ``repeat`` rounds of ours (build + score) and igraph's scoring,
     alternated so that load from other jobs on the machine hits both alike; best of each."""
     pos = weight > 0
@@ -169,11 +198,13 @@ def _head_to_head(
             f"round {i + 1}/{repeat}: igraph personalized_pagerank (PRPACK)",
             lambda: np.array(
                 graph.personalized_pagerank(
-                    reset_vertices=reset, damping=damping, weights="weight",
+                    reset_vertices=reset,
+                    damping=damping,
+                    weights="weight",
                     implementation="prpack",
                 )
             ),
-        )  # fmt: skip
+        )
         rounds.append((ours_s, theirs_s))
     return {
         "ours": min(r[0] for r in rounds),
@@ -187,20 +218,28 @@ def _head_to_head(
 def _report(figures: dict[str, Any]) -> None:
     sec = figures["seconds"]
     ours_s, score_s, build_s = sec["ours_build_and_score"], sec["igraph_score"], sec["igraph_build"]
-    print(f"\nours (build included) {ours_s:.2f} s | igraph scoring only {score_s:.2f} s, "
-          f"with build {build_s + score_s:.2f} s")  # fmt: skip
-    print(f"  igraph scoring / ours = {score_s / ours_s:.2f}x, "
-          f"igraph total / ours = {(build_s + score_s) / ours_s:.2f}x")  # fmt: skip
+    print(
+        f"\nours (build included) {ours_s:.2f} s | igraph scoring only {score_s:.2f} s, "
+        f"with build {build_s + score_s:.2f} s"
+    )
+    print(
+        f"  igraph scoring / ours = {score_s / ours_s:.2f}x, "
+        f"igraph total / ours = {(build_s + score_s) / ours_s:.2f}x"
+    )
     nx_fig = figures["networkx"]
     if nx_fig is not None:
         nx_s = nx_fig["scaled_seconds"]
         measured = ", ".join(f"{r['seconds']} s at {r['nodes']:,} nodes" for r in nx_fig["runs"])
-        print(f"  networkx: {nx_s:.0f} s scaled to {figures['edges']:,} edges "
-              f"({nx_fig['scaling']}; measured {measured})")  # fmt: skip
+        print(
+            f"  networkx: {nx_s:.0f} s scaled to {figures['edges']:,} edges "
+            f"({nx_fig['scaling']}; measured {measured})"
+        )
         print(f"  networkx (scaled) / ours = {nx_s / ours_s:.0f}x")
         if "power_law_seconds" in nx_fig:
-            print(f"    (t ~ edges^{nx_fig['power_law_exponent']} on the samples would give "
-                  f"{nx_fig['power_law_seconds']:.0f} s)")  # fmt: skip
+            print(
+                f"    (t ~ edges^{nx_fig['power_law_exponent']} on the samples would give "
+                f"{nx_fig['power_law_seconds']:.0f} s)"
+            )
     l1 = figures["l1_ours_vs_igraph"]
     print(f"  L1(ours - igraph) = {l1:.2e} ({'ok' if l1 <= 1e-6 else 'ABOVE'} 1e-6)")
 
@@ -244,8 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         "ours: id mapping (SignedGraph.from_edges), for reference",
         lambda: SignedGraph.from_edges(src, dst, weight),
     )
-    duel = _head_to_head(src, dst, weight, n, seeds, damping=damping, tol=args.tol,
-                         repeat=repeat)  # fmt: skip
+    duel = _head_to_head(src, dst, weight, n, seeds, damping=damping, tol=args.tol, repeat=repeat)
     ours_s, score_s, build_s, l1 = (
         duel["ours"],
         duel["igraph_score"],
@@ -255,14 +293,20 @@ def main(argv: list[str] | None = None) -> int:
     nx_fig = _networkx_scaled(args)
     nx_s = None if nx_fig is None else nx_fig["scaled_seconds"]
     figures = {
-        "nodes": n, "edges": args.edges, "positive_edges": int((weight > 0).sum()),
-        "seeds": len(seeds), "damping": damping, "tol": args.tol, "repeat": repeat,
+        "nodes": n,
+        "edges": args.edges,
+        "positive_edges": int((weight > 0).sum()),
+        "seeds": len(seeds),
+        "damping": damping,
+        "tol": args.tol,
+        "repeat": repeat,
         "generate_seconds": round(gen_s, 2),
         "seconds": {
             "ours_build_and_score": round(ours_s, 3),
             "ours_sybilrank_build_and_score": round(sybil_s, 3),
             "ours_id_mapping": round(ids_s, 3),
-            "igraph_build": round(build_s, 3), "igraph_score": round(score_s, 3),
+            "igraph_build": round(build_s, 3),
+            "igraph_score": round(score_s, 3),
             "igraph_build_and_score": round(build_s + score_s, 3),
             "networkx_scaled_build_and_score": None if nx_s is None else round(nx_s, 1),
         },
@@ -270,10 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_igraph_total_over_ours": round((build_s + score_s) / ours_s, 3),
         "ratio_networkx_over_ours": None if nx_s is None else round(nx_s / ours_s, 1),
         "rounds_ours_vs_igraph_score": duel["rounds"],
-        "l1_ours_vs_igraph": l1, "equal_within_1e-6": l1 <= 1e-6,
-        "sybilrank_steps": sybil.iterations, "sybilrank_reached": int((sybil.scores > 0).sum()),
+        "l1_ours_vs_igraph": l1,
+        "equal_within_1e-6": l1 <= 1e-6,
+        "sybilrank_steps": sybil.iterations,
+        "sybilrank_reached": int((sybil.scores > 0).sum()),
         "networkx": nx_fig,
-    }  # fmt: skip
+    }
     _report(figures)
     out = get_settings().data_dir.resolve() / "bench" / "trust.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -74,4 +74,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument("--lowest", type=int, default=10, help="lowest-trust users shown (default 10)")
     cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")
-    cmd.set_defaults(func=_features)  # fmt: skip
+    cmd.set_defaults(func=_features)

@@ -35,8 +35,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"vouch fraud evaluate: no such file: {args.transactions}", file=sys.stderr)
         return 2
     tx = pl.read_parquet(args.transactions)
-    lengths = {"train_days": args.train_days, "delay_days": args.delay_days,
-               "test_days": args.test_days}  # fmt: skip
+    lengths = {
+        "train_days": args.train_days,
+        "delay_days": args.delay_days,
+        "test_days": args.test_days,
+    }
     test = folds(args.test_train_starts or TEST_TRAIN_STARTS, **lengths)
     valid = folds(args.valid_train_starts or VALID_TRAIN_STARTS, **lengths)
     if "TX_DATETIME" in tx.columns:
@@ -47,10 +50,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         result = evaluate(
-            tx, test_folds=test, valid_folds=valid, grid=DEFAULT_GRID,
-            select_by=args.select_by, label_delay=timedelta(days=args.delay_days),
-            jobs=args.jobs, progress=progress,
-        )  # fmt: skip
+            tx,
+            test_folds=test,
+            valid_folds=valid,
+            grid=DEFAULT_GRID,
+            select_by=args.select_by,
+            label_delay=timedelta(days=args.delay_days),
+            jobs=args.jobs,
+            progress=progress,
+        )
     except ValueError as e:
         print(f"vouch fraud evaluate: {e}", file=sys.stderr)
         return 2
@@ -108,8 +116,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="average_precision",
         help="validation mean that chooses the candidate (default average_precision)",
     )
-    ev.add_argument("--train-days", type=int, default=7, metavar="N",
-                    help="training days per fold (7)")  # fmt: skip
+    ev.add_argument(
+        "--train-days", type=int, default=7, metavar="N", help="training days per fold (7)"
+    )
     ev.add_argument(
         "--delay-days",
         type=int,
@@ -117,8 +126,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="days between training and assessment; also how late a label arrives (7)",
     )
-    ev.add_argument("--test-days", type=int, default=7, metavar="N",
-                    help="assessment days per fold (7)")  # fmt: skip
+    ev.add_argument(
+        "--test-days", type=int, default=7, metavar="N", help="assessment days per fold (7)"
+    )
     ev.add_argument(
         "--jobs",
         type=int,

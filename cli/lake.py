@@ -17,13 +17,24 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.via_api:
         return _simulate_via_api(args, settings=settings)
-    config = SimConfig(users=args.users, days=args.days, seed=args.seed, start=args.start,
-                       faults=args.faults)  # fmt: skip
+    config = SimConfig(
+        users=args.users, days=args.days, seed=args.seed, start=args.start, faults=args.faults
+    )
     out = args.out or settings.landing
-    summary = simulate(config, out=out, truth_out=args.truth_out or settings.truth,
-                       progress=not args.quiet)  # fmt: skip
-    print(json.dumps({"events": summary.events, "lines": summary.lines, "out": str(out),
-                      "files": len(summary.files), "faults": summary.faults_by_kind}))  # fmt: skip
+    summary = simulate(
+        config, out=out, truth_out=args.truth_out or settings.truth, progress=not args.quiet
+    )
+    print(
+        json.dumps(
+            {
+                "events": summary.events,
+                "lines": summary.lines,
+                "out": str(out),
+                "files": len(summary.files),
+                "faults": summary.faults_by_kind,
+            }
+        )
+    )
     return 0
 
 
@@ -38,8 +49,9 @@ def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
     if url is None and settings.core_database.exists():
         url = f"sqlite:///{settings.core_database}"
     with httpx.Client(base_url=args.via_api, timeout=30.0) as client:
-        _, summary = run_scenario(client, users=args.users, seed=args.seed,
-                                  inbox=sql_inbox(url) if url else None)  # fmt: skip
+        _, summary = run_scenario(
+            client, users=args.users, seed=args.seed, inbox=sql_inbox(url) if url else None
+        )
     print(json.dumps({**summary, "inbox": bool(url)}))
     return 0
 

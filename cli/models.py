@@ -25,30 +25,37 @@ def _models(args: argparse.Namespace) -> int:
     result = materialize_day(MODELS, day=day, settings=settings, log_level=args.log_level)
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
     for name, meta in materialized(result).items():
-        summary[name] = {k: (round(v, 4) if isinstance(v, float) else v)
-                         for k, v in meta.items() if k not in ("path", "run_id")}  # fmt: skip
+        summary[name] = {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in meta.items()
+            if k not in ("path", "run_id")
+        }
     summary["checks_failed"] = sorted(
         f"{e.asset_key.to_user_string()}.{e.check_name}"
-        for e in result.get_asset_check_evaluations() if not e.passed
-    )  # fmt: skip
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    )
     print(json.dumps(summary, default=str))
     if result.success and args.queue:
         queue = storage.features.read("review_queue", day).head(args.queue)
         print(f"\nReview queue for {day} (top {queue.height}):\n")
         for row in queue.iter_rows(named=True):
             why = "; ".join([*row["rule_hits"], *row["reasons"]]) or "-"
-            print(f"  {row['position']:>3}. {row['user_id']}  risk {row['fraud_risk']:.3f}  "
-                  f"trust {row['trust']:.2f}  [{row['band']}]  {why}")  # fmt: skip
+            print(
+                f"  {row['position']:>3}. {row['user_id']}  risk {row['fraud_risk']:.3f}  "
+                f"trust {row['trust']:.2f}  [{row['band']}]  {why}"
+            )
     return 0 if result.success else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """models."""
     cmd = sub.add_parser(
-        "models", help="train the fraud model and feed ranker, score users, fill the review queue",
+        "models",
+        help="train the fraud model and feed ranker, score users, fill the review queue",
         description="Materialise the model assets for one snapshot day (default: the latest day "
         "with fraud features), print the metrics as one JSON line and the top of the queue.",
-    )  # fmt: skip
+    )
     cmd.add_argument("--date", type=date.fromisoformat, help="snapshot day")
     cmd.add_argument("--queue", type=int, default=10, help="queue entries shown (default 10)")
     cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")

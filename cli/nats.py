@@ -22,17 +22,25 @@ def _drain(args: argparse.Namespace) -> int:
     landing = (args.landing or settings.landing).resolve()
     try:
         # Unset options fall back to the library's defaults, which own the stream's names.
-        names = {"stream": args.stream, "subject_prefix": args.subject_prefix,
-                 "durable": args.durable}  # fmt: skip
+        names = {
+            "stream": args.stream,
+            "subject_prefix": args.subject_prefix,
+            "durable": args.durable,
+        }
         report = drain_to_landing(
-            url, landing, batch=args.batch, max_messages=args.max, wait_s=args.wait_s,
+            url,
+            landing,
+            batch=args.batch,
+            max_messages=args.max,
+            wait_s=args.wait_s,
             **{k: v for k, v in names.items() if v is not None},
-        )  # fmt: skip
+        )
     except LookupError as exc:
         print(f"vouch drain-nats: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"drained": report.drained, "files": len(report.files),
-                      "landing": str(landing)}))  # fmt: skip
+    print(
+        json.dumps({"drained": report.drained, "files": len(report.files), "landing": str(landing)})
+    )
     return 0
 
 
@@ -50,10 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--landing", type=Path, help="landing directory (default $VOUCH_DATA_DIR/landing)"
     )
     cmd.add_argument("--stream", help="stream (default VOUCH_EVENTS)")
-    cmd.add_argument("--subject-prefix",
-                     help="subjects <prefix>.<event type> (default vouch.events)")  # fmt: skip
+    cmd.add_argument(
+        "--subject-prefix", help="subjects <prefix>.<event type> (default vouch.events)"
+    )
     cmd.add_argument("--durable", help="durable consumer name (default vouch-ingest)")
     cmd.add_argument("--batch", type=int, default=500, help="events per fetch and landing file")
-    cmd.add_argument("--wait-s", type=float, default=1.0,
-                     help="stop when a fetch waits this long for nothing")  # fmt: skip
+    cmd.add_argument(
+        "--wait-s", type=float, default=1.0, help="stop when a fetch waits this long for nothing"
+    )
     cmd.set_defaults(func=_drain)

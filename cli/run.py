@@ -21,10 +21,13 @@ def materialize_day(
 
     storage = Storage(settings, progress=progress)
     return dagster.materialize(
-        list(assets), instance=local_instance(settings.dagster_home),
-        resources={"storage": storage}, partition_key=day.isoformat(), raise_on_error=False,
+        list(assets),
+        instance=local_instance(settings.dagster_home),
+        resources={"storage": storage},
+        partition_key=day.isoformat(),
+        raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )  # fmt: skip
+    )
 
 
 def materialized(result: Any, *, skip: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:

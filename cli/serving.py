@@ -24,8 +24,13 @@ def _publish(args: argparse.Namespace) -> int:
     if day is None:
         print("vouch publish: no user_scores yet; run `vouch models` first", file=sys.stderr)
         return 2
-    result = materialize_day([published_scores], day=day, settings=settings,
-                             log_level=args.log_level, progress=sys.stderr.isatty())  # fmt: skip
+    result = materialize_day(
+        [published_scores],
+        day=day,
+        settings=settings,
+        log_level=args.log_level,
+        progress=sys.stderr.isatty(),
+    )
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
     for meta in materialized(result).values():
         summary.update(meta)
@@ -51,9 +56,14 @@ def _check(args: argparse.Namespace) -> int:
         print("vouch check: give a USER (or --examples)", file=sys.stderr)
         return 2
     context = Context(
-        ip=args.ip, device=args.device, country=args.country, account_age_s=args.account_age_s,
-        verified=args.verified, mfa_age_s=args.mfa_age_s, account_status=args.status,
-    )  # fmt: skip
+        ip=args.ip,
+        device=args.device,
+        country=args.country,
+        account_age_s=args.account_age_s,
+        verified=args.verified,
+        mfa_age_s=args.mfa_age_s,
+        account_status=args.status,
+    )
     decision = Decider(store, rules=rules).decide(args.user, args.action, context)
     print(json.dumps(decision.to_dict()))
     return 0
@@ -81,8 +91,13 @@ def _examples(decider: Decider, *, action: str) -> int:
     }
     print(f"Decisions for `{action}` (rules {decider.rules.version}):\n")
     for label, user in picks.items():
-        ctx = Context(ip="192.0.2.1", device=f"demo-{user[:8]}", country="FR", verified=True,
-                      account_age_s=7200.0)  # fmt: skip
+        ctx = Context(
+            ip="192.0.2.1",
+            device=f"demo-{user[:8]}",
+            country="FR",
+            verified=True,
+            account_age_s=7200.0,
+        )
         decider.remember(user, ctx)
         d = decider.decide(user, action, ctx)
         risk = "-" if d.fraud_risk is None else f"{d.fraud_risk:.3f}"
@@ -99,42 +114,60 @@ def _versions(args: argparse.Namespace) -> int:
     for m in manifests:
         age = (now - m.published_at).total_seconds()
         state = "current" if m.version == current else ("incomplete" if m.records < 0 else "old")
-        print(json.dumps({"version": m.version, "state": state, "records": m.records,
-                          "snapshot": m.snapshot, "model_version": m.model_version,
-                          "published_s_ago": round(age, 1)}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "version": m.version,
+                    "state": state,
+                    "records": m.records,
+                    "snapshot": m.snapshot,
+                    "model_version": m.model_version,
+                    "published_s_ago": round(age, 1),
+                }
+            )
+        )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """publish, check, versions."""
     cmd = sub.add_parser(
-        "publish", help="publish the latest user scores to the online store",
+        "publish",
+        help="publish the latest user scores to the online store",
         description="Materialise `published_scores` for one snapshot day (default: the latest "
         "with user_scores): write a new version, flip the pointer, prune versions past their "
         "grace period. Redis when VOUCH_REDIS_URL is set, else the SQLite file in the data dir.",
-    )  # fmt: skip
+    )
     cmd.add_argument("--date", type=date.fromisoformat, help="snapshot day")
     cmd.add_argument("--log-level", default="WARNING", help="Dagster's console log level")
     cmd.set_defaults(func=_publish)
 
     cmd = sub.add_parser(
-        "check", help="decide whether USER may do ACTION now; prints the decision as JSON",
+        "check",
+        help="decide whether USER may do ACTION now; prints the decision as JSON",
         description="One access decision (allow, step_up or deny, with reason codes, the score "
         "version and the rules version) from the published scores and the rules file. Note: "
         "it counts against the action's rate limits like a real request.",
-    )  # fmt: skip
+    )
     cmd.add_argument("user", nargs="?", help="user id (UUID)")
     cmd.add_argument("action", help="an action of the rules' table, e.g. payout, order, message")
-    cmd.add_argument("--examples", action="store_true",
-                     help="ACTION for the riskiest, median, safest and a new user")  # fmt: skip
+    cmd.add_argument(
+        "--examples",
+        action="store_true",
+        help="ACTION for the riskiest, median, safest and a new user",
+    )
     cmd.add_argument("--ip", help="client IP (per-IP rate limits)")
     cmd.add_argument("--device", help="device id (novelty on critical actions)")
     cmd.add_argument("--country", help="country code (novelty on critical actions)")
     cmd.add_argument("--account-age-s", type=float, help="seconds since sign-up (unscored users)")
     cmd.add_argument("--verified", action="store_true", help="email or phone verified")
     cmd.add_argument("--mfa-age-s", type=float, help="seconds since the last second factor")
-    cmd.add_argument("--status", default="active", choices=["active", "suspended", "banned"],
-                     help="account status in the core database")  # fmt: skip
+    cmd.add_argument(
+        "--status",
+        default="active",
+        choices=["active", "suspended", "banned"],
+        help="account status in the core database",
+    )
     cmd.set_defaults(func=_check)
 
     cmd = sub.add_parser(

@@ -39,17 +39,27 @@ def _score(args: argparse.Namespace) -> int:
         external = wanted.to_numpy().astype(graph.ids.dtype)
         seeds = graph.index_of(external)
         if (seeds < 0).any():
-            print(f"vouch trust score: {int((seeds < 0).sum())} seeds are not in the graph",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"vouch trust score: {int((seeds < 0).sum())} seeds are not in the graph",
+                file=sys.stderr,
+            )
         seeds = np.unique(seeds[seeds >= 0])
     scores = score_graph(graph, seeds=seeds, config=_config(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     scores.write_csv(args.out)
-    print(json.dumps({
-        "nodes": graph.n, "edges": graph.m, "rating_scale": edges.rating_scale,
-        "self_loops_dropped": edges.self_loops_dropped, "seeds": int(scores["seed"].sum()),
-        "out": str(args.out), "seconds": round(time.perf_counter() - started, 3),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "nodes": graph.n,
+                "edges": graph.m,
+                "rating_scale": edges.rating_scale,
+                "self_loops_dropped": edges.self_loops_dropped,
+                "seeds": int(scores["seed"].sum()),
+                "out": str(args.out),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    )
     return 0
 
 
@@ -108,8 +118,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "more trustworthy) and the component scores (propagated trust, REV2 fairness and "
         "goodness, evidence). Prints a JSON summary line.",
     )
-    score.add_argument("--edges", type=Path, required=True,
-                       help="signed edge list: src,dst,rating[,timestamp], no header")  # fmt: skip
+    score.add_argument(
+        "--edges",
+        type=Path,
+        required=True,
+        help="signed edge list: src,dst,rating[,timestamp], no header",
+    )
     score.add_argument("--out", type=Path, required=True, help="CSV to write (with a header)")
     score.add_argument(
         "--seeds",
@@ -127,11 +141,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(-1) above benign users (+1). Protocol 'full' sees every edge; 'inductive' hides "
         "every rating into a labelled user first. Prints one JSON line.",
     )
-    ev.add_argument("--edges", type=Path, required=True,
-                    help="signed edge list: src,dst,rating[,timestamp], no header")  # fmt: skip
-    ev.add_argument("--labels", type=Path, required=True,
-                    help="node_id,label with +1 benign / -1 fraudulent, no header")  # fmt: skip
-    ev.add_argument("--protocol", choices=["full", "inductive", "both"], default="both",
-                    help="which edges the scores may see (default both)")  # fmt: skip
+    ev.add_argument(
+        "--edges",
+        type=Path,
+        required=True,
+        help="signed edge list: src,dst,rating[,timestamp], no header",
+    )
+    ev.add_argument(
+        "--labels",
+        type=Path,
+        required=True,
+        help="node_id,label with +1 benign / -1 fraudulent, no header",
+    )
+    ev.add_argument(
+        "--protocol",
+        choices=["full", "inductive", "both"],
+        default="both",
+        help="which edges the scores may see (default both)",
+    )
     _tuning(ev)
     ev.set_defaults(func=_evaluate)

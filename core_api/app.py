@@ -114,9 +114,19 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
 
     app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
     for module in (
-        identity, profile, verify, social, messages, trust, payments, marketplace, collab, tasks,
-        admin, disputes,
-    ):  # fmt: skip
+        identity,
+        profile,
+        verify,
+        social,
+        messages,
+        trust,
+        payments,
+        marketplace,
+        collab,
+        tasks,
+        admin,
+        disputes,
+    ):
         app.include_router(module.router)
     app.add_middleware(StrictJSONMiddleware)
     app.add_exception_handler(IntegrityError, _conflict)

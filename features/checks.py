@@ -26,8 +26,12 @@ def drift(
         previous.select(key, pl.col(column).alias("before")), on=key
     )
     if both.height < 2:
-        return {"shared": float(both.height), "mean_abs_change": 0.0, "moved_share": 0.0,
-                "rank_correlation": 1.0}  # fmt: skip
+        return {
+            "shared": float(both.height),
+            "mean_abs_change": 0.0,
+            "moved_share": 0.0,
+            "rank_correlation": 1.0,
+        }
     change = (pl.col("now") - pl.col("before")).abs()
     stats = both.select(
         change.mean().alias("mean_abs_change"),

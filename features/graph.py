@@ -14,9 +14,16 @@ import scipy.sparse as sp
 
 # Edge kinds in a platform trust graph. Signs live in ``weight``: reports and blocks are negative.
 RELATIONS = (
-    "rating", "friend", "follow", "verified_connection", "money",
-    "shared_device", "shared_ip", "report", "block",
-)  # fmt: skip
+    "rating",
+    "friend",
+    "follow",
+    "verified_connection",
+    "money",
+    "shared_device",
+    "shared_ip",
+    "report",
+    "block",
+)
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,21 @@ class PlatformTrustConfig:
     weights: EdgeWeights = field(default_factory=EdgeWeights)
 
 
-def platform_seeds(source: EventSource, at: datetime, *, nodes: pl.DataFrame,
-                   edges: pl.DataFrame, seed_age: timedelta) -> list[str]:  # fmt: skip
+def platform_seeds(
+    source: EventSource,
+    at: datetime,
+    *,
+    nodes: pl.DataFrame,
+    edges: pl.DataFrame,
+    seed_age: timedelta,
+) -> list[str]:
     """Verified, long-standing users nobody has reported or blocked (as of ``at``)."""
     verified = read_events(
-        source, {"user_id": "actor_id", "kind": "payload.verification"},
-        types=("VERIFICATION_COMPLETED",), before=at,
-    )  # fmt: skip
+        source,
+        {"user_id": "actor_id", "kind": "payload.verification"},
+        types=("VERIFICATION_COMPLETED",),
+        before=at,
+    )
     verified = verified.filter(pl.col("kind").is_in(SEED_VERIFICATIONS))
     accused = edges.filter(pl.col("relation").is_in(["report", "block"])).get_column("dst")
     old = nodes.filter(pl.col("registered_at") <= at - seed_age).get_column("user_id")
@@ -97,6 +105,10 @@ def platform_trust(
     frame = frame.with_columns(graph_risk(frame, min_community=config.min_community))
     trust = (pl.col("engine_trust") * (1.0 - pl.col("graph_risk"))).clip(0.0, 1.0).alias("trust")
     return frame.with_columns(trust, pl.lit(at).alias("snapshot_at")).select(
-        "user_id", "snapshot_at", "trust", "engine_trust", "graph_risk",
+        "user_id",
+        "snapshot_at",
+        "trust",
+        "engine_trust",
+        "graph_risk",
         pl.exclude("user_id", "snapshot_at", "trust", "engine_trust", "graph_risk"),
-    )  # fmt: skip
+    )

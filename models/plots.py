@@ -17,8 +17,13 @@ def pr_curve(y: np.ndarray, score: np.ndarray, *, title: str = "Precision-recall
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(recall, precision)
     ax.axhline(float(np.mean(y)), color="grey", linestyle=":", label="base rate")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
-           title=f"{title} (AP {average_precision_score(y, score):.3f})")  # fmt: skip
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=f"{title} (AP {average_precision_score(y, score):.3f})",
+    )
     ax.legend()
     return fig
 

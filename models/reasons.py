@@ -10,22 +10,42 @@ import numpy as np
 import polars as pl
 
 Say = Callable[[float], str]
-_WINDOW = {"1h": "in the last hour", "24h": "in the last 24 hours", "7d": "in the last 7 days",
-           "30d": "in the last 30 days", "ever": "so far"}  # fmt: skip
+_WINDOW = {
+    "1h": "in the last hour",
+    "24h": "in the last 24 hours",
+    "7d": "in the last 7 days",
+    "30d": "in the last 30 days",
+    "ever": "so far",
+}
 _FACTS = {
-    "orders": "orders placed", "payments": "payments", "failed_payments": "failed payments",
-    "transfers_out": "transfers sent", "transfers_in": "transfers received",
-    "payouts": "payouts requested", "escrow_in": "escrow releases as seller", "logins": "logins",
-    "failed_logins": "failed logins", "chargebacks": "chargebacks",
-    "chargebacks_as_seller": "chargebacks as seller", "disputes_opened": "disputes opened",
-    "disputes_received": "disputes against the user", "disputes_lost": "disputes lost",
-    "reports_received": "reports against the user", "blocks_received": "blocks by other users",
-    "fraud_confirmed": "confirmed-fraud decisions", "fraud_cleared": "cleared reviews",
-    "sales": "sales", "sales_paid": "paid sales", "sales_shipped": "shipped sales",
-    "listings": "listings", "listings_underpriced": "listings under half the category median",
-    "devices": "devices", "ips": "IP addresses", "countries": "countries",
+    "orders": "orders placed",
+    "payments": "payments",
+    "failed_payments": "failed payments",
+    "transfers_out": "transfers sent",
+    "transfers_in": "transfers received",
+    "payouts": "payouts requested",
+    "escrow_in": "escrow releases as seller",
+    "logins": "logins",
+    "failed_logins": "failed logins",
+    "chargebacks": "chargebacks",
+    "chargebacks_as_seller": "chargebacks as seller",
+    "disputes_opened": "disputes opened",
+    "disputes_received": "disputes against the user",
+    "disputes_lost": "disputes lost",
+    "reports_received": "reports against the user",
+    "blocks_received": "blocks by other users",
+    "fraud_confirmed": "confirmed-fraud decisions",
+    "fraud_cleared": "cleared reviews",
+    "sales": "sales",
+    "sales_paid": "paid sales",
+    "sales_shipped": "shipped sales",
+    "listings": "listings",
+    "listings_underpriced": "listings under half the category median",
+    "devices": "devices",
+    "ips": "IP addresses",
+    "countries": "countries",
     "fan_in_senders": "different senders of money",
-}  # fmt: skip
+}
 
 
 def _minutes(seconds: float) -> str:
@@ -74,8 +94,11 @@ def phrase(feature: str, value: float | None) -> str:
     if m := _COUNT.match(feature):
         fact = _FACTS.get(m["fact"], m["fact"].replace("_", " "))
         when = _WINDOW[m["window"]]
-        return (f"{value:.0f} {fact} {when}" if m["kind"] != "amount"
-                else f"{value:,.2f} in {fact} {when}")  # fmt: skip
+        return (
+            f"{value:.0f} {fact} {when}"
+            if m["kind"] != "amount"
+            else f"{value:,.2f} in {fact} {when}"
+        )
     return f"{feature.replace('_', ' ')} = {value:.3g}"
 
 

@@ -78,8 +78,13 @@ class GateResult:
 
 def git_commit() -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, cwd=Path(__file__).resolve().parent)  # fmt: skip
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
         return done.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -112,10 +117,14 @@ def log_candidate(
                 figure.savefig(path, dpi=100, bbox_inches="tight")
                 mlflow.log_artifact(str(path), artifact_path="plots")
         info = mlflow.sklearn.log_model(
-            model, name="model", signature=infer_signature(sample, np.asarray(output)),
-            registered_model_name=model_name, pyfunc_predict_fn=predict_fn,
-            serialization_format="cloudpickle", pip_requirements=_requirements(),
-        )  # fmt: skip
+            model,
+            name="model",
+            signature=infer_signature(sample, np.asarray(output)),
+            registered_model_name=model_name,
+            pyfunc_predict_fn=predict_fn,
+            serialization_format="cloudpickle",
+            pip_requirements=_requirements(),
+        )
     version = str(info.registered_model_version)
     return Candidate(run.info.run_id, model_name, version)
 
@@ -170,9 +179,12 @@ def gate(
     promoted = theirs is None or mine > theirs
     if promoted:
         client.set_registered_model_alias(candidate.model_name, CHAMPION, candidate.version)
-    verdict = {"gate_metric": metric_name, "gate_candidate": f"{mine:.6f}",
-               "gate_champion": "none" if theirs is None else f"{theirs:.6f}",
-               "gate_result": "promoted" if promoted else "kept as candidate"}  # fmt: skip
+    verdict = {
+        "gate_metric": metric_name,
+        "gate_candidate": f"{mine:.6f}",
+        "gate_champion": "none" if theirs is None else f"{theirs:.6f}",
+        "gate_result": "promoted" if promoted else "kept as candidate",
+    }
     for key, value in verdict.items():
         client.set_model_version_tag(candidate.model_name, candidate.version, key, value)
     return GateResult(promoted, mine, theirs, candidate.version if promoted else current)

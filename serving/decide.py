@@ -132,8 +132,9 @@ class Decider:
             return self._answer("deny", deny, action, user_id, facts, retry_after_s=retry)
         if step_up and not mfa_fresh:
             return self._answer("step_up", step_up, action, user_id, facts)
-        return self._answer("allow", ["mfa_fresh", *step_up] if step_up else [], action, user_id,
-                            facts)  # fmt: skip
+        return self._answer(
+            "allow", ["mfa_fresh", *step_up] if step_up else [], action, user_id, facts
+        )
 
     def remember(self, user_id: str, context: Context) -> None:
         """After a successful step-up: this device and country are now known for the user."""
@@ -174,8 +175,9 @@ class Decider:
                 "deny", reasons, action, user_id, None, degraded=True, retry_after_s=retry
             )
         if rule.critical and not fallback.mfa_fresh:
-            return self._answer("step_up", ["store_unavailable"], action, user_id, None,
-                                degraded=True)  # fmt: skip
+            return self._answer(
+                "step_up", ["store_unavailable"], action, user_id, None, degraded=True
+            )
         said = ["store_unavailable", *(["mfa_fresh"] if rule.critical else [])]
         return self._answer("allow", said, action, user_id, None, degraded=True)
 

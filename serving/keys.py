@@ -166,11 +166,16 @@ def record_expr(scores: pl.DataFrame) -> pl.Expr:
         else pl.lit(False)
     )
     return pl.concat_str(
-        pl.col("trust").round(6).cast(pl.String), pl.lit("|"),
-        pl.col("fraud_risk").round(6).cast(pl.String), pl.lit("|"),
-        "band", pl.lit("|"), confirmed.cast(pl.Int8).cast(pl.String), pl.lit("|"),
+        pl.col("trust").round(6).cast(pl.String),
+        pl.lit("|"),
+        pl.col("fraud_risk").round(6).cast(pl.String),
+        pl.lit("|"),
+        "band",
+        pl.lit("|"),
+        confirmed.cast(pl.Int8).cast(pl.String),
+        pl.lit("|"),
         pl.col("reasons").list.join(";").fill_null(""),
-    )  # fmt: skip
+    )
 
 
 def encode_scores(scores: pl.DataFrame) -> pl.DataFrame:
@@ -200,8 +205,16 @@ FEED_PAGE = 50
 MEMBER_SEP = "|"  # ids are UUIDs: never contain it
 PRIOR_FRESH = "~fresh"  # score of a post newer than the version's as_of
 PRIOR_STALE = "~stale"  # score of an older post the version did not score
-FEED_META_FIELDS = ("version", "published_at", "as_of", "model_version", "viewers", "scores",
-                    "demotion", "flagged_policy")  # fmt: skip
+FEED_META_FIELDS = (
+    "version",
+    "published_at",
+    "as_of",
+    "model_version",
+    "viewers",
+    "scores",
+    "demotion",
+    "flagged_policy",
+)
 
 
 def timeline_member(created_us: int, post_id: str, author_id: str) -> str:

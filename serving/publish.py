@@ -18,8 +18,7 @@ from serving.keys import Manifest
 from serving.store.base import ScoreStore
 
 GRACE = timedelta(minutes=10)
-SCORE_COLUMNS = ("user_id", "trust", "fraud_risk", "band", "reasons", "model_version",
-                 "scored_at")  # fmt: skip
+SCORE_COLUMNS = ("user_id", "trust", "fraud_risk", "band", "reasons", "model_version", "scored_at")
 
 
 @dataclass(frozen=True)

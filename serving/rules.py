@@ -96,8 +96,15 @@ def action_table(rules: Rules) -> list[dict[str, str]]:
         limits = ", ".join(
             f"{r.limit}/{_span(r.window_s)} per {r.scope.replace('_', '+')}" for r in a.rate
         )
-        rows.append({"action": name, "criticality": a.criticality, "mfa": a.mfa,
-                     "min_trust": f"{a.min_trust:g}", "rate limits": limits or "-"})  # fmt: skip
+        rows.append(
+            {
+                "action": name,
+                "criticality": a.criticality,
+                "mfa": a.mfa,
+                "min_trust": f"{a.min_trust:g}",
+                "rate limits": limits or "-",
+            }
+        )
     return rows
 
 

@@ -24,17 +24,25 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def wire(kind: str = "ORDER_PLACED", **overrides: Any) -> bytes:
     """One valid wire line (no newline); ``overrides`` replace top-level fields after encoding."""
     payloads: dict[str, dict[str, Any]] = {
-        "ORDER_PLACED": {"listing_id": uuid.uuid4(), "seller_id": uuid.uuid4(),
-                         "amount": "12.50", "currency": "EUR", "quantity": 1},
+        "ORDER_PLACED": {
+            "listing_id": uuid.uuid4(),
+            "seller_id": uuid.uuid4(),
+            "amount": "12.50",
+            "currency": "EUR",
+            "quantity": 1,
+        },
         "USER_BLOCKED": {},
         "TRUST_CONNECTION_ADDED": {"edge_type": "friend", "weight": 0.7},
         "POST_ENGAGED": {"engagement": "view", "author_id": uuid.uuid4(), "dwell_ms": 1200},
-    }  # fmt: skip
+    }
     event = new_event(
-        kind, actor_id=uuid.uuid4(), subject_id=uuid.uuid4(),
-        payload=payloads[kind], occurred_at=datetime(2026, 8, 9, 8, 30, tzinfo=UTC),
+        kind,
+        actor_id=uuid.uuid4(),
+        subject_id=uuid.uuid4(),
+        payload=payloads[kind],
+        occurred_at=datetime(2026, 8, 9, 8, 30, tzinfo=UTC),
         context={"device_id": "dev_1", "ip": "10.1.2.3", "country": "DE"},
-    )  # fmt: skip
+    )
     if not overrides:
         return to_wire(event)
     obj = json.loads(to_wire(event))
@@ -72,6 +80,10 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> SmallLake:
     ingest_days(root / "landing", days, lake=lake)
     refresh_views(lake, root / "warehouse.duckdb")
     return SmallLake(
-        root=root, events=lake.events_dir, warehouse=root / "warehouse.duckdb",
-        truth=root / "ground_truth", start=config.start, days=config.days,
-    )  # fmt: skip
+        root=root,
+        events=lake.events_dir,
+        warehouse=root / "warehouse.duckdb",
+        truth=root / "ground_truth",
+        start=config.start,
+        days=config.days,
+    )

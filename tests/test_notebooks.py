@@ -24,9 +24,12 @@ def test_notebook_cells_run(
     (landing / "a.ndjson").write_bytes(b"\n".join(lines) + b"\n")
     lake = Lake(tmp_path / "data" / "lake")
     ingest_landing(
-        [landing / "a.ndjson"], landing=landing.parent, lake=lake,
-        landing_date=NOW.date(), now=NOW,
-    )  # fmt: skip
+        [landing / "a.ndjson"],
+        landing=landing.parent,
+        lake=lake,
+        landing_date=NOW.date(),
+        now=NOW,
+    )
     refresh_views(lake, tmp_path / "data" / "warehouse.duckdb")
     monkeypatch.setenv("VOUCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -38,9 +38,11 @@ ACTIONS = ("order", "payout", "message", "post", "comment", "transfer")
 
 def _percentiles(ns: list[int]) -> dict[str, float]:
     us = np.asarray(ns, dtype=np.float64) / 1000
-    return {"p50_us": round(float(np.percentile(us, 50)), 1),
-            "p99_us": round(float(np.percentile(us, 99)), 1),
-            "p999_us": round(float(np.percentile(us, 99.9)), 1)}  # fmt: skip
+    return {
+        "p50_us": round(float(np.percentile(us, 50)), 1),
+        "p99_us": round(float(np.percentile(us, 99)), 1),
+        "p999_us": round(float(np.percentile(us, 99.9)), 1),
+    }
 
 
 def time_decisions(decider: Decider, users: list[str], *, n: int, seed: int) -> dict[str, float]:
@@ -84,9 +86,10 @@ def time_gets(url: str, *, n: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.serving.decide", description=__doc__,
+        prog="python -m bench.serving.decide",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     parser.add_argument("--decisions", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--redis", default=BENCH_URL, help="a database the bench may flush")
@@ -119,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     get99 = result["redis_get"]["p99_us"]
     dec99 = result["redis_decide"]["p99_us"]
     result["redis_p99_ratio"] = round(dec99 / get99, 2)
-    print(f"Redis GET p50 {result['redis_get']['p50_us']} us p99 {get99} us; decision p50 "
-          f"{result['redis_decide']['p50_us']} us p99 {dec99} us -> {result['redis_p99_ratio']} "
-          f"x GET p99 (goal <= 2); SQLite decision p50 {result['sqlite_decide']['p50_us']} us "
-          f"p99 {result['sqlite_decide']['p99_us']} us (goal <= 100)")  # fmt: skip
+    print(
+        f"Redis GET p50 {result['redis_get']['p50_us']} us p99 {get99} us; decision p50 "
+        f"{result['redis_decide']['p50_us']} us p99 {dec99} us -> {result['redis_p99_ratio']} "
+        f"x GET p99 (goal <= 2); SQLite decision p50 {result['sqlite_decide']['p50_us']} us "
+        f"p99 {result['sqlite_decide']['p99_us']} us (goal <= 100)"
+    )
     print(json.dumps(result))
     return 0
 

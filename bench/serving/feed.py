@@ -45,15 +45,31 @@ def _platform(viewers: int, *, seed: int) -> tuple[pl.DataFrame, pl.DataFrame, p
         viewer = str(uuid.UUID(int=(v + 1) << 64 | 7))
         ages = np.sort(rng.uniform(0, 3 * 86_400, 1000))  # seconds before AS_OF + 10% fresh
         for k, age in enumerate(ages):
-            rows.append((viewer, str(uuid.uuid4()), authors[int(rng.integers(400))],
-                         AS_OF + timedelta(seconds=0.1 * 3 * 86_400 - float(age)), k))  # fmt: skip
-    entries = pl.DataFrame(rows, orient="row", schema={
-        "viewer_id": pl.String, "post_id": pl.String, "author_id": pl.String,
-        "created_at": pl.Datetime("us", "UTC"), "k": pl.Int64})  # fmt: skip
+            rows.append(
+                (
+                    viewer,
+                    str(uuid.uuid4()),
+                    authors[int(rng.integers(400))],
+                    AS_OF + timedelta(seconds=0.1 * 3 * 86_400 - float(age)),
+                    k,
+                )
+            )
+    entries = pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "viewer_id": pl.String,
+            "post_id": pl.String,
+            "author_id": pl.String,
+            "created_at": pl.Datetime("us", "UTC"),
+            "k": pl.Int64,
+        },
+    )
     scored = entries.filter(pl.col("created_at") < AS_OF)
     scored = scored.with_columns(score=pl.Series(rng.normal(0.0, 1.0, scored.height)))
-    policy = pl.DataFrame({"author_id": authors[:40],
-                           "policy": ["flagged"] * 20 + ["low_trust"] * 20})  # fmt: skip
+    policy = pl.DataFrame(
+        {"author_id": authors[:40], "policy": ["flagged"] * 20 + ["low_trust"] * 20}
+    )
     return entries.drop("k"), scored.select("viewer_id", "post_id", "score"), policy
 
 
@@ -67,13 +83,16 @@ def _timed(fn: Callable[[], object], n: int) -> np.ndarray:
 
 
 def _figures(ms: np.ndarray) -> dict[str, float]:
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "mean_ms": round(float(ms.mean()), 3)}  # fmt: skip
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "mean_ms": round(float(ms.mean()), 3),
+    }
 
 
-def bench_store(store: RedisFeed | SqliteFeed, viewers: list[str], *, reads: int,
-                seed: int) -> dict[str, object]:  # fmt: skip
+def bench_store(
+    store: RedisFeed | SqliteFeed, viewers: list[str], *, reads: int, seed: int
+) -> dict[str, object]:
     rng = random.Random(seed)
     pick = lambda: rng.choice(viewers)  # noqa: E731
     for _ in range(200):  # warm-up: connections, caches, code paths
@@ -91,15 +110,18 @@ def bench_store(store: RedisFeed | SqliteFeed, viewers: list[str], *, reads: int
         store.signals(w.current, v, posts=w.posts, authors=list(dict.fromkeys(w.authors)))
 
     two = _timed(bare_two, reads)
-    result: dict[str, object] = {"read_first_page": _figures(first),
-                                 "read_next_page": _figures(second),
-                                 "peer_window_plus_signals": _figures(two)}  # fmt: skip
+    result: dict[str, object] = {
+        "read_first_page": _figures(first),
+        "read_next_page": _figures(second),
+        "peer_window_plus_signals": _figures(two),
+    }
     if isinstance(store, RedisFeed):
         client, keys = store.client, store.keys
         zrev = _timed(lambda: client.zrevrange(keys.timeline(pick()), 0, 999), reads)
         result["peer_bare_zrevrange_1000"] = _figures(zrev)
-        scored = _timed(lambda: client.zrevrange(keys.timeline(pick()), 0, 999, withscores=True),
-                        reads)  # fmt: skip
+        scored = _timed(
+            lambda: client.zrevrange(keys.timeline(pick()), 0, 999, withscores=True), reads
+        )
         result["peer_bare_zrevrange_1000_withscores"] = _figures(scored)
         peer = float(np.percentile(zrev, 99))
         result["ratio_p99_read_to_zrevrange"] = round(float(np.percentile(first, 99)) / peer, 2)
@@ -115,9 +137,10 @@ def bench_store(store: RedisFeed | SqliteFeed, viewers: list[str], *, reads: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.serving.feed", description=__doc__,
+        prog="python -m bench.serving.feed",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--reads", type=int, default=3000)
     parser.add_argument("--backend", choices=("redis", "sqlite", "both"), default="both")
@@ -125,10 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     entries, scores, policy = _platform(args.viewers, seed=args.seed)
     viewers = entries["viewer_id"].unique().sort().to_list()
-    priors = scores.group_by("viewer_id").agg(fresh=pl.col("score").median(),
-                                              stale=pl.col("score").min())  # fmt: skip
-    out: dict[str, object] = {"viewers": len(viewers), "timeline": 1000, "page": 50,
-                              "reads": args.reads, "scored_share": 0.9}  # fmt: skip
+    priors = scores.group_by("viewer_id").agg(
+        fresh=pl.col("score").median(), stale=pl.col("score").min()
+    )
+    out: dict[str, object] = {
+        "viewers": len(viewers),
+        "timeline": 1000,
+        "page": 50,
+        "reads": args.reads,
+        "scored_share": 0.9,
+    }
     backends: list[str] = ["redis", "sqlite"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory() as tmp:
         for name in backends:
@@ -141,8 +170,15 @@ def main(argv: list[str] | None = None) -> int:
                 store = SqliteFeed(Path(tmp) / "feed.sqlite3")
             try:
                 store.push(entries)
-                publish_feed(store, scores=scores, priors=priors, authors=policy, as_of=AS_OF,
-                             model_version="bench/1", demotion=float(np.log(0.1)))  # fmt: skip
+                publish_feed(
+                    store,
+                    scores=scores,
+                    priors=priors,
+                    authors=policy,
+                    as_of=AS_OF,
+                    model_version="bench/1",
+                    demotion=float(np.log(0.1)),
+                )
                 out[name] = bench_store(store, viewers, reads=args.reads, seed=args.seed)
             finally:
                 if isinstance(store, RedisFeed):

@@ -36,10 +36,26 @@ def peer_sets_per_s(url: str, *, n: int) -> float:
         raise SystemExit("redis-benchmark not found (Debian package redis-tools)")
     where = urlparse(url)
     out = subprocess.run(
-        [exe, "-h", where.hostname or "127.0.0.1", "-p", str(where.port or 6379),
-         "--dbnum", where.path.strip("/") or "0", "-t", "set", "-n", str(n), "-P", "1000", "-q"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            exe,
+            "-h",
+            where.hostname or "127.0.0.1",
+            "-p",
+            str(where.port or 6379),
+            "--dbnum",
+            where.path.strip("/") or "0",
+            "-t",
+            "set",
+            "-n",
+            str(n),
+            "-P",
+            "1000",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     found = re.findall(r"SET: ([\d.]+) requests per second", out)
     if not found:
         raise SystemExit(f"could not read redis-benchmark's output: {out[-300:]!r}")
@@ -83,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
         "goal_ratio": 0.5,
     }
     r = result
-    print(f"publish {args.records:,} records incl. flip: median "
-          f"{r['ours_records_per_s_median']:,}/s (best {r['ours_records_per_s_best']:,}/s); "
-          f"redis-benchmark SET -P 1000: median {r['peer_set_per_s_median']:,}/s "
-          f"-> {r['ratio_median']} x (goal 0.5)")  # fmt: skip
+    print(
+        f"publish {args.records:,} records incl. flip: median "
+        f"{r['ours_records_per_s_median']:,}/s (best {r['ours_records_per_s_best']:,}/s); "
+        f"redis-benchmark SET -P 1000: median {r['peer_set_per_s_median']:,}/s "
+        f"-> {r['ratio_median']} x (goal 0.5)"
+    )
     print(json.dumps(result))
     return 0
 

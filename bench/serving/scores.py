@@ -13,11 +13,17 @@ import numpy as np
 import polars as pl
 
 REASONS = (
-    "7 accounts share this device", "money moved out 3 min after it came in",
-    "4 payments failed in 24 h", "account 2 days old", "first payout from a new country",
-    "12 transfers in from 9 senders in 7 days", "listing priced at a third of the category median",
-    "2 chargebacks in 30 days", "login from 3 countries in 24 h", "trust score 0.04",
-)  # fmt: skip
+    "7 accounts share this device",
+    "money moved out 3 min after it came in",
+    "4 payments failed in 24 h",
+    "account 2 days old",
+    "first payout from a new country",
+    "12 transfers in from 9 senders in 7 days",
+    "listing priced at a third of the category median",
+    "2 chargebacks in 30 days",
+    "login from 3 countries in 24 h",
+    "trust score 0.04",
+)
 
 
 def synthetic_scores(n: int, *, seed: int = 0) -> pl.DataFrame:

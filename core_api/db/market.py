@@ -22,8 +22,14 @@ from core_api.db.base import Base, Money, UtcDateTime, id_column_type, new_id, u
 
 LISTING_STATUSES = ("active", "sold_out", "withdrawn")
 ORDER_STATUSES = (
-    "pending", "paid", "shipped", "delivered", "cancelled", "disputed", "refunded",
-)  # fmt: skip
+    "pending",
+    "paid",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "disputed",
+    "refunded",
+)
 
 
 class Listing(Base):

@@ -26,8 +26,13 @@ from core_api.db.base import Base, Money, UtcDateTime, id_column_type, new_id, u
 
 WALLET_KINDS = ("user", "escrow", "external")
 TRANSACTION_KINDS = (
-    "deposit", "transfer", "payout", "escrow_hold", "escrow_release", "escrow_refund",
-)  # fmt: skip
+    "deposit",
+    "transfer",
+    "payout",
+    "escrow_hold",
+    "escrow_release",
+    "escrow_refund",
+)
 ZERO = Decimal("0.0000")
 
 

@@ -90,16 +90,27 @@ __all__ = [
     "to_wire",
     "type_fields",
     "write_landing_file",
-]  # fmt: skip
+]
 
 
 # --- rejections ---------------------------------------------------------------------------------
 REASONS = (
-    "oversized_line", "invalid_utf8", "truncated_line", "invalid_json", "not_an_object",
-    "duplicate_key", "missing_field", "wrong_type", "unknown_field", "unknown_event_type",
-    "unsupported_schema_version", "malformed_id", "bad_timestamp", "future_timestamp",
+    "oversized_line",
+    "invalid_utf8",
+    "truncated_line",
+    "invalid_json",
+    "not_an_object",
+    "duplicate_key",
+    "missing_field",
+    "wrong_type",
+    "unknown_field",
+    "unknown_event_type",
+    "unsupported_schema_version",
+    "malformed_id",
+    "bad_timestamp",
+    "future_timestamp",
     "invalid_value",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,15 @@ MAX_LINE_BYTES = 1 << 20
 DEFAULT_MAX_FUTURE = timedelta(days=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 ENVELOPE_FIELDS = (
-    "event_id", "event_type", "occurred_at", "actor_id",
-    "subject_id", "context", "payload", "schema_version",
-)  # fmt: skip
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "actor_id",
+    "subject_id",
+    "context",
+    "payload",
+    "schema_version",
+)
 
 
 class EventType(StrEnum):

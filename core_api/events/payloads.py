@@ -25,13 +25,31 @@ from core_api.events.fields import (
 )
 
 POST_TOPICS = (
-    "tech", "sports", "music", "food", "travel", "fashion",
-    "gaming", "finance", "art", "science", "politics", "pets",
-)  # fmt: skip
+    "tech",
+    "sports",
+    "music",
+    "food",
+    "travel",
+    "fashion",
+    "gaming",
+    "finance",
+    "art",
+    "science",
+    "politics",
+    "pets",
+)
 LISTING_CATEGORIES = (
-    "electronics", "fashion", "home", "toys", "sports",
-    "books", "vehicles", "collectibles", "beauty", "tools",
-)  # fmt: skip
+    "electronics",
+    "fashion",
+    "home",
+    "toys",
+    "sports",
+    "books",
+    "vehicles",
+    "collectibles",
+    "beauty",
+    "tools",
+)
 PLATFORMS = ("web", "ios", "android", "api")
 
 
@@ -183,9 +201,13 @@ class PaymentFailed(Payload):
     payment_method_id: Token
     purpose: _PURPOSE
     failure_code: choice(
-        "insufficient_funds", "card_declined", "incorrect_cvc",
-        "expired_card", "fraud_suspected", "do_not_honor",
-    )  # fmt: skip
+        "insufficient_funds",
+        "card_declined",
+        "incorrect_cvc",
+        "expired_card",
+        "fraud_suspected",
+        "do_not_honor",
+    )
     order_id: Id | None = None
 
 

@@ -129,12 +129,28 @@ def change_status(
     if before == body.status:
         raise conflict("no_change")
     target.status = body.status
-    db.add(StatusAudit(user_id=target.id, actor_id=admin.user.id, reason_code=body.reason_code,
-                       note=body.note, status_before=before, status_after=body.status))  # fmt: skip
-    emit(db, EventType.ACCOUNT_STATUS_CHANGED, actor_id=admin.user.id, subject_id=target.id,
-         payload={"account_status": body.status, "previous_status": before,
-                  "reason_code": body.reason_code},
-         context=client.event_context())  # fmt: skip
+    db.add(
+        StatusAudit(
+            user_id=target.id,
+            actor_id=admin.user.id,
+            reason_code=body.reason_code,
+            note=body.note,
+            status_before=before,
+            status_after=body.status,
+        )
+    )
+    emit(
+        db,
+        EventType.ACCOUNT_STATUS_CHANGED,
+        actor_id=admin.user.id,
+        subject_id=target.id,
+        payload={
+            "account_status": body.status,
+            "previous_status": before,
+            "reason_code": body.reason_code,
+        },
+        context=client.event_context(),
+    )
     db.commit()
     return target
 

@@ -41,14 +41,24 @@ def membership(
 
 
 def _out(workspace: Workspace, role: str) -> WorkspaceOut:
-    return WorkspaceOut(id=workspace.id, name=workspace.name, plan=workspace.plan,
-                        created_at=workspace.created_at, my_role=role)  # fmt: skip
+    return WorkspaceOut(
+        id=workspace.id,
+        name=workspace.name,
+        plan=workspace.plan,
+        created_at=workspace.created_at,
+        my_role=role,
+    )
 
 
 def _member_added(db: Session, member: Membership, *, actor: str, client: ClientDep) -> None:
-    emit(db, EventType.WORKSPACE_MEMBER_ADDED, actor_id=actor, subject_id=member.user_id,
-         payload={"workspace_id": member.workspace_id, "role": member.role},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.WORKSPACE_MEMBER_ADDED,
+        actor_id=actor,
+        subject_id=member.user_id,
+        payload={"workspace_id": member.workspace_id, "role": member.role},
+        context=client.event_context(),
+    )
 
 
 @router.post("/workspaces", status_code=status.HTTP_201_CREATED, response_model=WorkspaceOut)
@@ -61,8 +71,14 @@ def create_workspace(
     db.flush()
     owner = Membership(workspace_id=workspace.id, user_id=me.user.id, role="owner")
     db.add(owner)
-    emit(db, EventType.WORKSPACE_CREATED, actor_id=me.user.id, subject_id=workspace.id,
-         payload={"plan": workspace.plan}, context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.WORKSPACE_CREATED,
+        actor_id=me.user.id,
+        subject_id=workspace.id,
+        payload={"plan": workspace.plan},
+        context=client.event_context(),
+    )
     _member_added(db, owner, actor=me.user.id, client=client)
     db.commit()
     return _out(workspace, "owner")
@@ -122,9 +138,14 @@ def _owners(db: Session, workspace_id: str) -> int:
 
 @router.put("/workspaces/{workspace_id}/members/{user_id}", response_model=MemberOut)
 def set_member(
-    workspace_id: UUID, user_id: UUID, body: MemberIn, me: CurrentUser, db: SessionDep,
-    client: ClientDep, response: Response,
-) -> Membership:  # fmt: skip
+    workspace_id: UUID,
+    user_id: UUID,
+    body: MemberIn,
+    me: CurrentUser,
+    db: SessionDep,
+    client: ClientDep,
+    response: Response,
+) -> Membership:
     require_active(me)
     mine = membership(db, str(workspace_id), me.user.id, need="admin")
     target = existing_user(db, str(user_id))

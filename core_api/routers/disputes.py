@@ -41,9 +41,14 @@ def open_disputes(
 
 @router.post("/{order_id}/resolve", response_model=OrderOut)
 def arbitrate(
-    order_id: UUID, body: ArbitrationIn, key: IdempotencyKey, admin: AdminUser, db: SessionDep,
-    services: ServicesDep, client: ClientDep,
-) -> OrderOut | JSONResponse:  # fmt: skip
+    order_id: UUID,
+    body: ArbitrationIn,
+    key: IdempotencyKey,
+    admin: AdminUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> OrderOut | JSONResponse:
     route = f"POST /admin/disputes/{order_id}/resolve"
     request = idempotency.keyed(admin.user.id, key, route=route, body=body)
     if (earlier := idempotency.replay(db, request)) is not None:
@@ -57,9 +62,13 @@ def arbitrate(
 
     def run() -> OrderOut:
         decided = orders.advance(
-            db, str(order_id), body.outcome, actor_id=admin.user.id, role=orders.ARBITER,
+            db,
+            str(order_id),
+            body.outcome,
+            actor_id=admin.user.id,
+            role=orders.ARBITER,
             context=client.event_context(),
-        )  # fmt: skip
+        )
         return OrderOut.model_validate(decided)
 
     try:

@@ -39,15 +39,26 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail={"reason": "unknown_referrer"}
         )
     user = User(
-        email=body.email, email_skeleton=skeleton, password_hash=hash_password(body.password),
-        display_name=body.display_name, bio="",
-    )  # fmt: skip
+        email=body.email,
+        email_skeleton=skeleton,
+        password_hash=hash_password(body.password),
+        display_name=body.display_name,
+        bio="",
+    )
     db.add(user)
     db.flush()
-    emit(db, EventType.USER_REGISTERED, actor_id=user.id, subject_id=user.id,
-         payload={"email_domain": body.email.rsplit("@", 1)[1], "signup_channel": client.platform,
-                  "referrer_id": referrer},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.USER_REGISTERED,
+        actor_id=user.id,
+        subject_id=user.id,
+        payload={
+            "email_domain": body.email.rsplit("@", 1)[1],
+            "signup_channel": client.platform,
+            "referrer_id": referrer,
+        },
+        context=client.event_context(),
+    )
     db.commit()
     return user
 
@@ -57,20 +68,35 @@ def login(body: LoginIn, db: SessionDep, services: ServicesDep, client: ClientDe
     user = db.scalar(select(User).where(User.email == body.email))
     # Rate limits first (they protect the password check); the account status is judged only
     # after a correct password, so a stranger cannot probe whether an address is banned.
-    enforce(services.decider, "login", user_id=user.id if user else None,
-            context=decision_context(client))  # fmt: skip
+    enforce(
+        services.decider,
+        "login",
+        user_id=user.id if user else None,
+        context=decision_context(client),
+    )
     if user is None or not verify_password(user.password_hash, body.password):
         subject = user.id if user else SYSTEM_ACTOR_ID
-        emit(db, EventType.LOGIN_FAILED, actor_id=subject, subject_id=subject,
-             payload={"failure_reason": "bad_password" if user else "unknown_user"},
-             context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.LOGIN_FAILED,
+            actor_id=subject,
+            subject_id=subject,
+            payload={"failure_reason": "bad_password" if user else "unknown_user"},
+            context=client.event_context(),
+        )
         db.commit()
         raise _BAD_LOGIN
     # Suspended and banned accounts get a session all the same: ``CurrentUser`` refuses it
     # everywhere but the appeal, which is how such a user asks to be let back in.
     if user.status == "closed":
-        emit(db, EventType.LOGIN_FAILED, actor_id=user.id, subject_id=user.id,
-             payload={"failure_reason": "locked"}, context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.LOGIN_FAILED,
+            actor_id=user.id,
+            subject_id=user.id,
+            payload={"failure_reason": "locked"},
+            context=client.event_context(),
+        )
         db.commit()
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail={"reason": f"account_{user.status}"})
     if needs_rehash(user.password_hash):
@@ -92,9 +118,10 @@ def refresh(body: RefreshIn, db: SessionDep, services: ServicesDep, client: Clie
         ) from None
     db.commit()
     user = db.scalar(
-        select(User).join(AuthSession, AuthSession.user_id == User.id)
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
         .where(AuthSession.id == issued.session_id)
-    )  # fmt: skip
+    )
     return _tokens_out(issued, services, appeal_only=bool(user and user.status in LOCKED))
 
 

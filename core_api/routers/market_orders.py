@@ -43,8 +43,13 @@ def place(
 ) -> Order:
     ask(services, me, client, "order")
     try:
-        order = orders.place(db, listing_id=str(body.listing_id), quantity=body.quantity,
-                             buyer_id=me.user.id, context=client.event_context())  # fmt: skip
+        order = orders.place(
+            db,
+            listing_id=str(body.listing_id),
+            quantity=body.quantity,
+            buyer_id=me.user.id,
+            context=client.event_context(),
+        )
     except orders.OrderError as exc:
         raise order_http(exc) from None
     db.commit()
@@ -72,13 +77,22 @@ def one(order_id: UUID, me: CurrentUser, db: SessionDep) -> Order:
 
 
 def _step(
-    db: SessionDep, order_id: UUID, step: str, *, me: CurrentUser, client: ClientDep,
+    db: SessionDep,
+    order_id: UUID,
+    step: str,
+    *,
+    me: CurrentUser,
+    client: ClientDep,
     dispute_reason: str | None = None,
-) -> OrderOut:  # fmt: skip
+) -> OrderOut:
     order = orders.advance(
-        db, str(order_id), step, actor_id=me.user.id, context=client.event_context(),
+        db,
+        str(order_id),
+        step,
+        actor_id=me.user.id,
+        context=client.event_context(),
         dispute_reason=dispute_reason,
-    )  # fmt: skip
+    )
     return OrderOut.model_validate(order)
 
 
@@ -122,11 +136,21 @@ def _payment_failed(db: SessionDep, order_id: str, *, client: ClientDep) -> None
     db.rollback()
     order = db.get(Order, order_id)
     assert order is not None  # it was just read under lock
-    emit(db, EventType.PAYMENT_FAILED, actor_id=order.buyer_id, subject_id=new_id(),
-         payload={"amount": money(order.amount), "currency": order.currency,
-                  "payment_method_id": "wallet", "purpose": "order",
-                  "failure_code": "insufficient_funds", "order_id": order.id},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.PAYMENT_FAILED,
+        actor_id=order.buyer_id,
+        subject_id=new_id(),
+        payload={
+            "amount": money(order.amount),
+            "currency": order.currency,
+            "payment_method_id": "wallet",
+            "purpose": "order",
+            "failure_code": "insufficient_funds",
+            "order_id": order.id,
+        },
+        context=client.event_context(),
+    )
     db.commit()
 
 
@@ -144,15 +168,23 @@ def cancel(order_id: UUID, me: CurrentUser, db: SessionDep, client: ClientDep) -
 def dispute(
     order_id: UUID, body: DisputeIn, me: CurrentUser, db: SessionDep, client: ClientDep
 ) -> OrderOut:
-    return _plain(db, lambda: _step(db, order_id, "dispute", me=me, client=client,
-                                    dispute_reason=body.dispute_reason))  # fmt: skip
+    return _plain(
+        db,
+        lambda: _step(
+            db, order_id, "dispute", me=me, client=client, dispute_reason=body.dispute_reason
+        ),
+    )
 
 
 @router.post("/{order_id}/deliver", response_model=OrderOut)
 def deliver(
-    order_id: UUID, key: IdempotencyKey, me: CurrentUser, db: SessionDep,
-    services: ServicesDep, client: ClientDep,
-) -> OrderOut | JSONResponse:  # fmt: skip
+    order_id: UUID,
+    key: IdempotencyKey,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> OrderOut | JSONResponse:
     """The buyer confirms receipt: escrow is released to the seller (a critical action)."""
     route = f"POST /marketplace/orders/{order_id}/deliver"
     request = idempotency.keyed(me.user.id, key, route=route)
@@ -165,9 +197,13 @@ def deliver(
 
 @router.post("/{order_id}/resolve", response_model=OrderOut)
 def resolve(
-    order_id: UUID, body: ResolveIn, key: IdempotencyKey, me: CurrentUser, db: SessionDep,
+    order_id: UUID,
+    body: ResolveIn,
+    key: IdempotencyKey,
+    me: CurrentUser,
+    db: SessionDep,
     client: ClientDep,
-) -> OrderOut | JSONResponse:  # fmt: skip
+) -> OrderOut | JSONResponse:
     route = f"POST /marketplace/orders/{order_id}/resolve"
     request = idempotency.keyed(me.user.id, key, route=route, body=body)
     if (earlier := idempotency.replay(db, request)) is not None:

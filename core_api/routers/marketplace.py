@@ -34,20 +34,34 @@ def create_listing(
     listing = Listing(seller_id=me.user.id, status="active", **body.model_dump())
     db.add(listing)
     db.flush()
-    emit(db, EventType.LISTING_CREATED, actor_id=me.user.id, subject_id=listing.id,
-         payload={"category": body.category, "price": money(body.price),
-                  "currency": body.currency, "item_condition": body.item_condition,
-                  "lat": body.lat, "lon": body.lon, "ships_from": body.ships_from},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.LISTING_CREATED,
+        actor_id=me.user.id,
+        subject_id=listing.id,
+        payload={
+            "category": body.category,
+            "price": money(body.price),
+            "currency": body.currency,
+            "item_condition": body.item_condition,
+            "lat": body.lat,
+            "lon": body.lon,
+            "ships_from": body.ships_from,
+        },
+        context=client.event_context(),
+    )
     db.commit()
     return listing
 
 
 @router.get("/listings", response_model=list[ListingOut])
 def browse(
-    _me: CurrentUser, db: SessionDep, category: Category | None = None,
-    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=100_000),
-) -> Sequence[Listing]:  # fmt: skip
+    _me: CurrentUser,
+    db: SessionDep,
+    category: Category | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=100_000),
+) -> Sequence[Listing]:
     query = select(Listing).where(Listing.status == "active")
     if category:
         query = query.where(Listing.category == category)
@@ -89,13 +103,23 @@ def review(
     taken = select(Review.id).where(Review.order_id == order.id, Review.reviewer_id == me.user.id)
     if db.scalar(taken):
         raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "already_reviewed"})
-    posted = Review(order_id=order.id, reviewer_id=me.user.id, reviewee_id=reviewee,
-                    rating=body.rating, body=body.body)  # fmt: skip
+    posted = Review(
+        order_id=order.id,
+        reviewer_id=me.user.id,
+        reviewee_id=reviewee,
+        rating=body.rating,
+        body=body.body,
+    )
     db.add(posted)
     db.flush()
-    emit(db, EventType.REVIEW_POSTED, actor_id=me.user.id, subject_id=order.id,
-         payload={"reviewee_id": reviewee, "rating": body.rating},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.REVIEW_POSTED,
+        actor_id=me.user.id,
+        subject_id=order.id,
+        payload={"reviewee_id": reviewee, "rating": body.rating},
+        context=client.event_context(),
+    )
     db.commit()
     return posted
 

@@ -85,9 +85,11 @@ def get_conversation(conversation_id: UUID, me: CurrentUser, db: SessionDep) -> 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 def messages(
-    conversation_id: UUID, me: CurrentUser, db: SessionDep,
+    conversation_id: UUID,
+    me: CurrentUser,
+    db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Sequence[Message]:  # fmt: skip
+) -> Sequence[Message]:
     conversation = _mine(db, conversation_id, me)
     newest = (
         select(Message)
@@ -104,9 +106,13 @@ def messages(
     response_model=MessageOut,
 )
 def send_message(
-    conversation_id: UUID, body: MessageIn, me: CurrentUser, db: SessionDep,
-    services: ServicesDep, client: ClientDep,
-) -> Message:  # fmt: skip
+    conversation_id: UUID,
+    body: MessageIn,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> Message:
     conversation = _mine(db, conversation_id, me)
     act(services, client, me, "message")
     message = Message(conversation_id=conversation.id, sender_id=me.user.id, body=body.body)
@@ -114,9 +120,17 @@ def send_message(
     # One event per recipient: fraud features count who a sender reaches, not conversations.
     for recipient in _members(db, conversation.id):
         if recipient != me.user.id:
-            emit(db, EventType.MESSAGE_SENT, actor_id=me.user.id, subject_id=recipient,
-                 payload={"conversation_id": conversation.id, "text_length": len(body.body),
-                          "has_link": bool(_LINK.search(body.body))},
-                 context=client.event_context())  # fmt: skip
+            emit(
+                db,
+                EventType.MESSAGE_SENT,
+                actor_id=me.user.id,
+                subject_id=recipient,
+                payload={
+                    "conversation_id": conversation.id,
+                    "text_length": len(body.body),
+                    "has_link": bool(_LINK.search(body.body)),
+                },
+                context=client.event_context(),
+            )
     db.commit()
     return message

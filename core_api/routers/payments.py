@@ -113,24 +113,42 @@ def deposit(
     request = idempotency.keyed(me.user.id, key, route="POST /payments/deposits", body=body)
     if (earlier := idempotency.replay(db, request)) is not None:
         return earlier
-    payload = {"amount": money(body.amount), "currency": body.currency,
-               "payment_method_id": body.payment_method_id, "purpose": "top_up"}  # fmt: skip
+    payload = {
+        "amount": money(body.amount),
+        "currency": body.currency,
+        "payment_method_id": body.payment_method_id,
+        "purpose": "top_up",
+    }
     if body.payment_method_id == DECLINED_CARD:
-        emit(db, EventType.PAYMENT_FAILED, actor_id=me.user.id, subject_id=new_id(),
-             payload={**payload, "failure_code": "card_declined"},
-             context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.PAYMENT_FAILED,
+            actor_id=me.user.id,
+            subject_id=new_id(),
+            payload={**payload, "failure_code": "card_declined"},
+            context=client.event_context(),
+        )
         db.commit()
         raise HTTPException(status.HTTP_402_PAYMENT_REQUIRED, detail={"reason": "card_declined"})
 
     def work() -> TransactionOut:
         txn = payments.move(
-            db, kind="deposit", amount=body.amount,
+            db,
+            kind="deposit",
+            amount=body.amount,
             source=payments.external_account(body.currency),
             target=payments.user_account(me.user.id, body.currency),
-            initiator_id=me.user.id, reference=body.payment_method_id,
-        )  # fmt: skip
-        emit(db, EventType.PAYMENT_SUCCESS, actor_id=me.user.id, subject_id=txn.id,
-             payload=payload, context=client.event_context())  # fmt: skip
+            initiator_id=me.user.id,
+            reference=body.payment_method_id,
+        )
+        emit(
+            db,
+            EventType.PAYMENT_SUCCESS,
+            actor_id=me.user.id,
+            subject_id=txn.id,
+            payload=payload,
+            context=client.event_context(),
+        )
         return TransactionOut.model_validate(txn)
 
     return _run(db, request, work)
@@ -138,9 +156,13 @@ def deposit(
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, response_model=TransactionOut)
 def transfer(
-    body: TransferIn, key: IdempotencyKey, me: CurrentUser, db: SessionDep,
-    services: ServicesDep, client: ClientDep,
-) -> TransactionOut | JSONResponse:  # fmt: skip
+    body: TransferIn,
+    key: IdempotencyKey,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> TransactionOut | JSONResponse:
     request = idempotency.keyed(me.user.id, key, route="POST /payments/transfers", body=body)
     if (earlier := idempotency.replay(db, request)) is not None:
         return earlier
@@ -158,15 +180,25 @@ def transfer(
 
     def work() -> TransactionOut:
         txn = payments.move(
-            db, kind="transfer", amount=body.amount,
+            db,
+            kind="transfer",
+            amount=body.amount,
             source=payments.user_account(me.user.id, body.currency),
             target=payments.user_account(recipient_id, body.currency),
             initiator_id=me.user.id,
-        )  # fmt: skip
-        emit(db, EventType.TRANSFER_SENT, actor_id=me.user.id, subject_id=recipient_id,
-             payload={"transfer_id": txn.id, "amount": money(body.amount),
-                      "currency": body.currency},
-             context=client.event_context())  # fmt: skip
+        )
+        emit(
+            db,
+            EventType.TRANSFER_SENT,
+            actor_id=me.user.id,
+            subject_id=recipient_id,
+            payload={
+                "transfer_id": txn.id,
+                "amount": money(body.amount),
+                "currency": body.currency,
+            },
+            context=client.event_context(),
+        )
         return TransactionOut.model_validate(txn)
 
     return _run(db, request, work)
@@ -174,9 +206,13 @@ def transfer(
 
 @router.post("/payouts", status_code=status.HTTP_201_CREATED, response_model=TransactionOut)
 def payout(
-    body: PayoutIn, key: IdempotencyKey, me: CurrentUser, db: SessionDep,
-    services: ServicesDep, client: ClientDep,
-) -> TransactionOut | JSONResponse:  # fmt: skip
+    body: PayoutIn,
+    key: IdempotencyKey,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> TransactionOut | JSONResponse:
     request = idempotency.keyed(me.user.id, key, route="POST /payments/payouts", body=body)
     if (earlier := idempotency.replay(db, request)) is not None:
         return earlier
@@ -184,17 +220,29 @@ def payout(
 
     def work() -> TransactionOut:
         txn = payments.move(
-            db, kind="payout", amount=body.amount,
+            db,
+            kind="payout",
+            amount=body.amount,
             source=payments.user_account(me.user.id, body.currency),
             target=payments.external_account(body.currency),
-            initiator_id=me.user.id, reference=body.destination_id,
-        )  # fmt: skip
-        payload = {"amount": money(body.amount), "currency": body.currency,
-                   "destination_id": body.destination_id}  # fmt: skip
+            initiator_id=me.user.id,
+            reference=body.destination_id,
+        )
+        payload = {
+            "amount": money(body.amount),
+            "currency": body.currency,
+            "destination_id": body.destination_id,
+        }
         # The bank rail is simulated: the payout completes in the transaction that requests it.
         for kind in (EventType.PAYOUT_REQUESTED, EventType.PAYOUT_COMPLETED):
-            emit(db, kind, actor_id=me.user.id, subject_id=txn.id, payload=payload,
-                 context=client.event_context())  # fmt: skip
+            emit(
+                db,
+                kind,
+                actor_id=me.user.id,
+                subject_id=txn.id,
+                payload=payload,
+                context=client.event_context(),
+            )
         return TransactionOut.model_validate(txn)
 
     return _run(db, request, work)

@@ -39,8 +39,12 @@ def update_profile(
     body: ProfilePatch, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep
 ) -> User:
     user = me.user
-    enforce(services.decider, "profile_update", user_id=user.id,
-            context=decision_context(client, user=user, auth_session=me.session))  # fmt: skip
+    enforce(
+        services.decider,
+        "profile_update",
+        user_id=user.id,
+        context=decision_context(client, user=user, auth_session=me.session),
+    )
     changes = body.model_dump(exclude_unset=True)
     for field in ("display_name", "bio"):
         if changes.get(field) is not None:
@@ -48,8 +52,14 @@ def update_profile(
     if "phone" in changes and changes["phone"] != user.phone:
         user.phone, user.phone_verified_at = changes["phone"], None
         # The contract has no event for name or bio edits; a new phone is a credential change.
-        emit(db, EventType.CREDENTIAL_CHANGED, actor_id=user.id, subject_id=user.id,
-             payload={"credential": "phone"}, context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.CREDENTIAL_CHANGED,
+            actor_id=user.id,
+            subject_id=user.id,
+            payload={"credential": "phone"},
+            context=client.event_context(),
+        )
     db.commit()
     return user
 

@@ -54,18 +54,31 @@ def _post_or_404(db: SessionDep, post_id: UUID, viewer_id: str) -> Post:
 # --- posts ----------------------------------------------------------------------------------
 @router.post("/posts", status_code=status.HTTP_201_CREATED, response_model=PostOut)
 def create_post(
-    body: PostIn, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep,
+    body: PostIn,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
     feed: FeedDep,
-) -> Post:  # fmt: skip
+) -> Post:
     act(services, client, me, "post")
     post = Post(author_id=me.user.id, body=body.body, topic=body.topic, visibility=body.visibility)
     db.add(post)
     db.flush()
-    emit(db, EventType.POST_CREATED, actor_id=me.user.id, subject_id=post.id,
-         payload={"visibility": post.visibility, "topic": post.topic,
-                  "text_length": len(post.body), "has_link": bool(_LINK.search(post.body)),
-                  "has_media": body.has_media},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.POST_CREATED,
+        actor_id=me.user.id,
+        subject_id=post.id,
+        payload={
+            "visibility": post.visibility,
+            "topic": post.topic,
+            "text_length": len(post.body),
+            "has_link": bool(_LINK.search(post.body)),
+            "has_media": body.has_media,
+        },
+        context=client.event_context(),
+    )
     db.commit()
     viewers = audience(db, author_id=me.user.id, visibility=post.visibility)
     # The post is committed; a failed fan-out is logged and the post still shows in fallback
@@ -103,16 +116,25 @@ def user_posts(user_id: UUID, me: CurrentUser, db: SessionDep, limit: Limit = 20
 
 # --- likes and comments ---------------------------------------------------------------------
 def _engaged(db: SessionDep, me: CurrentUser, post: Post, client: ClientDep, kind: str) -> None:
-    emit(db, EventType.POST_ENGAGED, actor_id=me.user.id, subject_id=post.id,
-         payload={"engagement": kind, "author_id": post.author_id},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.POST_ENGAGED,
+        actor_id=me.user.id,
+        subject_id=post.id,
+        payload={"engagement": kind, "author_id": post.author_id},
+        context=client.event_context(),
+    )
 
 
 @router.put("/posts/{post_id}/like", response_model=EngagementOut)
 def like(
-    post_id: UUID, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep,
+    post_id: UUID,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
     response: Response,
-) -> EngagementOut:  # fmt: skip
+) -> EngagementOut:
     post = _post_or_404(db, post_id, me.user.id)
     # The rules have no row for likes: they share the engagement row of comments.
     act(services, client, me, "comment")
@@ -150,9 +172,13 @@ def _engagement(db: SessionDep, post: Post, viewer_id: str) -> EngagementOut:
     "/posts/{post_id}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentOut
 )
 def comment(
-    post_id: UUID, body: CommentIn, me: CurrentUser, db: SessionDep, services: ServicesDep,
+    post_id: UUID,
+    body: CommentIn,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
     client: ClientDep,
-) -> Comment:  # fmt: skip
+) -> Comment:
     post = _post_or_404(db, post_id, me.user.id)
     act(services, client, me, "comment")
     row = Comment(post_id=post.id, author_id=me.user.id, body=body.body)
@@ -174,18 +200,28 @@ def comments(
 # --- follows --------------------------------------------------------------------------------
 @router.put("/follows/{user_id}", response_model=FollowOut)
 def follow(
-    user_id: UUID, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep,
-    response: Response, body: FollowIn | None = None,
-) -> FollowOut:  # fmt: skip
+    user_id: UUID,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+    response: Response,
+    body: FollowIn | None = None,
+) -> FollowOut:
     target = existing_user(db, str(user_id))
     if target.id == me.user.id:
         raise invalid("cannot_follow_self")
     act(services, client, me, "follow")
     if db.get(Follow, (me.user.id, target.id)) is None:
         db.add(Follow(follower_id=me.user.id, followee_id=target.id))
-        emit(db, EventType.USER_FOLLOWED, actor_id=me.user.id, subject_id=target.id,
-             payload={"follow_source": (body or FollowIn()).source},
-             context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.USER_FOLLOWED,
+            actor_id=me.user.id,
+            subject_id=target.id,
+            payload={"follow_source": (body or FollowIn()).source},
+            context=client.event_context(),
+        )
         db.commit()
         response.status_code = status.HTTP_201_CREATED
     return _follow_out(db, me.user.id, target.id)
@@ -214,9 +250,12 @@ def _follow_out(db: SessionDep, follower: str, followee: str) -> FollowOut:
 # --- feed -----------------------------------------------------------------------------------
 @router.get("/feed", response_model=FeedOut)
 def get_feed_page(
-    me: CurrentUser, db: SessionDep, feed: FeedDep, limit: Limit = 20,
+    me: CurrentUser,
+    db: SessionDep,
+    feed: FeedDep,
+    limit: Limit = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> FeedOut:  # fmt: skip
+) -> FeedOut:
     try:
         if cursor is not None and is_fallback_cursor(cursor):
             return fallback_page(db, me.user.id, cursor=cursor, limit=limit)

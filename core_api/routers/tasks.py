@@ -59,9 +59,14 @@ def create_project(
     project = Project(workspace_id=mine.workspace_id, name=body.name)
     db.add(project)
     db.flush()
-    emit(db, EventType.PROJECT_CREATED, actor_id=me.user.id, subject_id=project.id,
-         payload={"workspace_id": project.workspace_id},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.PROJECT_CREATED,
+        actor_id=me.user.id,
+        subject_id=project.id,
+        payload={"workspace_id": project.workspace_id},
+        context=client.event_context(),
+    )
     db.commit()
     return project
 
@@ -94,13 +99,23 @@ def create_task(
     require_active(me)
     project = _project(db, str(project_id), me, need="member")
     assignee = _assignable(db, project.workspace_id, body.assignee_id)
-    task = Task(project_id=project.id, title=body.title, description=body.description,
-                status="todo", assignee_id=assignee)  # fmt: skip
+    task = Task(
+        project_id=project.id,
+        title=body.title,
+        description=body.description,
+        status="todo",
+        assignee_id=assignee,
+    )
     db.add(task)
     db.flush()
-    emit(db, EventType.TASK_CREATED, actor_id=me.user.id, subject_id=task.id,
-         payload={"project_id": project.id, "assignee_id": assignee},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.TASK_CREATED,
+        actor_id=me.user.id,
+        subject_id=task.id,
+        payload={"project_id": project.id, "assignee_id": assignee},
+        context=client.event_context(),
+    )
     db.commit()
     return task
 
@@ -134,10 +149,18 @@ def update_task(
             setattr(task, field, value)
     if db.is_modified(task):
         db.flush()  # updated_at moves with the change
-        emit(db, EventType.TASK_UPDATED, actor_id=me.user.id, subject_id=task.id,
-             payload={"project_id": project.id, "task_status": task.status,
-                      "assignee_id": task.assignee_id},
-             context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.TASK_UPDATED,
+            actor_id=me.user.id,
+            subject_id=task.id,
+            payload={
+                "project_id": project.id,
+                "task_status": task.status,
+                "assignee_id": task.assignee_id,
+            },
+            context=client.event_context(),
+        )
         db.commit()
     return task
 

@@ -20,17 +20,25 @@ router = APIRouter(prefix="/identity/trust", tags=["identity"])
 
 @router.put("/connect", response_model=TrustEdgeOut)
 def connect(
-    body: TrustConnectIn, me: CurrentUser, db: SessionDep, services: ServicesDep,
-    client: ClientDep, response: Response,
-) -> TrustEdge:  # fmt: skip
+    body: TrustConnectIn,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+    response: Response,
+) -> TrustEdge:
     target = existing_user(db, str(body.user_id))
     if target.id == me.user.id:
         raise invalid("cannot_trust_self")
     act(services, client, me, "trust_connect")
     edge = db.get(TrustEdge, (me.user.id, target.id, body.edge_type))
     if edge is None:
-        edge = TrustEdge(from_user_id=me.user.id, to_user_id=target.id,
-                         edge_type=body.edge_type, weight=body.weight)  # fmt: skip
+        edge = TrustEdge(
+            from_user_id=me.user.id,
+            to_user_id=target.id,
+            edge_type=body.edge_type,
+            weight=body.weight,
+        )
         db.add(edge)
         response.status_code = status.HTTP_201_CREATED
     elif edge.weight == body.weight:
@@ -38,9 +46,14 @@ def connect(
     else:
         edge.weight = body.weight
     # A changed weight is announced as the edge's new state; the graph keeps the latest.
-    emit(db, EventType.TRUST_CONNECTION_ADDED, actor_id=me.user.id, subject_id=target.id,
-         payload={"edge_type": body.edge_type, "weight": body.weight},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.TRUST_CONNECTION_ADDED,
+        actor_id=me.user.id,
+        subject_id=target.id,
+        payload={"edge_type": body.edge_type, "weight": body.weight},
+        context=client.event_context(),
+    )
     db.commit()
     return edge
 
@@ -59,6 +72,12 @@ def disconnect(
     if edge is None:
         return
     db.delete(edge)
-    emit(db, EventType.TRUST_CONNECTION_REMOVED, actor_id=me.user.id, subject_id=edge.to_user_id,
-         payload={"edge_type": edge_type}, context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.TRUST_CONNECTION_REMOVED,
+        actor_id=me.user.id,
+        subject_id=edge.to_user_id,
+        payload={"edge_type": edge_type},
+        context=client.event_context(),
+    )
     db.commit()

@@ -82,9 +82,13 @@ def send_verification(
 
 @router.post("/verify/{channel}/confirm", response_model=VerifiedOut)
 def confirm_verification(
-    channel: Channel, body: CodeIn, me: CurrentUser, db: SessionDep, services: ServicesDep,
+    channel: Channel,
+    body: CodeIn,
+    me: CurrentUser,
+    db: SessionDep,
+    services: ServicesDep,
     client: ClientDep,
-) -> VerifiedOut:  # fmt: skip
+) -> VerifiedOut:
     user = me.user
     _check(db, services, user=user, purpose=channel, to=_address(user, channel), code=body.code)
     now = datetime.now(UTC)
@@ -92,8 +96,14 @@ def confirm_verification(
         user.email_verified_at = now
     else:
         user.phone_verified_at = now
-    emit(db, EventType.VERIFICATION_COMPLETED, actor_id=user.id, subject_id=user.id,
-         payload={"verification": channel}, context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.VERIFICATION_COMPLETED,
+        actor_id=user.id,
+        subject_id=user.id,
+        payload={"verification": channel},
+        context=client.event_context(),
+    )
     db.commit()
     return VerifiedOut(channel=channel, verified_at=now)
 

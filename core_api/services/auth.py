@@ -45,9 +45,14 @@ def record_device(db: Session, *, user: User, client: Client) -> Device | None:
     if device is None:
         device = Device(user_id=user.id, fingerprint=client.device, platform=client.platform)
         db.add(device)
-        emit(db, EventType.DEVICE_ADDED, actor_id=user.id, subject_id=user.id,
-             payload={"device_id": client.device, "platform": client.platform},
-             context=client.event_context())  # fmt: skip
+        emit(
+            db,
+            EventType.DEVICE_ADDED,
+            actor_id=user.id,
+            subject_id=user.id,
+            payload={"device_id": client.device, "platform": client.platform},
+            context=client.event_context(),
+        )
     device.last_seen_at, device.last_ip = now, client.ip
     db.flush()
     return device
@@ -60,9 +65,14 @@ def start_session(db: Session, tokens: Tokens, *, user: User, client: Client) ->
     )
     db.add(auth_session)
     db.flush()
-    emit(db, EventType.USER_LOGGED_IN, actor_id=user.id, subject_id=user.id,
-         payload={"login_method": "password", "mfa_used": False, "session_id": auth_session.id},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.USER_LOGGED_IN,
+        actor_id=user.id,
+        subject_id=user.id,
+        payload={"login_method": "password", "mfa_used": False, "session_id": auth_session.id},
+        context=client.event_context(),
+    )
     return _issue(db, tokens, auth_session)
 
 
@@ -91,11 +101,18 @@ def rotate(db: Session, tokens: Tokens, *, refresh_token: str, client: Client) -
         revoke(db, auth_session, reason="refresh_reuse")
         db.commit()
         raise RefreshRejected("token_reused")
-    emit(db, EventType.USER_LOGGED_IN, actor_id=auth_session.user_id,
-         subject_id=auth_session.user_id,
-         payload={"login_method": "token_refresh", "mfa_used": auth_session.mfa_at is not None,
-                  "session_id": auth_session.id},
-         context=client.event_context())  # fmt: skip
+    emit(
+        db,
+        EventType.USER_LOGGED_IN,
+        actor_id=auth_session.user_id,
+        subject_id=auth_session.user_id,
+        payload={
+            "login_method": "token_refresh",
+            "mfa_used": auth_session.mfa_at is not None,
+            "session_id": auth_session.id,
+        },
+        context=client.event_context(),
+    )
     return _issue(db, tokens, auth_session)
 
 

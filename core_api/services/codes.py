@@ -44,15 +44,22 @@ def send_code(
     # Only the newest code counts: sending again retires the earlier ones.
     db.execute(
         update(OneTimeCode)
-        .where(OneTimeCode.user_id == user.id, OneTimeCode.purpose == purpose,
-               OneTimeCode.consumed_at.is_(None))
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == purpose,
+            OneTimeCode.consumed_at.is_(None),
+        )
         .values(consumed_at=now)
-    )  # fmt: skip
+    )
     code, code_id = new_code(), new_id()
     row = OneTimeCode(
-        id=code_id, user_id=user.id, purpose=purpose, destination=destination,
-        code_hash=tokens.hash_code(code, code_id=code_id), expires_at=now + CODE_TTL,
-    )  # fmt: skip
+        id=code_id,
+        user_id=user.id,
+        purpose=purpose,
+        destination=destination,
+        code_hash=tokens.hash_code(code, code_id=code_id),
+        expires_at=now + CODE_TTL,
+    )
     db.add(row)
     channel = "email" if "@" in destination else "sms"
     db.add(DevMessage(channel=channel, recipient=destination, body=f"Your Vouch code: {code}"))
@@ -66,11 +73,14 @@ def check_code(
     now = datetime.now(UTC)
     row = db.scalar(
         select(OneTimeCode)
-        .where(OneTimeCode.user_id == user.id, OneTimeCode.purpose == purpose,
-               OneTimeCode.consumed_at.is_(None))
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == purpose,
+            OneTimeCode.consumed_at.is_(None),
+        )
         .order_by(OneTimeCode.created_at.desc())
         .limit(1)
-    )  # fmt: skip
+    )
     # A code proves control of where it was sent, not of an address changed since.
     if row is None or row.expires_at <= now or row.destination != destination:
         raise CodeRejected("no_valid_code")

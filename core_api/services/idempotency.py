@@ -76,10 +76,13 @@ def run(
     out = work()
     session.add(
         IdempotencyRecord(
-            user_id=request.user_id, key=request.key, request_hash=request.request_hash,
-            status_code=status_code, response=out.model_dump_json(),
+            user_id=request.user_id,
+            key=request.key,
+            request_hash=request.request_hash,
+            status_code=status_code,
+            response=out.model_dump_json(),
         )
-    )  # fmt: skip
+    )
     try:
         session.commit()
     except IntegrityError:

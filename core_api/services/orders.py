@@ -56,9 +56,13 @@ STEPS = {
 
 
 def place(
-    session: Session, *, listing_id: str, quantity: int, buyer_id: str,
+    session: Session,
+    *,
+    listing_id: str,
+    quantity: int,
+    buyer_id: str,
     context: dict[str, Any] | None = None,
-) -> Order:  # fmt: skip
+) -> Order:
     """A pending order for ``quantity`` of the listing, its stock taken under the listing's lock."""
     payments.begin_write(session)
     listing = session.get(Listing, listing_id, with_for_update=True, populate_existing=True)
@@ -75,16 +79,31 @@ def place(
     if listing.quantity == 0:
         listing.status = "sold_out"
     order = Order(
-        id=new_id(), listing_id=listing.id, buyer_id=buyer_id, seller_id=listing.seller_id,
-        quantity=quantity, amount=amount, currency=listing.currency, status="pending",
-    )  # fmt: skip
+        id=new_id(),
+        listing_id=listing.id,
+        buyer_id=buyer_id,
+        seller_id=listing.seller_id,
+        quantity=quantity,
+        amount=amount,
+        currency=listing.currency,
+        status="pending",
+    )
     session.add(order)
     session.flush()
-    emit(session, EventType.ORDER_PLACED, actor_id=buyer_id, subject_id=order.id,
-         payload={"listing_id": listing.id, "amount": format(amount, "f"),
-                  "currency": listing.currency, "quantity": quantity,
-                  "seller_id": listing.seller_id},
-         context=context or {})  # fmt: skip
+    emit(
+        session,
+        EventType.ORDER_PLACED,
+        actor_id=buyer_id,
+        subject_id=order.id,
+        payload={
+            "listing_id": listing.id,
+            "amount": format(amount, "f"),
+            "currency": listing.currency,
+            "quantity": quantity,
+            "seller_id": listing.seller_id,
+        },
+        context=context or {},
+    )
     return order
 
 
@@ -110,9 +129,15 @@ def _locked(session: Session, order_id: str) -> Order:
 
 
 def advance(
-    session: Session, order_id: str, step_name: str, *, actor_id: str, role: str | None = None,
-    context: dict[str, Any] | None = None, dispute_reason: str | None = None,
-) -> Order:  # fmt: skip
+    session: Session,
+    order_id: str,
+    step_name: str,
+    *,
+    actor_id: str,
+    role: str | None = None,
+    context: dict[str, Any] | None = None,
+    dispute_reason: str | None = None,
+) -> Order:
     """Take one step of the state machine, moving escrow money when the step does."""
     step = STEPS[step_name]
     order = _locked(session, order_id)
@@ -130,36 +155,82 @@ def advance(
     seller = {"seller_id": order.seller_id}
     if step_name == "pay":
         txn = _escrow(session, order, "escrow_hold", actor_id=actor_id)
-        emit(session, EventType.PAYMENT_SUCCESS, actor_id=order.buyer_id, subject_id=txn.id,
-             payload={**money, "payment_method_id": "wallet", "purpose": "order",
-                      "order_id": order.id},
-             context=ctx)  # fmt: skip
-        emit(session, EventType.ESCROW_HELD, actor_id=order.buyer_id, subject_id=order.id,
-             payload={**money, **seller}, context=ctx)  # fmt: skip
+        emit(
+            session,
+            EventType.PAYMENT_SUCCESS,
+            actor_id=order.buyer_id,
+            subject_id=txn.id,
+            payload={
+                **money,
+                "payment_method_id": "wallet",
+                "purpose": "order",
+                "order_id": order.id,
+            },
+            context=ctx,
+        )
+        emit(
+            session,
+            EventType.ESCROW_HELD,
+            actor_id=order.buyer_id,
+            subject_id=order.id,
+            payload={**money, **seller},
+            context=ctx,
+        )
     elif step_name in ("deliver", "seller_won"):
         _escrow(session, order, "escrow_release", actor_id=actor_id)
-        emit(session, EventType.ESCROW_RELEASED, actor_id=order.buyer_id, subject_id=order.id,
-             payload={**money, **seller}, context=ctx)  # fmt: skip
+        emit(
+            session,
+            EventType.ESCROW_RELEASED,
+            actor_id=order.buyer_id,
+            subject_id=order.id,
+            payload={**money, **seller},
+            context=ctx,
+        )
     elif step_name in ("concede", "buyer_won"):
         _escrow(session, order, "escrow_refund", actor_id=actor_id)
-        emit(session, EventType.REFUND_ISSUED, actor_id=order.buyer_id, subject_id=order.id,
-             payload={**money, **seller}, context=ctx)  # fmt: skip
+        emit(
+            session,
+            EventType.REFUND_ISSUED,
+            actor_id=order.buyer_id,
+            subject_id=order.id,
+            payload={**money, **seller},
+            context=ctx,
+        )
     elif step_name == "dispute":
         order.disputed_from, order.dispute_reason = order.status, dispute_reason
-        emit(session, EventType.DISPUTE_OPENED, actor_id=actor_id, subject_id=order.id,
-             payload={"dispute_reason": dispute_reason, **money, **seller},
-             context=ctx)  # fmt: skip
+        emit(
+            session,
+            EventType.DISPUTE_OPENED,
+            actor_id=actor_id,
+            subject_id=order.id,
+            payload={"dispute_reason": dispute_reason, **money, **seller},
+            context=ctx,
+        )
     if step_name in ("concede", "withdraw", "buyer_won", "seller_won"):
-        outcome = "withdrawn" if step_name == "withdraw" else (
-            "seller_won" if step_name == "seller_won" else "buyer_won"
-        )  # fmt: skip
-        emit(session, EventType.DISPUTE_RESOLVED, actor_id=actor_id, subject_id=order.id,
-             payload={"dispute_outcome": outcome, **seller}, context=ctx)  # fmt: skip
+        outcome = (
+            "withdrawn"
+            if step_name == "withdraw"
+            else ("seller_won" if step_name == "seller_won" else "buyer_won")
+        )
+        emit(
+            session,
+            EventType.DISPUTE_RESOLVED,
+            actor_id=actor_id,
+            subject_id=order.id,
+            payload={"dispute_outcome": outcome, **seller},
+            context=ctx,
+        )
     if step_name == "cancel":
         _restock(session, order.listing_id, order.quantity)
     order.status = target
-    emit(session, EventType.ORDER_STATUS_CHANGED, actor_id=actor_id, subject_id=order.id,
-         payload={"order_status": target, **seller}, context=ctx)  # fmt: skip
+    emit(
+        session,
+        EventType.ORDER_STATUS_CHANGED,
+        actor_id=actor_id,
+        subject_id=order.id,
+        payload={"order_status": target, **seller},
+        context=ctx,
+    )
     session.flush()
     return order
 
@@ -180,9 +251,14 @@ def _escrow(session: Session, order: Order, kind: str, *, actor_id: str) -> Ledg
         "escrow_refund": (escrow, buyer),
     }[kind]
     return payments.move(
-        session, kind=kind, amount=order.amount, source=source, target=target,
-        initiator_id=actor_id, order_id=order.id,
-    )  # fmt: skip
+        session,
+        kind=kind,
+        amount=order.amount,
+        source=source,
+        target=target,
+        initiator_id=actor_id,
+        order_id=order.id,
+    )
 
 
 def _restock(session: Session, listing_id: str, quantity: int) -> None:

@@ -87,10 +87,15 @@ def begin_write(session: Session) -> None:
 def ensure_wallet(session: Session, account: Account) -> None:
     """Create the account's wallet, empty, unless it exists; safe when two requests race."""
     values = {
-        "id": new_id(), "key": account.key, "kind": account.kind, "owner_id": account.owner_id,
-        "currency": account.currency, "balance": ZERO, "created_at": utcnow(),
+        "id": new_id(),
+        "key": account.key,
+        "kind": account.kind,
+        "owner_id": account.owner_id,
+        "currency": account.currency,
+        "balance": ZERO,
+        "created_at": utcnow(),
         "updated_at": utcnow(),
-    }  # fmt: skip
+    }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(dialect.insert(Wallet).values(values).on_conflict_do_nothing())
 
@@ -147,9 +152,14 @@ def move(
     debit.balance -= amount
     credit.balance += amount
     txn = LedgerTransaction(
-        id=new_id(), kind=kind, currency=source.currency, amount=amount,
-        initiator_id=initiator_id, order_id=order_id, reference=reference,
-    )  # fmt: skip
+        id=new_id(),
+        kind=kind,
+        currency=source.currency,
+        amount=amount,
+        initiator_id=initiator_id,
+        order_id=order_id,
+        reference=reference,
+    )
     session.add(txn)
     session.flush()  # no ORM relationships here, so the parent row goes first explicitly
     session.add_all(

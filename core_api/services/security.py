@@ -74,9 +74,12 @@ class Tokens:
     def access_token(self, *, user_id: str, session_id: str, mfa_at: datetime | None) -> str:
         now = datetime.now(UTC)
         claims: dict[str, object] = {
-            "sub": user_id, "sid": session_id, "typ": "access",
-            "iat": now, "exp": now + self.access_ttl,
-        }  # fmt: skip
+            "sub": user_id,
+            "sid": session_id,
+            "typ": "access",
+            "iat": now,
+            "exp": now + self.access_ttl,
+        }
         if mfa_at is not None:
             # RFC 9470's auth_time/acr: what a resource server needs to judge the step-up.
             claims["auth_time"] = int(mfa_at.timestamp())
@@ -86,9 +89,11 @@ class Tokens:
     def decode_access(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[_ALGORITHM],
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
                 options={"require": ["sub", "sid", "exp", "iat", "typ"]},
-            )  # fmt: skip
+            )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         if claims["typ"] != "access":

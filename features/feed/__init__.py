@@ -10,6 +10,13 @@ from features.feed.inputs import ENGAGEMENT_KINDS, FeedInputs, load_inputs
 from features.feed.training import impressions, label_impressions, training_groups
 
 __all__ = [
-    "CANDIDATE_SCHEMA", "ENGAGEMENT_KINDS", "FeedConfig", "FeedInputs", "feed_features",
-    "impressions", "label_impressions", "load_inputs", "training_groups",
-]  # fmt: skip
+    "CANDIDATE_SCHEMA",
+    "ENGAGEMENT_KINDS",
+    "FeedConfig",
+    "FeedInputs",
+    "feed_features",
+    "impressions",
+    "label_impressions",
+    "load_inputs",
+    "training_groups",
+]

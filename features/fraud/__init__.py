@@ -30,8 +30,24 @@ from features.fraud.training import (
 )
 
 __all__ = [
-    "CARD_FEATURES", "PLATFORM_FEATURES", "SCHEMA_VERSION", "WINDOWS", "Feature",
-    "action_queries", "asof_join", "attach_trust_scores", "card_features", "distinct_in_windows",
-    "handbook_features", "label_rows", "last_before", "observed_labels", "platform_features",
-    "previous_time", "problems", "read_events", "snapshot_queries", "window_aggregates",
-]  # fmt: skip
+    "CARD_FEATURES",
+    "PLATFORM_FEATURES",
+    "SCHEMA_VERSION",
+    "WINDOWS",
+    "Feature",
+    "action_queries",
+    "asof_join",
+    "attach_trust_scores",
+    "card_features",
+    "distinct_in_windows",
+    "handbook_features",
+    "label_rows",
+    "last_before",
+    "observed_labels",
+    "platform_features",
+    "previous_time",
+    "problems",
+    "read_events",
+    "snapshot_queries",
+    "window_aggregates",
+]

@@ -48,13 +48,20 @@ def _aggregates(
     """One pass per entity: the customer's windows (current transaction included) with count,
     sum and sum of squares of cents; the terminal's delayed windows with count and frauds."""
     cust = window_aggregates(
-        base, by="CUSTOMER_ID", at="TX_DATETIME", windows=_days(customer_days),
+        base,
+        by="CUSTOMER_ID",
+        at="TX_DATETIME",
+        windows=_days(customer_days),
         sums=["_C", "_C2"],
-    )  # fmt: skip
+    )
     term = window_aggregates(
-        base, by="TERMINAL_ID", at="TX_DATETIME", windows=_days(terminal_days),
-        sums=["TX_FRAUD"], delay=label_delay,
-    )  # fmt: skip
+        base,
+        by="TERMINAL_ID",
+        at="TX_DATETIME",
+        windows=_days(terminal_days),
+        sums=["TX_FRAUD"],
+        delay=label_delay,
+    )
     return cust, term
 
 
@@ -152,9 +159,13 @@ def card_features(
     # Scenario-3 frauds inflate the recent windows themselves; a baseline that ends two weeks
     # back predates a compromise that lasts 14 days.
     baseline = window_aggregates(
-        base, by="CUSTOMER_ID", at="TX_DATETIME", windows={"B": 30 * DAY}, sums=["_C", "_C2"],
+        base,
+        by="CUSTOMER_ID",
+        at="TX_DATETIME",
+        windows={"B": 30 * DAY},
+        sums=["_C", "_C2"],
         delay=14 * DAY,
-    )  # fmt: skip
+    )
     cols.append(
         _zscore(cents, n=baseline["n_B"], s=baseline["_C_B"], q=baseline["_C2_B"]).alias(
             "CUSTOMER_ID_AMOUNT_Z_BASELINE"
@@ -165,9 +176,13 @@ def card_features(
     )
     cols.append((gap / 1e6).cast(pl.Float64).alias("CUSTOMER_ID_SECS_SINCE_PREV_TX"))
     terminals = distinct_in_windows(
-        base, by="CUSTOMER_ID", of="TERMINAL_ID", at="TX_DATETIME",
-        windows={"7DAY": 7 * DAY, "30DAY": 30 * DAY}, prefix="CUSTOMER_ID_NB_TERMINALS_",
-    )  # fmt: skip
+        base,
+        by="CUSTOMER_ID",
+        of="TERMINAL_ID",
+        at="TX_DATETIME",
+        windows={"7DAY": 7 * DAY, "30DAY": 30 * DAY},
+        prefix="CUSTOMER_ID_NB_TERMINALS_",
+    )
     cols += [pl.lit(terminals[c]).alias(f"{c}_WINDOW") for c in terminals.columns]
     seen = previous_time(base, by=["CUSTOMER_ID", "TERMINAL_ID"], at="TX_DATETIME")
     since = base["TX_DATETIME"].dt.epoch("us") - seen
@@ -181,9 +196,13 @@ def card_features(
 def _label_history(base: pl.DataFrame, *, label_delay: timedelta) -> list[pl.Series]:
     """The customer's fraud history as known at t: labels of transactions <= t - label_delay."""
     cust = window_aggregates(
-        base, by="CUSTOMER_ID", at="TX_DATETIME", windows={"30DAY": 30 * DAY},
-        sums=["TX_FRAUD"], delay=label_delay,
-    )  # fmt: skip
+        base,
+        by="CUSTOMER_ID",
+        at="TX_DATETIME",
+        windows={"30DAY": 30 * DAY},
+        sums=["TX_FRAUD"],
+        delay=label_delay,
+    )
     cols = [cust["TX_FRAUD_30DAY"].alias("CUSTOMER_ID_NB_FRAUD_30DAY_WINDOW")]
     frauds = base.filter(pl.col("TX_FRAUD") == 1).with_columns(_FRAUD_AT=pl.col("TX_DATETIME"))
     known = base.with_columns(pl.col("TX_DATETIME") - label_delay)

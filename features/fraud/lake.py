@@ -28,23 +28,46 @@ CONTEXT_FIELDS = ("device_id", "ip", "country")
 PAYLOAD_FIELDS = {
     f: f
     for f in (
-        "amount", "currency", "price", "category", "seller_id", "order_id", "order_status",
-        "verification", "account_status", "reason_code", "decision", "dispute_outcome",
-        "purpose", "chargeback_reason",
+        "amount",
+        "currency",
+        "price",
+        "category",
+        "seller_id",
+        "order_id",
+        "order_status",
+        "verification",
+        "account_status",
+        "reason_code",
+        "decision",
+        "dispute_outcome",
+        "purpose",
+        "chargeback_reason",
     )
-} | {"device_id": "added_device_id"}  # fmt: skip
+} | {"device_id": "added_device_id"}
 MONEY = pl.Decimal(18, 4)
 SYSTEM_ACTOR_ID = "00000000-0000-0000-0000-000000000000"  # the envelope's automated actor
 # Event types whose subject_id is a user (the envelope's SUBJECT table; the others name an order,
 # a payment, a post, ...).
 USER_SUBJECTS = frozenset(
     {
-        "USER_REGISTERED", "USER_LOGGED_IN", "LOGIN_FAILED", "DEVICE_ADDED",
-        "VERIFICATION_COMPLETED", "CREDENTIAL_CHANGED", "ACCOUNT_STATUS_CHANGED",
-        "REVIEW_DECISION", "TRUST_CONNECTION_ADDED", "TRUST_CONNECTION_REMOVED", "USER_FOLLOWED",
-        "USER_REPORTED", "USER_BLOCKED", "MESSAGE_SENT", "TRANSFER_SENT", "WORKSPACE_MEMBER_ADDED",
+        "USER_REGISTERED",
+        "USER_LOGGED_IN",
+        "LOGIN_FAILED",
+        "DEVICE_ADDED",
+        "VERIFICATION_COMPLETED",
+        "CREDENTIAL_CHANGED",
+        "ACCOUNT_STATUS_CHANGED",
+        "REVIEW_DECISION",
+        "TRUST_CONNECTION_ADDED",
+        "TRUST_CONNECTION_REMOVED",
+        "USER_FOLLOWED",
+        "USER_REPORTED",
+        "USER_BLOCKED",
+        "MESSAGE_SENT",
+        "TRANSFER_SENT",
+        "WORKSPACE_MEMBER_ADDED",
     }
-)  # fmt: skip
+)
 FLAT_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
     "event_type": pl.String(),
@@ -52,9 +75,11 @@ FLAT_SCHEMA: dict[str, pl.DataType] = {
     "actor_id": pl.String(),
     "subject_id": pl.String(),
     **{f: pl.String() for f in CONTEXT_FIELDS},
-    **{name: (MONEY if name in ("amount", "price") else pl.String())
-       for name in PAYLOAD_FIELDS.values()},
-}  # fmt: skip
+    **{
+        name: (MONEY if name in ("amount", "price") else pl.String())
+        for name in PAYLOAD_FIELDS.values()
+    },
+}
 
 
 def read_events(

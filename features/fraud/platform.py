@@ -27,9 +27,13 @@ from features.fraud.signals import identity_features, mule_features
 
 HISTORY = {"30d": timedelta(days=30), "ever": None}
 ACTIONS = (
-    "ORDER_PLACED", "PAYMENT_SUCCESS", "PAYMENT_FAILED", "TRANSFER_SENT", "PAYOUT_REQUESTED",
+    "ORDER_PLACED",
+    "PAYMENT_SUCCESS",
+    "PAYMENT_FAILED",
+    "TRANSFER_SENT",
+    "PAYOUT_REQUESTED",
     "LISTING_CREATED",
-)  # fmt: skip
+)
 VERIFICATIONS = {"email": "email", "phone": "phone", "id": "id_document", "bank": "bank_account"}
 UNDERPRICED = 0.5  # a listing below half its category's median price
 _C = pl.col
@@ -37,10 +41,23 @@ _DECISION = _C("decision")
 _CONTEXT = ("device_id", "ip", "country")
 # the event columns the features read (after prices are turned into category ratios)
 _USED = (
-    "event_type", "at", "actor_id", "subject_id", "seller_id", "device_id", "added_device_id",
-    "ip", "country", "amount", "price_ratio", "order_status", "verification", "account_status",
-    "decision", "dispute_outcome",
-)  # fmt: skip
+    "event_type",
+    "at",
+    "actor_id",
+    "subject_id",
+    "seller_id",
+    "device_id",
+    "added_device_id",
+    "ip",
+    "country",
+    "amount",
+    "price_ratio",
+    "order_status",
+    "verification",
+    "account_status",
+    "decision",
+    "dispute_outcome",
+)
 
 # name -> (event type, column naming the user, extra condition, has an amount)
 VELOCITY_FACTS: dict[str, tuple[str, str, pl.Expr | None, bool]] = {

@@ -134,9 +134,11 @@ def window_aggregates(
     if queries_ is None:
         frame = _own_windows_by_chunk(codes, times, sums_in, windows=windows, d=d, current=current)
     else:
-        frame = pl.DataFrame(_query_windows(
-            codes, times, sums_in, queries=queries_, windows=windows, d=d, current=current
-        ))  # fmt: skip
+        frame = pl.DataFrame(
+            _query_windows(
+                codes, times, sums_in, queries=queries_, windows=windows, d=d, current=current
+            )
+        )
     return _frame(frame.select(pl.all().name.prefix(prefix)), values, prefix=prefix)
 
 

@@ -63,8 +63,10 @@ def _platform() -> tuple[Feature, ...]:
                 out.append(Feature(f"{fact}_amount_{w}", F64, f"sum of amounts of {what}, {w}"))
     for w in HISTORY_WINDOWS:
         span = "ever (as known at t)" if w == "ever" else f"in the last {w} (as known at t)"
-        out += [Feature(f"{fact}_n_{w}", I64, f"number of {what}, {span}")
-                for fact, what in _HISTORY.items()]  # fmt: skip
+        out += [
+            Feature(f"{fact}_n_{w}", I64, f"number of {what}, {span}")
+            for fact, what in _HISTORY.items()
+        ]
     out += [
         Feature("account_age_days", F64, "days since USER_REGISTERED; null if not registered by t"),
         Feature(
@@ -129,17 +131,34 @@ def _platform() -> tuple[Feature, ...]:
 # Null: no registration by t; the query has no device/IP/country; never seen there before; no
 # money in / payout yet; an empty denominator.
 _NULLABLE = {
-    "account_age_days", "users_per_device_ever", "users_per_device_30d", "users_per_ip_ever",
-    "users_per_ip_30d", "new_device", "new_ip", "new_country", "device_age_hours",
-    "country_age_hours", "secs_since_money_in", "last_money_in_to_out_secs",
-    "failed_payment_ratio_24h", "failed_payment_ratio_30d", "fulfilment_rate",
-    "seller_dispute_rate", "listing_price_ratio_mean", "pass_through_ratio_7d", "amount_ratio_30d",
+    "account_age_days",
+    "users_per_device_ever",
+    "users_per_device_30d",
+    "users_per_ip_ever",
+    "users_per_ip_30d",
+    "new_device",
+    "new_ip",
+    "new_country",
+    "device_age_hours",
+    "country_age_hours",
+    "secs_since_money_in",
+    "last_money_in_to_out_secs",
+    "failed_payment_ratio_24h",
+    "failed_payment_ratio_30d",
+    "fulfilment_rate",
+    "seller_dispute_rate",
+    "listing_price_ratio_mean",
+    "pass_through_ratio_7d",
+    "amount_ratio_30d",
     # cards: too little history for a z-score or ratio; no previous transaction; no known fraud
-    "CUSTOMER_ID_AMOUNT_Z_7DAY_WINDOW", "CUSTOMER_ID_AMOUNT_Z_30DAY_WINDOW",
-    "CUSTOMER_ID_AMOUNT_Z_BASELINE", "CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW",
-    "CUSTOMER_ID_SECS_SINCE_PREV_TX", "TERMINAL_ID_DAYS_SINCE_KNOWN_FRAUD",
+    "CUSTOMER_ID_AMOUNT_Z_7DAY_WINDOW",
+    "CUSTOMER_ID_AMOUNT_Z_30DAY_WINDOW",
+    "CUSTOMER_ID_AMOUNT_Z_BASELINE",
+    "CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW",
+    "CUSTOMER_ID_SECS_SINCE_PREV_TX",
+    "TERMINAL_ID_DAYS_SINCE_KNOWN_FRAUD",
     "CUSTOMER_ID_DAYS_SINCE_KNOWN_FRAUD",
-}  # fmt: skip
+}
 
 
 def _mark(features: tuple[Feature, ...]) -> tuple[Feature, ...]:
@@ -163,49 +182,102 @@ def _handbook(days: tuple[int, ...] = (1, 7, 30)) -> tuple[Feature, ...]:
     ]
     for n in days:
         out += [
-            Feature(f"CUSTOMER_ID_NB_TX_{n}DAY_WINDOW", I64,
-                    f"customer's transactions in (t - {n}d, t], the current one included"),
-            Feature(f"CUSTOMER_ID_AVG_AMOUNT_{n}DAY_WINDOW", F64,
-                    f"customer's mean amount in (t - {n}d, t], the current one included"),
-        ]  # fmt: skip
+            Feature(
+                f"CUSTOMER_ID_NB_TX_{n}DAY_WINDOW",
+                I64,
+                f"customer's transactions in (t - {n}d, t], the current one included",
+            ),
+            Feature(
+                f"CUSTOMER_ID_AVG_AMOUNT_{n}DAY_WINDOW",
+                F64,
+                f"customer's mean amount in (t - {n}d, t], the current one included",
+            ),
+        ]
     for n in days:
         out += [
-            Feature(f"TERMINAL_ID_NB_TX_{n}DAY_WINDOW", I64,
-                    f"terminal's transactions in (t - {n}d - delay, t - delay]"),
-            Feature(f"TERMINAL_ID_RISK_{n}DAY_WINDOW", F64,
-                    f"terminal's fraud share in (t - {n}d - delay, t - delay]; 0 if empty"),
-        ]  # fmt: skip
+            Feature(
+                f"TERMINAL_ID_NB_TX_{n}DAY_WINDOW",
+                I64,
+                f"terminal's transactions in (t - {n}d - delay, t - delay]",
+            ),
+            Feature(
+                f"TERMINAL_ID_RISK_{n}DAY_WINDOW",
+                F64,
+                f"terminal's fraud share in (t - {n}d - delay, t - delay]; 0 if empty",
+            ),
+        ]
     return tuple(out)
 
 
 CARD_HANDBOOK_FEATURES: tuple[Feature, ...] = _handbook()
 CARD_EXTRA_FEATURES: tuple[Feature, ...] = (
-    Feature("CUSTOMER_ID_AMOUNT_Z_7DAY_WINDOW", F64, "amount z-score against the customer's "
-            "earlier transactions in the last 7d (>= 2 of them; std floored at 1 cent)"),
-    Feature("CUSTOMER_ID_AMOUNT_Z_30DAY_WINDOW", F64, "amount z-score against the customer's "
-            "earlier transactions in the last 30d"),
-    Feature("CUSTOMER_ID_AMOUNT_Z_BASELINE", F64, "amount z-score against the customer's "
-            "transactions in (t - 44d, t - 14d], before any 14-day compromise began"),
-    Feature("CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW", F64, "amount / the customer's mean amount "
-            "over earlier transactions in the last 30d"),
-    Feature("CUSTOMER_ID_SECS_SINCE_PREV_TX", F64, "seconds since the customer's previous "
-            "transaction; null for the first"),
-    Feature("CUSTOMER_ID_NB_TERMINALS_7DAY_WINDOW", I64, "distinct terminals of the customer, "
-            "(t - 7d, t]"),
-    Feature("CUSTOMER_ID_NB_TERMINALS_30DAY_WINDOW", I64, "distinct terminals of the customer, "
-            "(t - 30d, t]"),
-    Feature("CUSTOMER_ID_NEW_TERMINAL_30DAY", I8, "the customer did not use this terminal in "
-            "the previous 30 days"),
-    Feature("TERMINAL_ID_RISK_14DAY_WINDOW", F64, "terminal's fraud share in "
-            "(t - 14d - delay, t - delay]; 0 if empty"),
-    Feature("TERMINAL_ID_RISK_60DAY_WINDOW", F64, "terminal's fraud share in "
-            "(t - 60d - delay, t - delay]; 0 if empty"),
-    Feature("CUSTOMER_ID_NB_FRAUD_30DAY_WINDOW", I64, "customer's known frauds in "
-            "(t - 30d - delay, t - delay]"),
-    Feature("TERMINAL_ID_DAYS_SINCE_KNOWN_FRAUD", F64, "days since the terminal's latest fraud "
-            "known at t (at or before t - delay); null if none"),
-    Feature("CUSTOMER_ID_DAYS_SINCE_KNOWN_FRAUD", F64, "days since the customer's latest fraud "
-            "known at t; null if none"),
-)  # fmt: skip
+    Feature(
+        "CUSTOMER_ID_AMOUNT_Z_7DAY_WINDOW",
+        F64,
+        "amount z-score against the customer's "
+        "earlier transactions in the last 7d (>= 2 of them; std floored at 1 cent)",
+    ),
+    Feature(
+        "CUSTOMER_ID_AMOUNT_Z_30DAY_WINDOW",
+        F64,
+        "amount z-score against the customer's earlier transactions in the last 30d",
+    ),
+    Feature(
+        "CUSTOMER_ID_AMOUNT_Z_BASELINE",
+        F64,
+        "amount z-score against the customer's "
+        "transactions in (t - 44d, t - 14d], before any 14-day compromise began",
+    ),
+    Feature(
+        "CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW",
+        F64,
+        "amount / the customer's mean amount over earlier transactions in the last 30d",
+    ),
+    Feature(
+        "CUSTOMER_ID_SECS_SINCE_PREV_TX",
+        F64,
+        "seconds since the customer's previous transaction; null for the first",
+    ),
+    Feature(
+        "CUSTOMER_ID_NB_TERMINALS_7DAY_WINDOW",
+        I64,
+        "distinct terminals of the customer, (t - 7d, t]",
+    ),
+    Feature(
+        "CUSTOMER_ID_NB_TERMINALS_30DAY_WINDOW",
+        I64,
+        "distinct terminals of the customer, (t - 30d, t]",
+    ),
+    Feature(
+        "CUSTOMER_ID_NEW_TERMINAL_30DAY",
+        I8,
+        "the customer did not use this terminal in the previous 30 days",
+    ),
+    Feature(
+        "TERMINAL_ID_RISK_14DAY_WINDOW",
+        F64,
+        "terminal's fraud share in (t - 14d - delay, t - delay]; 0 if empty",
+    ),
+    Feature(
+        "TERMINAL_ID_RISK_60DAY_WINDOW",
+        F64,
+        "terminal's fraud share in (t - 60d - delay, t - delay]; 0 if empty",
+    ),
+    Feature(
+        "CUSTOMER_ID_NB_FRAUD_30DAY_WINDOW",
+        I64,
+        "customer's known frauds in (t - 30d - delay, t - delay]",
+    ),
+    Feature(
+        "TERMINAL_ID_DAYS_SINCE_KNOWN_FRAUD",
+        F64,
+        "days since the terminal's latest fraud known at t (at or before t - delay); null if none",
+    ),
+    Feature(
+        "CUSTOMER_ID_DAYS_SINCE_KNOWN_FRAUD",
+        F64,
+        "days since the customer's latest fraud known at t; null if none",
+    ),
+)
 CARD_EXTRA_FEATURES = _mark(CARD_EXTRA_FEATURES)
 CARD_FEATURES: tuple[Feature, ...] = CARD_HANDBOOK_FEATURES + CARD_EXTRA_FEATURES

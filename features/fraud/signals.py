@@ -63,8 +63,11 @@ def identity_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
             }
         ),
     ]
-    per_user = {"device_id": ("devices_n_", (day, month, None)), "ip": ("ips_n_", (day, None)),
-                "country": ("countries_n_", (month, None))}  # fmt: skip
+    per_user = {
+        "device_id": ("devices_n_", (day, month, None)),
+        "ip": ("ips_n_", (day, None)),
+        "country": ("countries_n_", (month, None)),
+    }
     names = {day: "24h", month: "30d", None: "ever"}
     for what, (prefix, spans) in per_user.items():
         sightings = Sightings(seen, a="user_id", b=what, at="at")
@@ -76,9 +79,11 @@ def identity_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
             continue
         # The same sightings, the other way round: users per device (IP) as of the query.
         per = sightings.distinct(
-            per=what, windows={"ever": None, "30d": month}, queries=queries,
+            per=what,
+            windows={"ever": None, "30d": month},
+            queries=queries,
             prefix=f"users_per_{what.removesuffix('_id')}_",
-        )  # fmt: skip
+        )
         # A query without that context has no such device or IP to count users on.
         known = pl.lit(queries[what].is_not_null())
         parts.append(per.with_columns(pl.when(known).then(pl.all())))

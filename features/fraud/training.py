@@ -25,21 +25,31 @@ _FRAUD = "confirmed_fraud"
 LABEL_EVENTS: dict[str, tuple[str, str, pl.Expr, int]] = {
     "review_confirmed": ("REVIEW_DECISION", "subject_id", _C("decision") == "confirmed_fraud", 1),
     "chargeback_fraud": (
-        "CHARGEBACK_RECEIVED", "actor_id", _C("chargeback_reason") == "fraudulent", 1,
+        "CHARGEBACK_RECEIVED",
+        "actor_id",
+        _C("chargeback_reason") == "fraudulent",
+        1,
     ),
     "chargeback_seller": (
-        "CHARGEBACK_RECEIVED", "seller_id",
-        _C("chargeback_reason").is_in(["not_received", "not_as_described"]), 1,
+        "CHARGEBACK_RECEIVED",
+        "seller_id",
+        _C("chargeback_reason").is_in(["not_received", "not_as_described"]),
+        1,
     ),
     "dispute_lost_seller": (
-        "DISPUTE_RESOLVED", "seller_id", _C("dispute_outcome") == "buyer_won", 1,
+        "DISPUTE_RESOLVED",
+        "seller_id",
+        _C("dispute_outcome") == "buyer_won",
+        1,
     ),
     "banned_for_fraud": (
-        "ACCOUNT_STATUS_CHANGED", "subject_id",
-        _C("account_status").is_in(["banned", "suspended"]) & (_C("reason_code") == _FRAUD), 1,
+        "ACCOUNT_STATUS_CHANGED",
+        "subject_id",
+        _C("account_status").is_in(["banned", "suspended"]) & (_C("reason_code") == _FRAUD),
+        1,
     ),
     "review_cleared": ("REVIEW_DECISION", "subject_id", _C("decision") == "cleared", 0),
-}  # fmt: skip
+}
 
 
 def asof_join(
@@ -112,8 +122,12 @@ def observed_labels(
                 pl.lit(label, pl.Int8).alias("label"),
             )
         )
-    schema = {"user_id": pl.String, "label_at": events.schema["at"], "kind": pl.String,
-              "label": pl.Int8}  # fmt: skip
+    schema = {
+        "user_id": pl.String,
+        "label_at": events.schema["at"],
+        "kind": pl.String,
+        "label": pl.Int8,
+    }
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 

@@ -30,8 +30,12 @@ def _metrics(fraud: np.ndarray, score: np.ndarray) -> dict[str, Any]:
     if 0 < fraud.sum() < len(fraud):  # both classes present, else the metrics are undefined
         auc = round(float(roc_auc_score(fraud, score)), 4)
         ap = round(float(average_precision_score(fraud, score)), 4)
-    return {"roc_auc": auc, "average_precision": ap, "labelled": len(fraud),
-            "fraudulent": int(fraud.sum())}  # fmt: skip
+    return {
+        "roc_auc": auc,
+        "average_precision": ap,
+        "labelled": len(fraud),
+        "fraudulent": int(fraud.sum()),
+    }
 
 
 def labelled_nodes(graph: SignedGraph, labels: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -62,8 +62,9 @@ def read_signed_edges(path: str | Path) -> EdgeList:
         time = frame["timestamp"].cast(pl.Float64, strict=False).to_numpy()
         if not np.isfinite(time).all():
             raise ValueError(f"{path}: timestamps must be numbers (unix seconds)")
-    graph = SignedGraph.from_edges(_ids(frame["src"]), _ids(frame["dst"]), rating / scale,
-                                   time=time)  # fmt: skip
+    graph = SignedGraph.from_edges(
+        _ids(frame["src"]), _ids(frame["dst"]), rating / scale, time=time
+    )
     return EdgeList(graph=graph, rating_scale=scale, self_loops_dropped=int(loops.sum()))
 
 

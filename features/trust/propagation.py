@@ -110,8 +110,10 @@ def solve_pagerank(
     parts = []
     for lo, hi in itertools.pairwise(cuts):
         start, stop = walk.indptr[lo], walk.indptr[hi]
-        rows = sp.csr_matrix((walk.data[start:stop], walk.indices[start:stop],
-                              walk.indptr[lo : hi + 1] - start), shape=(hi - lo, n))  # fmt: skip
+        rows = sp.csr_matrix(
+            (walk.data[start:stop], walk.indices[start:stop], walk.indptr[lo : hi + 1] - start),
+            shape=(hi - lo, n),
+        )
         parts.append((lo, hi, rows))
     x = reset.copy()
     before = np.empty_like(x)
@@ -166,5 +168,9 @@ def seeded_trust(
     pos = graph.weight > 0
     in_strength = np.bincount(graph.dst[pos], weights=graph.weight[pos], minlength=graph.n)
     normalised = result.scores / np.maximum(in_strength, 1.0)
-    return Propagation(scores=normalised, iterations=result.iterations, delta=result.delta,
-                       converged=result.converged)  # fmt: skip
+    return Propagation(
+        scores=normalised,
+        iterations=result.iterations,
+        delta=result.delta,
+        converged=result.converged,
+    )

@@ -53,8 +53,15 @@ class Rev2:
         self.tol, self.max_iter = tol, max_iter
 
     def fit(self, graph: SignedGraph) -> Rev2:
-        scores = rev2(graph, alpha=self.alpha, beta=self.beta, gamma1=self.gamma1,
-                      gamma2=self.gamma2, tol=self.tol, max_iter=self.max_iter)  # fmt: skip
+        scores = rev2(
+            graph,
+            alpha=self.alpha,
+            beta=self.beta,
+            gamma1=self.gamma1,
+            gamma2=self.gamma2,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
         self.fairness_, self.goodness_ = scores.fairness, scores.goodness
         self.reliability_, self.n_iter_ = scores.reliability, scores.iterations
         self.converged_ = scores.converged
@@ -102,5 +109,10 @@ def rev2(
         )
         fairness, goodness, reliability = new_f, new_g, new_r
         converged = change < tol
-    return Rev2Scores(fairness=fairness, goodness=goodness, reliability=reliability,
-                      iterations=steps, converged=converged)  # fmt: skip
+    return Rev2Scores(
+        fairness=fairness,
+        goodness=goodness,
+        reliability=reliability,
+        iterations=steps,
+        converged=converged,
+    )

@@ -66,8 +66,9 @@ def score_graph(
         seeds = default_seeds(graph)
     seeds = np.asarray(seeds, dtype=np.int64)
     if len(seeds):
-        propagated = seeded_trust(graph, seeds, damping=config.damping,
-                                  max_iter=config.max_iter).scores  # fmt: skip
+        propagated = seeded_trust(
+            graph, seeds, damping=config.damping, max_iter=config.max_iter
+        ).scores
     else:
         propagated = np.zeros(n)
     r2 = rev2(graph, alpha=config.alpha, beta=config.beta)
@@ -79,19 +80,21 @@ def score_graph(
     is_seed = np.zeros(n, dtype=bool)
     is_seed[seeds] = True
     negative = graph.weight < 0
-    return pl.DataFrame({
-        "node_id": graph.ids,
-        "trust": trust,
-        "evidence_trust": evidence.trust,
-        "reach": reached,
-        "propagated_trust": propagated,
-        "fairness": r2.fairness,
-        "goodness": r2.goodness,
-        "evidence_positive": evidence.positive,
-        "evidence_negative": evidence.negative,
-        "seed": is_seed,
-        "out_degree": np.bincount(graph.src, minlength=n),
-        "in_degree": np.bincount(graph.dst, minlength=n),
-        "negative_given": np.bincount(graph.src[negative], minlength=n),
-        "negative_received": np.bincount(graph.dst[negative], minlength=n),
-    })  # fmt: skip
+    return pl.DataFrame(
+        {
+            "node_id": graph.ids,
+            "trust": trust,
+            "evidence_trust": evidence.trust,
+            "reach": reached,
+            "propagated_trust": propagated,
+            "fairness": r2.fairness,
+            "goodness": r2.goodness,
+            "evidence_positive": evidence.positive,
+            "evidence_negative": evidence.negative,
+            "seed": is_seed,
+            "out_degree": np.bincount(graph.src, minlength=n),
+            "in_degree": np.bincount(graph.dst, minlength=n),
+            "negative_given": np.bincount(graph.src[negative], minlength=n),
+            "negative_received": np.bincount(graph.dst[negative], minlength=n),
+        }
+    )

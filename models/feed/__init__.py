@@ -21,8 +21,22 @@ from models.feed.ndcg import mean_ndcg, ndcg_per_group
 from models.feed.ranker import BASE_FEATURES, DEFAULT_FEATURES, FeedRanker, group_sizes
 
 __all__ = [
-    "BASE_FEATURES", "DEFAULT_FEATURES", "HISTORY_FEATURES", "FeedRanker", "Windows",
-    "chronological_scores", "compare", "evaluate_ranker", "group_sizes", "history_features",
-    "mean_ndcg", "ndcg_per_group", "oracle_scores", "popularity_scores", "read_view_dwell",
-    "train_and_evaluate", "trust_snapshots", "window_groups",
-]  # fmt: skip
+    "BASE_FEATURES",
+    "DEFAULT_FEATURES",
+    "HISTORY_FEATURES",
+    "FeedRanker",
+    "Windows",
+    "chronological_scores",
+    "compare",
+    "evaluate_ranker",
+    "group_sizes",
+    "history_features",
+    "mean_ndcg",
+    "ndcg_per_group",
+    "oracle_scores",
+    "popularity_scores",
+    "read_view_dwell",
+    "train_and_evaluate",
+    "trust_snapshots",
+    "window_groups",
+]

@@ -65,8 +65,9 @@ def trust_snapshots(source: EventSource, times: list[datetime]) -> pl.DataFrame:
     frames = [
         platform_trust(source, utc(t)).select("user_id", "snapshot_at", "trust") for t in times
     ]
-    empty = pl.DataFrame(schema={"user_id": pl.String, "snapshot_at": pl.Datetime("us", "UTC"),
-                                 "trust": pl.Float64})  # fmt: skip
+    empty = pl.DataFrame(
+        schema={"user_id": pl.String, "snapshot_at": pl.Datetime("us", "UTC"), "trust": pl.Float64}
+    )
     return pl.concat(frames) if frames else empty
 
 
@@ -207,12 +208,13 @@ def train_and_evaluate(
     report = evaluate_ranker(ranker, frames["test"], truth=truth, k=k)
     report["windows"] = {
         name: {
-            "from": str(w[0]), "to": str(w[1]), "rows": frames[name].height,
+            "from": str(w[0]),
+            "to": str(w[1]),
+            "rows": frames[name].height,
             "groups": frames[name].get_column("group_id").n_unique(),
         }
-        for name, w in (("train", windows.train), ("valid", windows.valid),
-                        ("test", windows.test))
-    }  # fmt: skip
+        for name, w in (("train", windows.train), ("valid", windows.valid), ("test", windows.test))
+    }
     report["model"] = {
         "train_groups_used": ranker.n_train_groups_,
         "valid_groups_used": ranker.n_valid_groups_,

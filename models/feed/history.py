@@ -98,10 +98,12 @@ def _trust_as_of(
 def read_view_dwell(source: EventSource, *, before: datetime) -> pl.DataFrame:
     """``(event_id, dwell_ms)`` of every view with a dwell time before ``before``."""
     return read_events(
-        source, {"event_id": "event_id", "dwell_ms": "payload.dwell_ms"},
-        types=("POST_ENGAGED",), before=utc(before),
+        source,
+        {"event_id": "event_id", "dwell_ms": "payload.dwell_ms"},
+        types=("POST_ENGAGED",),
+        before=utc(before),
         where="payload.engagement = 'view' AND payload.dwell_ms IS NOT NULL",
-    )  # fmt: skip
+    )
 
 
 def history_features(
@@ -148,22 +150,35 @@ def _running_sums(frame: pl.DataFrame, events: pl.DataFrame, posts: pl.DataFrame
     view, act, timed = pl.col("grade") == 0, pl.col("grade") > 0, pl.col("_ld").is_not_null()
     w = pl.col("_w")
     coded = events.select(
-        _v=code("viewer_id", users), _a=code("author_id", users), _p=code("post_id", post_ids),
-        _t=code("topic", topics), _all=pl.lit(0, pl.UInt32), _at="engaged_at",
-        _wv=pl.when(view).then(w).otherwise(0.0), _wa=pl.when(act).then(w).otherwise(0.0),
-        _nv=view.cast(pl.UInt32), _na=act.cast(pl.UInt32),
-        _nd=timed.cast(pl.UInt32), _ld=pl.col("_ld").fill_null(0.0),
-        _wd=pl.when(timed).then(w).otherwise(0.0), _wld=(w * pl.col("_ld")).fill_null(0.0),
-    )  # fmt: skip
+        _v=code("viewer_id", users),
+        _a=code("author_id", users),
+        _p=code("post_id", post_ids),
+        _t=code("topic", topics),
+        _all=pl.lit(0, pl.UInt32),
+        _at="engaged_at",
+        _wv=pl.when(view).then(w).otherwise(0.0),
+        _wa=pl.when(act).then(w).otherwise(0.0),
+        _nv=view.cast(pl.UInt32),
+        _na=act.cast(pl.UInt32),
+        _nd=timed.cast(pl.UInt32),
+        _ld=pl.col("_ld").fill_null(0.0),
+        _wd=pl.when(timed).then(w).otherwise(0.0),
+        _wld=(w * pl.col("_ld")).fill_null(0.0),
+    )
     own = posts.select(
-        _v=code("author_id", users), _t=code("topic", topics), _at="created_at",
+        _v=code("author_id", users),
+        _t=code("topic", topics),
+        _at="created_at",
         _np=pl.lit(1, pl.UInt32),
-    )  # fmt: skip
+    )
     keys = frame.with_columns(
-        _v=code("viewer_id", users), _a=code("author_id", users), _p=code("post_id", post_ids),
-        _t=code("topic", topics), _all=pl.lit(0, pl.UInt32),
+        _v=code("viewer_id", users),
+        _a=code("author_id", users),
+        _p=code("post_id", post_ids),
+        _t=code("topic", topics),
+        _all=pl.lit(0, pl.UInt32),
         _n_topics=pl.lit(max(len(topics.categories), 1), pl.Float64),
-    )  # fmt: skip
+    )
     trusted = ["_wv", "_wa", "_wd", "_wld"]
     counted = ["_nv", "_na", "_nd", "_ld"]
     for source, by, sums, prefix in (

@@ -38,12 +38,28 @@ from models.feed.history import HISTORY_FEATURES
 # features.feed's numeric candidate columns (topic and ids are not features: the model should
 # learn taste from the viewer's history, not which topics were popular in the training days).
 BASE_FEATURES = (
-    "has_link", "has_media", "text_length", "post_age_s", "post_views", "post_likes",
-    "post_comments", "post_shares", "post_first_hour_views", "post_first_hour_engagements",
-    "post_engagement_rate", "viewer_author_affinity", "viewer_author_engagements",
-    "viewer_topic_affinity", "viewer_topic_share", "viewer_follows_author", "author_followers",
-    "viewer_trusts_author", "author_trusts_viewer", "author_flagged", "author_trust",
-)  # fmt: skip
+    "has_link",
+    "has_media",
+    "text_length",
+    "post_age_s",
+    "post_views",
+    "post_likes",
+    "post_comments",
+    "post_shares",
+    "post_first_hour_views",
+    "post_first_hour_engagements",
+    "post_engagement_rate",
+    "viewer_author_affinity",
+    "viewer_author_engagements",
+    "viewer_topic_affinity",
+    "viewer_topic_share",
+    "viewer_follows_author",
+    "author_followers",
+    "viewer_trusts_author",
+    "author_trusts_viewer",
+    "author_flagged",
+    "author_trust",
+)
 DEFAULT_FEATURES = BASE_FEATURES + HISTORY_FEATURES
 FlaggedPolicy = Literal["remove", "demote", "keep"]
 EvalSet = pl.DataFrame | tuple[pl.DataFrame, ArrayLike, ArrayLike]
@@ -190,9 +206,12 @@ class FeedRanker(BaseEstimator):
         rows, groups = _informative(labels, sizes, keep)
         x = _matrix(frame.filter(pl.Series(rows)), tuple(self.features))
         dataset = lgb.Dataset(
-            x, label=labels[rows], group=sizes[groups], feature_name=list(self.features),
+            x,
+            label=labels[rows],
+            group=sizes[groups],
+            feature_name=list(self.features),
             reference=reference,
-        )  # fmt: skip
+        )
         return dataset, int(groups.sum())
 
     def fit(
@@ -216,9 +235,13 @@ class FeedRanker(BaseEstimator):
                 lgb.record_evaluation(self.evals_result_),
             ]
         self.booster_ = lgb.train(
-            self._params(), train, num_boost_round=self.n_estimators,
-            valid_sets=valid_sets, valid_names=["valid"][: len(valid_sets)], callbacks=callbacks,
-        )  # fmt: skip
+            self._params(),
+            train,
+            num_boost_round=self.n_estimators,
+            valid_sets=valid_sets,
+            valid_names=["valid"][: len(valid_sets)],
+            callbacks=callbacks,
+        )
         self.best_iteration_ = self.booster_.best_iteration or self.booster_.current_iteration()
         self.best_score_ = {name: dict(scores) for name, scores in self.booster_.best_score.items()}
         self.feature_names_in_ = np.asarray(self.features, dtype=object)

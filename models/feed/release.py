@@ -46,8 +46,10 @@ def release_ranker(
     if trust is not None:
         missing = pl.concat([trust.select("user_id", "snapshot_at", "trust"), missing])
     trust = missing
-    frames = {name: window_groups(source, getattr(windows, name), trust=trust)
-              for name in ("train", "valid", "test")}  # fmt: skip
+    frames = {
+        name: window_groups(source, getattr(windows, name), trust=trust)
+        for name in ("train", "valid", "test")
+    }
     ranker = FeedRanker(k=k).fit(frames["train"], eval_set=frames["valid"])
     test = frames["test"]
     report = evaluate_ranker(ranker, test, truth=truth, k=k)
@@ -62,11 +64,24 @@ def release_ranker(
         return mean_ndcg(groups, finite, labels, k=k)
 
     candidate = log_candidate(
-        tracker, experiment=model_name, model_name=model_name, model=ranker,
-        example=test, params=ranker.get_params(),
-        metrics=metrics, tags={**tags, "test_from": str(windows.test[0])}, predict_fn="predict",
-    )  # fmt: skip
+        tracker,
+        experiment=model_name,
+        model_name=model_name,
+        model=ranker,
+        example=test,
+        params=ranker.get_params(),
+        metrics=metrics,
+        tags={**tags, "test_from": str(windows.test[0])},
+        predict_fn="predict",
+    )
     labels = test.get_column("label").to_numpy()
-    verdict = gate(tracker, candidate, holdout=test, target=labels, metric=ndcg_at_k,
-                   metric_name=f"test_ndcg_at_{k}", predict_fn="predict")  # fmt: skip
+    verdict = gate(
+        tracker,
+        candidate,
+        holdout=test,
+        target=labels,
+        metric=ndcg_at_k,
+        metric_name=f"test_ndcg_at_{k}",
+        predict_fn="predict",
+    )
     return RankerRelease(ranker, report, candidate, verdict)

@@ -46,9 +46,11 @@ def followed_posts(source: EventSource, *, since: datetime, before: datetime) ->
     posts = read_events(
         source,
         {"post_id": "subject_id", "author_id": "actor_id", "created_at": "occurred_at"},
-        types=("POST_CREATED",), since=utc(since), before=utc(before),
+        types=("POST_CREATED",),
+        since=utc(since),
+        before=utc(before),
         where="payload.visibility <> 'private'",
-    ).unique("post_id", keep="first")  # fmt: skip
+    ).unique("post_id", keep="first")
     follows = read_follows(source, before=before)
     pushed = (pl.col("followed_at") < pl.col("created_at")) & (
         pl.col("viewer_id") != pl.col("author_id")
@@ -113,8 +115,10 @@ def author_policy(
     low = user_scores.filter(pl.col("trust") < min_trust).select(
         "user_id", policy=pl.lit("low_trust")
     )
-    marked = pl.DataFrame({"user_id": sorted(flagged), "policy": "flagged"},
-                          schema={"user_id": pl.String, "policy": pl.String})  # fmt: skip
+    marked = pl.DataFrame(
+        {"user_id": sorted(flagged), "policy": "flagged"},
+        schema={"user_id": pl.String, "policy": pl.String},
+    )
     parts = (
         [low]
         if keep_flagged
@@ -139,9 +143,11 @@ def publication(
     factor = float(ranker.low_trust_factor)
     demotion = -math.inf if factor <= 0 else math.log(factor) / float(ranker.sigmoid_scale)
     authors = author_policy(
-        user_scores, flagged=flagged_users(source, at), min_trust=float(ranker.min_trust),
+        user_scores,
+        flagged=flagged_users(source, at),
+        min_trust=float(ranker.min_trust),
         keep_flagged=ranker.flagged == "keep",
-    )  # fmt: skip
+    )
     return FeedPublication(
         scores=scored.select("viewer_id", "post_id", "score"),
         priors=viewer_priors(scored, at=at),

@@ -56,8 +56,10 @@ class Calibrator:
     def params(self) -> dict[str, float]:
         """Platt's slope and intercept (empty for isotonic): worth logging with the model."""
         if isinstance(self._model, LogisticRegression):
-            return {"slope": float(self._model.coef_[0, 0]),
-                    "intercept": float(self._model.intercept_[0])}  # fmt: skip
+            return {
+                "slope": float(self._model.coef_[0, 0]),
+                "intercept": float(self._model.intercept_[0]),
+            }
         return {}
 
     def transform(self, margin: np.ndarray) -> np.ndarray:

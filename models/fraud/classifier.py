@@ -107,16 +107,25 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
 
     def _booster_params(self) -> dict[str, Any]:
         return {
-            "objective": "binary", "metric": self.eval_metric,
-            "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
-            "max_depth": self.max_depth, "min_data_in_leaf": self.min_child_samples,
-            "bagging_fraction": self.subsample, "bagging_freq": self.subsample_freq,
-            "feature_fraction": self.colsample_bytree, "lambda_l1": self.reg_alpha,
-            "lambda_l2": self.reg_lambda, "scale_pos_weight": self.scale_pos_weight,
-            "seed": self.random_state, "num_threads": _threads(self.n_jobs),
+            "objective": "binary",
+            "metric": self.eval_metric,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
+            "min_data_in_leaf": self.min_child_samples,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": self.subsample_freq,
+            "feature_fraction": self.colsample_bytree,
+            "lambda_l1": self.reg_alpha,
+            "lambda_l2": self.reg_lambda,
+            "scale_pos_weight": self.scale_pos_weight,
+            "seed": self.random_state,
+            "num_threads": _threads(self.n_jobs),
             # same data, same model: runs compared in MLflow must differ for a reason
-            "deterministic": True, "force_row_wise": True, "verbosity": -1,
-        }  # fmt: skip
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
 
     def fit(
         self,
@@ -149,9 +158,13 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
             if self.early_stopping_rounds > 0:
                 callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         self.booster_ = lgb.train(
-            self._booster_params(), train, num_boost_round=self.n_estimators,
-            valid_sets=valid_sets, valid_names=["eval"][: len(valid_sets)], callbacks=callbacks,
-        )  # fmt: skip
+            self._booster_params(),
+            train,
+            num_boost_round=self.n_estimators,
+            valid_sets=valid_sets,
+            valid_names=["eval"][: len(valid_sets)],
+            callbacks=callbacks,
+        )
         best = self.booster_.best_iteration
         self.best_iteration_ = best if best > 0 else self.booster_.current_iteration()
         self.calibrator_ = self._calibrate(calibration_set or eval_set)

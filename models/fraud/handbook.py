@@ -98,22 +98,34 @@ class Candidate:
     params: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return {"features": self.features, "early_stopping_days": self.early_stopping_days,
-                **self.params}  # fmt: skip
+        return {
+            "features": self.features,
+            "early_stopping_days": self.early_stopping_days,
+            **self.params,
+        }
 
     def label(self) -> str:
         """Short: the feature set, the held-out days and what differs from ``BASE_PARAMS``."""
         own = {k: v for k, v in self.params.items() if BASE_PARAMS.get(k) != v}
-        return " ".join([self.features, f"es_days={self.early_stopping_days}",
-                         *(f"{k}={v}" for k, v in own.items())])  # fmt: skip
+        return " ".join(
+            [
+                self.features,
+                f"es_days={self.early_stopping_days}",
+                *(f"{k}={v}" for k, v in own.items()),
+            ]
+        )
 
 
 # Slow learning with feature subsampling: a week holds only ~600 frauds, so each tree should
 # move little; log loss stops the rounds because calibration comes next.
 BASE_PARAMS: dict[str, Any] = {
-    "n_estimators": 3000, "learning_rate": 0.02, "early_stopping_rounds": 100,
-    "min_child_samples": 100, "colsample_bytree": 0.6, "eval_metric": "binary_logloss",
-}  # fmt: skip
+    "n_estimators": 3000,
+    "learning_rate": 0.02,
+    "early_stopping_rounds": 100,
+    "min_child_samples": 100,
+    "colsample_bytree": 0.6,
+    "eval_metric": "binary_logloss",
+}
 
 
 def _grid() -> tuple[Candidate, ...]:
@@ -169,13 +181,17 @@ def run_fold(frame: pl.DataFrame, fold: Fold, *, candidate: Candidate) -> dict[s
     score = model.predict_proba(test)[:, 1]
     metrics = assess(y, score, card=test["CUSTOMER_ID"].to_numpy(), day=test[DAY_COLUMN].to_numpy())
     return {
-        "train_start": str(fold.train_start), **fold.describe(),
+        "train_start": str(fold.train_start),
+        **fold.describe(),
         "train_transactions": training_rows(frame, fold).height,
-        "test_transactions": test.height, "test_frauds": int(y.sum()),
-        **metrics, "best_iteration": model.best_iteration_,
-        "mean_probability": float(score.mean()), "fraud_rate": float(y.mean()),
+        "test_transactions": test.height,
+        "test_frauds": int(y.sum()),
+        **metrics,
+        "best_iteration": model.best_iteration_,
+        "mean_probability": float(score.mean()),
+        "fraud_rate": float(y.mean()),
         "seconds": round(time.perf_counter() - started, 2),
-    }  # fmt: skip
+    }
 
 
 def run_folds(
@@ -225,8 +241,13 @@ def evaluate(
     tried = []
     for candidate in grid if len(grid) > 1 else ():
         per_fold = run_folds(frame, valid_folds, candidate=candidate, jobs=jobs)
-        tried.append({"candidate": candidate.label(), **_rounded(means(per_fold)),
-                      "best_iterations": [f["best_iteration"] for f in per_fold]})  # fmt: skip
+        tried.append(
+            {
+                "candidate": candidate.label(),
+                **_rounded(means(per_fold)),
+                "best_iterations": [f["best_iteration"] for f in per_fold],
+            }
+        )
         say(f"validation {candidate.label()}: {_rounded(means(per_fold))}")
     best = max(range(len(tried)), key=lambda i: tried[i][select_by]) if tried else 0
     chosen = grid[best]
@@ -240,8 +261,11 @@ def evaluate(
         "std": _rounded({m: float(np.nanstd([f[m] for f in per_fold])) for m in _REPORTED}),
         "per_fold": [_rounded(f) for f in per_fold],
         "chosen": {"candidate": chosen.label(), **chosen.describe()},
-        "n_features": len(FEATURE_SETS[chosen.features]), "select_by": select_by,
+        "n_features": len(FEATURE_SETS[chosen.features]),
+        "select_by": select_by,
         "validation": {k: tried[best][k] for k in _REPORTED} if tried else None,
-        "tried": tried, "warnings": selection_overlaps(valid_folds, test_folds) if tried else [],
-        "transactions": tx.height, "seconds": _rounded(timings, 1),
-    }  # fmt: skip
+        "tried": tried,
+        "warnings": selection_overlaps(valid_folds, test_folds) if tried else [],
+        "transactions": tx.height,
+        "seconds": _rounded(timings, 1),
+    }

@@ -22,11 +22,17 @@ DAY = timedelta(days=1)
 DAY_COLUMN = "_DAY"  # the calendar day of TX_DATETIME, added by ``with_day``
 
 TEST_TRAIN_STARTS: tuple[date, ...] = (
-    date(2018, 7, 25), date(2018, 8, 1), date(2018, 8, 8), date(2018, 8, 15),
-)  # fmt: skip
+    date(2018, 7, 25),
+    date(2018, 8, 1),
+    date(2018, 8, 8),
+    date(2018, 8, 15),
+)
 VALID_TRAIN_STARTS: tuple[date, ...] = (
-    date(2018, 6, 20), date(2018, 6, 27), date(2018, 7, 4), date(2018, 7, 11),
-)  # fmt: skip
+    date(2018, 6, 20),
+    date(2018, 6, 27),
+    date(2018, 7, 4),
+    date(2018, 7, 11),
+)
 
 
 @dataclass(frozen=True)

@@ -24,4 +24,4 @@ __all__ = [
     "train_risk",
     "training_rows",
     "user_scores",
-]  # fmt: skip
+]

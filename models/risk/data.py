@@ -44,8 +44,9 @@ def snapshot_rows(
     queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
     rows = platform_features(events, queries)
     if trust is None:
-        return rows.with_columns(pl.lit(None, pl.Float64).alias(f"trust_{c}")
-                                 for c in TRUST_COLUMNS)  # fmt: skip
+        return rows.with_columns(
+            pl.lit(None, pl.Float64).alias(f"trust_{c}") for c in TRUST_COLUMNS
+        )
     scores = trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)
     return attach_trust_scores(rows, scores, strict=False)
 
@@ -76,8 +77,10 @@ def training_rows(
     for t in snapshots:
         if not any(timedelta(0) <= t - s < trust_every for s in [*have, *missing]):
             missing.append(t)
-    computed = [platform_trust(events_dir, t).select("user_id", "snapshot_at", *TRUST_COLUMNS)
-                for t in missing]  # fmt: skip
+    computed = [
+        platform_trust(events_dir, t).select("user_id", "snapshot_at", *TRUST_COLUMNS)
+        for t in missing
+    ]
     parts = [] if trust is None else [trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)]
     scores = pl.concat(parts + computed) if parts or computed else None
     rows = snapshot_rows(events, snapshots, trust=scores)

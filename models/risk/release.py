@@ -42,14 +42,31 @@ def release(
     if 0 < y.sum() < len(y):
         figures |= {"pr_curve": plots.pr_curve(y, p), "calibration": plots.calibration(y, p)}
     candidate = log_candidate(
-        tracker, experiment=model_name, model_name=model_name, model=trained.model, example=x,
-        params={**trained.params, "horizon_days": horizon.days, "capacity": capacity,
-                "features": len(trained.features)},
+        tracker,
+        experiment=model_name,
+        model_name=model_name,
+        model=trained.model,
+        example=x,
+        params={
+            **trained.params,
+            "horizon_days": horizon.days,
+            "capacity": capacity,
+            "features": len(trained.features),
+        },
         metrics=trained.metrics,
-        tags={**tags, "train_until": str(data.train["at"].max()),
-              "test_from": str(data.test["at"].min())},
+        tags={
+            **tags,
+            "train_until": str(data.train["at"].max()),
+            "test_from": str(data.test["at"].min()),
+        },
         figures=figures,
-    )  # fmt: skip
-    verdict = gate(tracker, candidate, holdout=x, target=y, metric=average_precision,
-                   metric_name="test_average_precision")  # fmt: skip
+    )
+    verdict = gate(
+        tracker,
+        candidate,
+        holdout=x,
+        target=y,
+        metric=average_precision,
+        metric_name="test_average_precision",
+    )
     return Release(trained, candidate, verdict)

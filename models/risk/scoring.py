@@ -33,8 +33,9 @@ def user_scores(
     x = rows.select(features)
     risk = model.predict_proba(x)[:, 1]
     said = top_reasons(model.feature_contributions(x), x, features=features, k=reasons)
-    band = np.where(risk >= BANDS["high"], "high", np.where(risk >= BANDS["medium"], "medium",
-                                                           "low"))  # fmt: skip
+    band = np.where(
+        risk >= BANDS["high"], "high", np.where(risk >= BANDS["medium"], "medium", "low")
+    )
     return pl.DataFrame(
         {
             "user_id": rows.get_column("user_id"),
@@ -72,8 +73,10 @@ def review_queue(scores: pl.DataFrame, rows: pl.DataFrame, *, capacity: int = 50
         pl.concat_list(
             pl.when(expr.fill_null(False)).then(pl.lit(text)).otherwise(pl.lit(None, pl.String))
             for expr, text in RULES.values()
-        ).list.drop_nulls().alias("rule_hits"),
-    )  # fmt: skip
+        )
+        .list.drop_nulls()
+        .alias("rule_hits"),
+    )
     queue = scores.join(hits, on="user_id", how="left").with_columns(
         pl.col("fraud_risk").rank("ordinal", descending=True).alias("_rank")
     )

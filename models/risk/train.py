@@ -12,8 +12,13 @@ from models.fraud import FraudClassifier
 from models.metrics import average_precision, precision_at_k, recall_at_fpr, roc_auc
 from models.risk.data import FEATURES, RiskData
 
-DEFAULT_PARAMS: dict[str, Any] = {"n_estimators": 600, "learning_rate": 0.05, "num_leaves": 15,
-                                  "min_child_samples": 20, "early_stopping_rounds": 50}  # fmt: skip
+DEFAULT_PARAMS: dict[str, Any] = {
+    "n_estimators": 600,
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_child_samples": 20,
+    "early_stopping_rounds": 50,
+}
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,11 @@ def evaluate(
     out["mean_fraud_risk"] = float(p.mean())
     if truth is not None:
         joined = rows.select("user_id", "at").join(truth, on="user_id", how="left")
-        real = (joined["fraud_from"].is_not_null() & (joined["fraud_from"] <= joined["at"])
-                ).to_numpy().astype(int)  # fmt: skip
+        real = (
+            (joined["fraud_from"].is_not_null() & (joined["fraud_from"] <= joined["at"]))
+            .to_numpy()
+            .astype(int)
+        )
         measure("truth_", real)
         out["truth_positives"] = float(real.sum())
         out["labels_miss_share"] = float(1 - (y & real).sum() / real.sum()) if real.sum() else 0.0
@@ -77,7 +85,9 @@ def train_risk(
     model = FraudClassifier(**params)
     model.fit(*_xy(data.train, features), eval_set=_xy(data.valid, features))
     metrics = evaluate(model, data.test, features=features, capacity=capacity, truth=truth)
-    metrics |= {"train_rows": float(data.train.height),
-                "train_positives": float(data.train["label"].sum()),
-                "best_iteration": float(model.best_iteration_)}  # fmt: skip
+    metrics |= {
+        "train_rows": float(data.train.height),
+        "train_positives": float(data.train["label"].sum()),
+        "best_iteration": float(model.best_iteration_),
+    }
     return TrainedRisk(model, features, metrics, params)

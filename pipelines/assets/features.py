@@ -46,14 +46,17 @@ def _day(context: AssetExecutionContext) -> date:
 def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResult:
     found = problems(frame, TABLES[table])
     return AssetCheckResult(
-        check_name=name, passed=not found, severity=AssetCheckSeverity.ERROR,
+        check_name=name,
+        passed=not found,
+        severity=AssetCheckSeverity.ERROR,
         description="; ".join(found[:10]) or f"{frame.height} rows match {table}",
         metadata={"rows": frame.height, "problems": len(found)},
-    )  # fmt: skip
+    )
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="features",
-       kinds={"parquet"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="features", kinds={"parquet"}
+)
 def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Signed multi-relation user graph of the events before D (trust, follows, money, shared
     devices and IPs, reports and blocks), one Parquet partition per relation."""
@@ -71,33 +74,61 @@ def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> Materi
 
 
 @asset(
-    partitions_def=SNAPSHOT_DAYS, deps=[trust_graph], group_name="features", kinds={"parquet"},
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[trust_graph],
+    group_name="features",
+    kinds={"parquet"},
     check_specs=[
-        AssetCheckSpec("schema", asset="trust_scores", blocking=True,
-                       description="every column of features.schema.TRUST_SCORES, no stray nulls"),
-        AssetCheckSpec("ranges", asset="trust_scores", blocking=True,
-                       description="trust, engine_trust, graph_risk, reach, fairness in [0, 1]"),
-        AssetCheckSpec("drift", asset="trust_scores",
-                       description="under 20% of users moved by more than 0.3 since the last one"),
+        AssetCheckSpec(
+            "schema",
+            asset="trust_scores",
+            blocking=True,
+            description="every column of features.schema.TRUST_SCORES, no stray nulls",
+        ),
+        AssetCheckSpec(
+            "ranges",
+            asset="trust_scores",
+            blocking=True,
+            description="trust, engine_trust, graph_risk, reach, fairness in [0, 1]",
+        ),
+        AssetCheckSpec(
+            "drift",
+            asset="trust_scores",
+            description="under 20% of users moved by more than 0.3 since the last one",
+        ),
     ],
-)  # fmt: skip
+)
 def trust_scores(context: AssetExecutionContext, storage: StorageParam):
     """Per-user trust (features.platform_trust) as of D, with its parts and graph signals."""
     day = _day(context)
     root = storage.graph_snapshots
     scores = platform_trust(
-        storage.lake.events_dir, snapshot_time(day),
-        edges=read_snapshot_edges(root, day), nodes=read_snapshot_nodes(root, day),
-    )  # fmt: skip
+        storage.lake.events_dir,
+        snapshot_time(day),
+        edges=read_snapshot_edges(root, day),
+        nodes=read_snapshot_nodes(root, day),
+    )
     path = storage.features.write("trust_scores", day, scores)
-    yield MaterializeResult(metadata={"path": str(path), "users": scores.height,
-                                      "mean_trust": float(scores["trust"].mean() or 0.0),
-                                      "seeds": int(scores["seed"].sum())})  # fmt: skip
+    yield MaterializeResult(
+        metadata={
+            "path": str(path),
+            "users": scores.height,
+            "mean_trust": float(scores["trust"].mean() or 0.0),
+            "seeds": int(scores["seed"].sum()),
+        }
+    )
     yield _schema_check("schema", scores, "trust_scores")
-    bad = checks.out_of_range(scores, dict.fromkeys(
-        ("trust", "engine_trust", "graph_risk", "reach", "fairness"), (0.0, 1.0)))  # fmt: skip
-    yield AssetCheckResult(check_name="ranges", passed=not bad, severity=AssetCheckSeverity.ERROR,
-                           description=str(bad) or "all in range", metadata=bad)  # fmt: skip
+    bad = checks.out_of_range(
+        scores,
+        dict.fromkeys(("trust", "engine_trust", "graph_risk", "reach", "fairness"), (0.0, 1.0)),
+    )
+    yield AssetCheckResult(
+        check_name="ranges",
+        passed=not bad,
+        severity=AssetCheckSeverity.ERROR,
+        description=str(bad) or "all in range",
+        metadata=bad,
+    )
     before = storage.features.previous("trust_scores", day)
     moved = (
         {"shared": 0.0}
@@ -107,16 +138,27 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
         )
     )
     yield AssetCheckResult(
-        check_name="drift", passed=moved.get("moved_share", 0.0) < 0.2,
-        severity=AssetCheckSeverity.WARN, metadata={**moved, "previous": str(before)},
-    )  # fmt: skip
+        check_name="drift",
+        passed=moved.get("moved_share", 0.0) < 0.2,
+        severity=AssetCheckSeverity.WARN,
+        metadata={**moved, "previous": str(before)},
+    )
 
 
 @asset(
-    partitions_def=SNAPSHOT_DAYS, deps=[trust_scores], group_name="features", kinds={"parquet"},
-    check_specs=[AssetCheckSpec("schema", asset="fraud_features", blocking=True,
-                                description="every platform fraud feature, no stray nulls")],
-)  # fmt: skip
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[trust_scores],
+    group_name="features",
+    kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec(
+            "schema",
+            asset="fraud_features",
+            blocking=True,
+            description="every platform fraud feature, no stray nulls",
+        )
+    ],
+)
 def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
     day = _day(context)
@@ -133,25 +175,38 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
 
 
 @asset(
-    partitions_def=SNAPSHOT_DAYS, deps=[trust_scores], group_name="features", kinds={"parquet"},
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[trust_scores],
+    group_name="features",
+    kinds={"parquet"},
     check_specs=[
-        AssetCheckSpec("schema", asset="feed_training", blocking=True,
-                       description="every feed training column, no stray nulls"),
-        AssetCheckSpec("labels", asset="feed_training", blocking=True,
-                       description="labels in 0..3 and every group has an impression"),
+        AssetCheckSpec(
+            "schema",
+            asset="feed_training",
+            blocking=True,
+            description="every feed training column, no stray nulls",
+        ),
+        AssetCheckSpec(
+            "labels",
+            asset="feed_training",
+            blocking=True,
+            description="labels in 0..3 and every group has an impression",
+        ),
     ],
-)  # fmt: skip
+)
 def feed_training(context: AssetExecutionContext, storage: StorageParam):
     """Labelled feed candidate groups served on day D-2 (labels need a day to arrive)."""
     day = _day(context)
     start = snapshot_time(day - timedelta(days=2))
     scores = storage.features.read_until("trust_scores", day)
     trust = None if scores is None else scores.select("user_id", "snapshot_at", "trust")
-    groups = training_groups(storage.lake.events_dir, start=start, end=start + timedelta(days=1),
-                             trust=trust)  # fmt: skip
+    groups = training_groups(
+        storage.lake.events_dir, start=start, end=start + timedelta(days=1), trust=trust
+    )
     path = storage.features.write("feed_training", day, groups)
-    yield MaterializeResult(metadata={"path": str(path), "rows": groups.height,
-                                      "groups": groups["group_id"].n_unique()})  # fmt: skip
+    yield MaterializeResult(
+        metadata={"path": str(path), "rows": groups.height, "groups": groups["group_id"].n_unique()}
+    )
     yield _schema_check("schema", groups, "feed_training")
     labels_ok = groups.height == 0 or bool(groups["label"].is_between(0, 3).all())
     yield AssetCheckResult(check_name="labels", passed=labels_ok, severity=AssetCheckSeverity.ERROR)

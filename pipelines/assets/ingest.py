@@ -49,11 +49,15 @@ def lake_events(context: AssetExecutionContext, storage: StorageParam):
     reports = ingest_days(
         storage.landing,
         [date.fromisoformat(key) for key in context.partition_keys],
-        lake=storage.lake, max_future=storage.max_future, run_id=context.run.run_id,
+        lake=storage.lake,
+        max_future=storage.max_future,
+        run_id=context.run.run_id,
         progress=storage.progress,
-    )  # fmt: skip
-    totals = {k: sum(getattr(r, k) for r in reports)
-              for k in ("read", "ingested", "duplicates", "quarantined", "late")}  # fmt: skip
+    )
+    totals = {
+        k: sum(getattr(r, k) for r in reports)
+        for k in ("read", "ingested", "duplicates", "quarantined", "late")
+    }
     yield MaterializeResult(
         metadata={
             **totals,

@@ -47,40 +47,64 @@ def _truth(storage: Storage) -> pl.DataFrame | None:
     return pl.read_parquet(path).select("user_id", "fraud_from") if path.exists() else None
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[fraud_features, trust_scores], group_name="models",
-       kinds={"lightgbm", "mlflow"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[fraud_features, trust_scores],
+    group_name="models",
+    kinds={"lightgbm", "mlflow"},
+)
 def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Train on labelled snapshots before D, log to MLflow, register; the champion alias moves
     only if the candidate beats the champion on the same hold-out."""
     day = _day(context)
     rows = training_rows(
-        storage.lake.events_dir, as_of=snapshot_time(day), horizon=HORIZON, lookback=LOOKBACK,
-        every=EVERY, trust=storage.features.read_until("trust_scores", day),
-    )  # fmt: skip
+        storage.lake.events_dir,
+        as_of=snapshot_time(day),
+        horizon=HORIZON,
+        lookback=LOOKBACK,
+        every=EVERY,
+        trust=storage.features.read_until("trust_scores", day),
+    )
     done = release(
-        rows, tracker=storage.tracker, model_name=FRAUD_MODEL, horizon=HORIZON,
-        capacity=REVIEW_CAPACITY, truth=_truth(storage),
-        tags={"data_snapshot": day.isoformat(), "feature_schema": FRAUD_SCHEMA,
-              "dagster_run": context.run.run_id},
-    )  # fmt: skip
+        rows,
+        tracker=storage.tracker,
+        model_name=FRAUD_MODEL,
+        horizon=HORIZON,
+        capacity=REVIEW_CAPACITY,
+        truth=_truth(storage),
+        tags={
+            "data_snapshot": day.isoformat(),
+            "feature_schema": FRAUD_SCHEMA,
+            "dagster_run": context.run.run_id,
+        },
+    )
     return MaterializeResult(
         metadata={
-            "version": done.candidate.version, "run_id": done.candidate.run_id,
-            "promoted": done.gate.promoted, "champion": str(done.gate.champion_version),
+            "version": done.candidate.version,
+            "run_id": done.candidate.run_id,
+            "promoted": done.gate.promoted,
+            "champion": str(done.gate.champion_version),
             **{k: float(v) for k, v in done.trained.metrics.items()},
         }
-    )  # fmt: skip
+    )
 
 
 @asset(
     name="user_scores",
-    partitions_def=SNAPSHOT_DAYS, deps=[fraud_model, fraud_features], group_name="models",
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[fraud_model, fraud_features],
+    group_name="models",
     kinds={"parquet"},
-    check_specs=[AssetCheckSpec(
-        "publishable", asset="user_scores", blocking=True,
-        description="one row per user; fraud_risk and trust in [0, 1]; known bands; a model "
-        "version on every row; no nulls")],
-)  # fmt: skip
+    check_specs=[
+        AssetCheckSpec(
+            "publishable",
+            asset="user_scores",
+            blocking=True,
+            description="one row per user; fraud_risk and trust in [0, 1]; known bands; a model "
+            "version on every row; no nulls",
+        )
+    ],
+)
 def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model)."""
     day = _day(context)
@@ -95,10 +119,14 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
         scored_at=snapshot_time(day),
     )
     path = storage.features.write("user_scores", day, scores)
-    yield MaterializeResult(metadata={
-        "path": str(path), "users": scores.height, "model_version": version,
-        **{f"band_{b}": int((scores["band"] == b).sum()) for b in ("low", *BANDS)},
-    })  # fmt: skip
+    yield MaterializeResult(
+        metadata={
+            "path": str(path),
+            "users": scores.height,
+            "model_version": version,
+            **{f"band_{b}": int((scores["band"] == b).sum()) for b in ("low", *BANDS)},
+        }
+    )
     problems = []
     if scores["user_id"].n_unique() != scores.height:
         problems.append("duplicate users")
@@ -110,13 +138,21 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     nulls = {c: n for c, n in scores.null_count().row(0, named=True).items() if n}
     if nulls:
         problems.append(f"nulls: {nulls}")
-    yield AssetCheckResult(check_name="publishable", passed=not problems,
-                           severity=AssetCheckSeverity.ERROR,
-                           description="; ".join(problems) or "ready to publish")  # fmt: skip
+    yield AssetCheckResult(
+        check_name="publishable",
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or "ready to publish",
+    )
 
 
-@asset(name="review_queue", partitions_def=SNAPSHOT_DAYS, deps=[user_scores_asset, fraud_features],
-       group_name="models", kinds={"parquet"})  # fmt: skip
+@asset(
+    name="review_queue",
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[user_scores_asset, fraud_features],
+    group_name="models",
+    kinds={"parquet"},
+)
 def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Today's analyst queue: the highest risks plus every rule hit, with reasons."""
     day = _day(context)
@@ -135,25 +171,40 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) ->
     )
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[feed_training, trust_scores], group_name="models",
-       kinds={"lightgbm", "mlflow"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[feed_training, trust_scores],
+    group_name="models",
+    kinds={"lightgbm", "mlflow"},
+)
 def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """LambdaRank on feeds served before D (train, then valid, then test windows; a day left for
     labels), NDCG@10 against chronological, popularity and (simulated platforms) oracle order."""
     day = _day(context)
     end = snapshot_time(day) - timedelta(days=1)  # impressions need a day for their labels
-    windows = Windows.by_days(end - timedelta(days=sum(RANKER_DAYS)), train_days=RANKER_DAYS[0],
-                              valid_days=RANKER_DAYS[1], test_days=RANKER_DAYS[2])  # fmt: skip
+    windows = Windows.by_days(
+        end - timedelta(days=sum(RANKER_DAYS)),
+        train_days=RANKER_DAYS[0],
+        valid_days=RANKER_DAYS[1],
+        test_days=RANKER_DAYS[2],
+    )
     truth = storage.truth if (storage.truth / "manifest.json").exists() else None
     done = release_ranker(
-        storage.lake.events_dir, windows=windows, tracker=storage.tracker,
-        trust=storage.features.read_until("trust_scores", day), model_name=FEED_MODEL,
-        tags={"data_snapshot": day.isoformat(), "dagster_run": context.run.run_id}, truth=truth,
-    )  # fmt: skip
+        storage.lake.events_dir,
+        windows=windows,
+        tracker=storage.tracker,
+        trust=storage.features.read_until("trust_scores", day),
+        model_name=FEED_MODEL,
+        tags={"data_snapshot": day.isoformat(), "dagster_run": context.run.run_id},
+        truth=truth,
+    )
     ndcg = done.report["ndcg_at_10"]
-    return MaterializeResult(metadata={
-        "version": done.candidate.version, "promoted": done.gate.promoted,
-        **{f"ndcg_{name}": float(v) for name, v in ndcg.items()},
-        "ratio_model_to_oracle": float(done.report.get("ratio_model_to_oracle", float("nan"))),
-        "groups_evaluated": done.report["groups"]["evaluated"],
-    })  # fmt: skip
+    return MaterializeResult(
+        metadata={
+            "version": done.candidate.version,
+            "promoted": done.gate.promoted,
+            **{f"ndcg_{name}": float(v) for name, v in ndcg.items()},
+            "ratio_model_to_oracle": float(done.report.get("ratio_model_to_oracle", float("nan"))),
+            "groups_evaluated": done.report["groups"]["evaluated"],
+        }
+    )

@@ -16,8 +16,12 @@ from pipelines.resources import StorageParam
 from serving.publish import publish
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[user_scores_asset], group_name="serving",
-       kinds={"redis", "sqlite"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[user_scores_asset],
+    group_name="serving",
+    kinds={"redis", "sqlite"},
+)
 def published_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Publish the snapshot's user scores: write a version, flip the pointer, prune old ones."""
     day = date.fromisoformat(context.partition_key)

@@ -58,22 +58,37 @@ def fan_out_lake(
     return pushed
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="serving",
-       kinds={"redis", "sqlite"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[_AFTER_LANDING],
+    group_name="serving",
+    kinds={"redis", "sqlite"},
+)
 def feed_timelines(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Every post of the FEED_DAYS before D in the timelines of the author's followers (the
     embedded stand-in for the core API's fan-out on write)."""
     at = snapshot_time(_day(context))
-    pushed = fan_out_lake(storage.lake.events_dir, storage.online_feed(),
-                          since=at - timedelta(days=FEED_DAYS), before=at)  # fmt: skip
-    return MaterializeResult(metadata={
-        "entries": pushed.height, "posts": pushed["post_id"].n_unique(),
-        "timelines": pushed["viewer_id"].n_unique(),
-    })  # fmt: skip
+    pushed = fan_out_lake(
+        storage.lake.events_dir,
+        storage.online_feed(),
+        since=at - timedelta(days=FEED_DAYS),
+        before=at,
+    )
+    return MaterializeResult(
+        metadata={
+            "entries": pushed.height,
+            "posts": pushed["post_id"].n_unique(),
+            "timelines": pushed["viewer_id"].n_unique(),
+        }
+    )
 
 
-@asset(partitions_def=SNAPSHOT_DAYS, deps=[feed_ranker, user_scores_asset, trust_scores],
-       group_name="serving", kinds={"lightgbm", "redis", "sqlite"})  # fmt: skip
+@asset(
+    partitions_def=SNAPSHOT_DAYS,
+    deps=[feed_ranker, user_scores_asset, trust_scores],
+    group_name="serving",
+    kinds={"lightgbm", "redis", "sqlite"},
+)
 def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """The champion ranker's raw scores of each viewer's followed posts of the FEED_DAYS before
     D (point-in-time features as of D), the viewers' priors and the authors the trust policy
@@ -81,19 +96,31 @@ def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> Materi
     day = _day(context)
     ranker = load_model(storage.tracker, FEED_MODEL)
     done = publication(
-        ranker, storage.lake.events_dir, at=snapshot_time(day),
+        ranker,
+        storage.lake.events_dir,
+        at=snapshot_time(day),
         trust=storage.features.read_until("trust_scores", day),
-        user_scores=storage.features.read("user_scores", day), days=FEED_DAYS,
-    )  # fmt: skip
+        user_scores=storage.features.read("user_scores", day),
+        days=FEED_DAYS,
+    )
     version = champion_version(storage.tracker, FEED_MODEL) or "unknown"
     manifest = publish_feed(
-        storage.online_feed(), scores=done.scores, priors=done.priors, authors=done.authors,
-        as_of=done.as_of, model_version=f"{FEED_MODEL}/{version}", demotion=done.demotion,
+        storage.online_feed(),
+        scores=done.scores,
+        priors=done.priors,
+        authors=done.authors,
+        as_of=done.as_of,
+        model_version=f"{FEED_MODEL}/{version}",
+        demotion=done.demotion,
         flagged_policy=done.flagged_policy,
-    )  # fmt: skip
+    )
     policy = done.authors.group_by("policy").len()
-    return MaterializeResult(metadata={
-        "version": manifest.version, "model_version": manifest.model_version,
-        "viewers": manifest.viewers, "scores": manifest.scores,
-        **{f"authors_{p}": n for p, n in policy.iter_rows()},
-    })  # fmt: skip
+    return MaterializeResult(
+        metadata={
+            "version": manifest.version,
+            "model_version": manifest.model_version,
+            "viewers": manifest.viewers,
+            "scores": manifest.scores,
+            **{f"authors_{p}": n for p, n in policy.iter_rows()},
+        }
+    )

@@ -24,9 +24,13 @@ from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
 from pipelines.ingest.process import Batch, Outcome, process_batch
 
 __all__ = [
-    "QUARANTINE_SCHEMA", "IngestReport", "Lake", "ingest_days", "ingest_landing",
+    "QUARANTINE_SCHEMA",
+    "IngestReport",
+    "Lake",
+    "ingest_days",
+    "ingest_landing",
     "landing_partitions",
-]  # fmt: skip
+]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

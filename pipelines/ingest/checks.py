@@ -39,11 +39,17 @@ def reconciled(reports: list[IngestReport], *, lake: Lake, landing: Path) -> Ver
         records = sum(count_records((landing / s).read_bytes()) for s in r.files)
         events, quarantine = _written(lake, r)
         in_lake, in_quarantine = _rows(events), _rows(quarantine)
-        if not (records == r.read and in_lake == r.ingested and in_quarantine == r.quarantined
-                and r.read == r.ingested + r.duplicates + r.quarantined):  # fmt: skip
-            bad.append(f"{r.landing_date}: landing {records} records, report read {r.read}, "
-                       f"lake {in_lake}/{r.ingested}, quarantine {in_quarantine}/{r.quarantined}, "
-                       f"duplicates {r.duplicates}")  # fmt: skip
+        if not (
+            records == r.read
+            and in_lake == r.ingested
+            and in_quarantine == r.quarantined
+            and r.read == r.ingested + r.duplicates + r.quarantined
+        ):
+            bad.append(
+                f"{r.landing_date}: landing {records} records, report read {r.read}, "
+                f"lake {in_lake}/{r.ingested}, quarantine {in_quarantine}/{r.quarantined}, "
+                f"duplicates {r.duplicates}"
+            )
     return Verdict(
         not bad, "; ".join(bad) or "every record accounted for", {"partitions": len(reports)}
     )
@@ -86,8 +92,11 @@ def ids_unique(reports: list[IngestReport], *, lake: Lake) -> Verdict:
         total, distinct = con.execute(
             "SELECT count(*), count(DISTINCT event_id) FROM read_parquet($globs)", {"globs": globs}
         ).fetchone()
-    return Verdict(total == distinct, f"{total - distinct} repeated ids",
-                   {"partitions": len(days), "rows": total})  # fmt: skip
+    return Verdict(
+        total == distinct,
+        f"{total - distinct} repeated ids",
+        {"partitions": len(days), "rows": total},
+    )
 
 
 def volume_in_range(

@@ -56,10 +56,18 @@ def drain_to_landing(
     if batch < 1 or (max_messages is not None and max_messages < 0):
         raise ValueError("batch must be >= 1 and max_messages >= 0")
     return asyncio.run(
-        _drain(url, landing, stream=stream, subject_prefix=subject_prefix, durable=durable,
-               batch=batch, max_messages=max_messages, wait_s=wait_s,
-               clock=clock or (lambda: datetime.now(UTC)))
-    )  # fmt: skip
+        _drain(
+            url,
+            landing,
+            stream=stream,
+            subject_prefix=subject_prefix,
+            durable=durable,
+            batch=batch,
+            max_messages=max_messages,
+            wait_s=wait_s,
+            clock=clock or (lambda: datetime.now(UTC)),
+        )
+    )
 
 
 async def _drain(
@@ -75,8 +83,14 @@ async def _drain(
     clock: Callable[[], datetime],
 ) -> DrainReport:
     report = DrainReport()
-    nc = await nats.connect(url, name="vouch-drain", connect_timeout=2, max_reconnect_attempts=2,
-                            reconnect_time_wait=0.5, error_cb=_log_error)  # fmt: skip
+    nc = await nats.connect(
+        url,
+        name="vouch-drain",
+        connect_timeout=2,
+        max_reconnect_attempts=2,
+        reconnect_time_wait=0.5,
+        error_cb=_log_error,
+    )
     try:
         js = nc.jetstream()
         # ack_wait outlasts a slow fsync; max_ack_pending lets a whole batch be in flight.
@@ -96,8 +110,9 @@ async def _drain(
             except nats.errors.TimeoutError:
                 break  # nothing arrived while we waited: the stream is drained
             try:
-                path = write_landing_file(landing, [m.data for m in msgs], now=clock(),
-                                          source="nats")  # fmt: skip
+                path = write_landing_file(
+                    landing, [m.data for m in msgs], now=clock(), source="nats"
+                )
             except BaseException:
                 for m in msgs:
                     await m.nak()

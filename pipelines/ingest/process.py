@@ -141,8 +141,13 @@ def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl
             "quarantined_at": [datetime.now(UTC)] * len(rejected),
         },
         schema={
-            "quarantine_id": pl.String, "source": pl.String, "line": pl.Int64,
-            "reason": pl.String, "field": pl.String, "detail": pl.String, "raw": pl.Binary,
+            "quarantine_id": pl.String,
+            "source": pl.String,
+            "line": pl.Int64,
+            "reason": pl.String,
+            "field": pl.String,
+            "detail": pl.String,
+            "raw": pl.Binary,
             "quarantined_at": pl.Datetime("us", "UTC"),
         },
-    )  # fmt: skip
+    )

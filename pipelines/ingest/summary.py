@@ -65,8 +65,11 @@ def plot_summary(summary: dict[str, list[tuple]], path: Path, *, days: int = 30)
         left.bar(range(len(dates)), heights, bottom=bottom, label=domain)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     left.set_xticks(range(0, len(dates), max(1, len(dates) // 10)))
-    left.set_xticklabels([str(dates[i]) for i in range(0, len(dates), max(1, len(dates) // 10))],
-                         rotation=45, ha="right")  # fmt: skip
+    left.set_xticklabels(
+        [str(dates[i]) for i in range(0, len(dates), max(1, len(dates) // 10))],
+        rotation=45,
+        ha="right",
+    )
     left.set_title("Events per day (by the day they happened)")
     left.legend(fontsize=8)
     reasons = summary["quarantine"][::-1]

@@ -27,6 +27,18 @@ def open_feed(settings: Settings | None = None) -> RedisFeed | SqliteFeed:
 
 
 __all__ = [
-    "FeedManifest", "FeedVersions", "Item", "Page", "RedisFeed", "Signals", "SqliteFeed",
-    "Timelines", "Window", "fan_out", "open_feed", "prune", "publish_feed", "read_feed",
-]  # fmt: skip
+    "FeedManifest",
+    "FeedVersions",
+    "Item",
+    "Page",
+    "RedisFeed",
+    "Signals",
+    "SqliteFeed",
+    "Timelines",
+    "Window",
+    "fan_out",
+    "open_feed",
+    "prune",
+    "publish_feed",
+    "read_feed",
+]

@@ -20,8 +20,12 @@ import polars as pl
 from serving.keys import PRIOR_FRESH, PRIOR_STALE, TIMELINE_CAP
 
 # What ``push`` takes and the publisher writes, column by column.
-ENTRY_SCHEMA = {"viewer_id": pl.String, "post_id": pl.String, "author_id": pl.String,
-                "created_at": pl.Datetime("us", "UTC")}  # fmt: skip
+ENTRY_SCHEMA = {
+    "viewer_id": pl.String,
+    "post_id": pl.String,
+    "author_id": pl.String,
+    "created_at": pl.Datetime("us", "UTC"),
+}
 SCORE_SCHEMA = {"viewer_id": pl.String, "post_id": pl.String, "score": pl.Float64}
 PRIOR_SCHEMA = {"viewer_id": pl.String, "fresh": pl.Float64, "stale": pl.Float64}
 AUTHOR_SCHEMA = {"author_id": pl.String, "policy": pl.String}  # "flagged" | "low_trust"
@@ -79,20 +83,28 @@ class FeedManifest:
 
     def encode(self) -> dict[str, str]:
         return {
-            "version": self.version, "published_at": self.published_at.isoformat(),
-            "as_of": self.as_of.isoformat(), "model_version": self.model_version,
-            "viewers": str(self.viewers), "scores": str(self.scores),
-            "demotion": repr(self.demotion), "flagged_policy": self.flagged_policy,
-        }  # fmt: skip
+            "version": self.version,
+            "published_at": self.published_at.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "model_version": self.model_version,
+            "viewers": str(self.viewers),
+            "scores": str(self.scores),
+            "demotion": repr(self.demotion),
+            "flagged_policy": self.flagged_policy,
+        }
 
     @classmethod
     def decode(cls, raw: dict[str, str]) -> FeedManifest:
         return cls(
-            version=raw["version"], published_at=datetime.fromisoformat(raw["published_at"]),
-            as_of=datetime.fromisoformat(raw["as_of"]), model_version=raw["model_version"],
-            viewers=int(raw["viewers"]), scores=int(raw["scores"]),
-            demotion=float(raw["demotion"]), flagged_policy=raw["flagged_policy"],
-        )  # fmt: skip
+            version=raw["version"],
+            published_at=datetime.fromisoformat(raw["published_at"]),
+            as_of=datetime.fromisoformat(raw["as_of"]),
+            model_version=raw["model_version"],
+            viewers=int(raw["viewers"]),
+            scores=int(raw["scores"]),
+            demotion=float(raw["demotion"]),
+            flagged_policy=raw["flagged_policy"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,16 +37,22 @@ def publish_feed(
     scores = scores.select(SCORE_SCHEMA.keys()).cast(SCORE_SCHEMA).drop_nulls()  # type: ignore[arg-type]
     version = new_version(now)
     manifest = FeedManifest(
-        version=version, published_at=now, as_of=as_of.astimezone(UTC),
-        model_version=model_version, viewers=priors.height, scores=scores.height,
-        demotion=demotion, flagged_policy=flagged_policy,
-    )  # fmt: skip
+        version=version,
+        published_at=now,
+        as_of=as_of.astimezone(UTC),
+        model_version=model_version,
+        viewers=priors.height,
+        scores=scores.height,
+        demotion=demotion,
+        flagged_policy=flagged_policy,
+    )
     store.write(
-        version, scores=scores,
+        version,
+        scores=scores,
         priors=priors.select(PRIOR_SCHEMA.keys()).cast(PRIOR_SCHEMA),  # type: ignore[arg-type]
         authors=authors.select(AUTHOR_SCHEMA.keys()).cast(AUTHOR_SCHEMA),  # type: ignore[arg-type]
         manifest=manifest,
-    )  # fmt: skip
+    )
     store.flip(version)
     prune(store, grace=grace, now=now)
     return manifest

@@ -77,9 +77,13 @@ class SqliteFeed:
         rows = self.con.execute(
             "SELECT post, author, ts FROM feed_timeline WHERE viewer = ? AND ts <= ? AND ts >= ? "
             "ORDER BY ts DESC, post DESC LIMIT ?",
-            (viewer_id, _FAR if newest is None else newest,
-             -_FAR if oldest is None else oldest, limit),
-        ).fetchall()  # fmt: skip
+            (
+                viewer_id,
+                _FAR if newest is None else newest,
+                -_FAR if oldest is None else oldest,
+                limit,
+            ),
+        ).fetchall()
         posts, authors, stamps = (
             (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
         )

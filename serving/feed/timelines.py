@@ -182,13 +182,16 @@ def read_feed(
     items = []
     for r in chosen:
         i = int(ranked.order[r])
-        items.append(Item(
-            post_id=found.posts[i], author_id=found.authors[i],
-            created_at=_EPOCH + timedelta(microseconds=found.ts[i]),
-            score=float(ranked.scores[r]),
-            scored=signals is not None and signals.scores[i] is not None,
-            demoted=bool(ranked.demoted[r]),
-        ))  # fmt: skip
+        items.append(
+            Item(
+                post_id=found.posts[i],
+                author_id=found.authors[i],
+                created_at=_EPOCH + timedelta(microseconds=found.ts[i]),
+                score=float(ranked.scores[r]),
+                scored=signals is not None and signals.scores[i] is not None,
+                demoted=bool(ranked.demoted[r]),
+            )
+        )
     version = signals.manifest.version if signals else None
     if chosen.stop < len(ranked.order):
         last = items[-1]
@@ -213,8 +216,12 @@ def fan_out(
     """Fan-out on write: push one new post to each follower's timeline (the write path of the
     core API). Returns the number of timelines it went to."""
     entries = pl.DataFrame(
-        {"viewer_id": list(followers), "post_id": post_id, "author_id": author_id,
-         "created_at": created_at.astimezone(UTC)},
+        {
+            "viewer_id": list(followers),
+            "post_id": post_id,
+            "author_id": author_id,
+            "created_at": created_at.astimezone(UTC),
+        },
         schema=ENTRY_SCHEMA,
-    )  # fmt: skip
+    )
     return store.push(entries, cap=cap) if entries.height else 0

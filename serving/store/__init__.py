@@ -18,6 +18,13 @@ def open_store(settings: Settings, *, timeout_s: float = 0.05, progress: bool = 
 
 
 __all__ = [
-    "Ask", "Counter", "DecisionStore", "Facts", "RedisStore", "SQLiteStore", "ScoreStore",
-    "Store", "open_store",
-]  # fmt: skip
+    "Ask",
+    "Counter",
+    "DecisionStore",
+    "Facts",
+    "RedisStore",
+    "SQLiteStore",
+    "ScoreStore",
+    "Store",
+    "open_store",
+]

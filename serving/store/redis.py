@@ -61,8 +61,11 @@ class _Pages:
         for k, page_no in enumerate(self.pages[starts].tolist()):
             key = keys.page_key(version, page_no).encode()
             a, b = cuts[k], cuts[k + 1]
-            parts += (b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, b - a),
-                      self.data[a:b], b"\r\n")  # fmt: skip
+            parts += (
+                b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, b - a),
+                self.data[a:b],
+                b"\r\n",
+            )
         return b"".join(parts), len(starts)
 
 
@@ -91,8 +94,13 @@ class RedisStore:
         sender = _Sender(self._bulk, blobs)
         sender.start()
         try:
-            with tqdm(total=scores.height, desc="publish", unit="rec", disable=not self.progress,
-                      leave=False) as bar:  # fmt: skip
+            with tqdm(
+                total=scores.height,
+                desc="publish",
+                unit="rec",
+                disable=not self.progress,
+                leave=False,
+            ) as bar:
                 for lo, hi in _page_aligned(lines.pages, CHUNK_RECORDS):
                     if sender.error is not None:
                         break
@@ -126,8 +134,9 @@ class RedisStore:
         # server no pause.
         pages = int(self._bulk.hget(keys.meta_key(version), "pages") or 0)
         for start in range(0, pages, 1024):
-            self._bulk.unlink(*(keys.page_key(version, p)
-                                for p in range(start, min(start + 1024, pages))))  # fmt: skip
+            self._bulk.unlink(
+                *(keys.page_key(version, p) for p in range(start, min(start + 1024, pages)))
+            )
         self._bulk.unlink(keys.meta_key(version))
         self._bulk.zrem(keys.VERSIONS, version)
 
@@ -228,5 +237,12 @@ def _manifest(version: str, published: float | None, meta: dict) -> Manifest:
     if "records" in raw:
         return Manifest.decode(raw)
     when = datetime.fromtimestamp(published or 0, UTC)
-    return Manifest(version=version, published_at=when, scored_at=when, model_version="",
-                    snapshot="", records=-1, pages=int(raw.get("pages", 0)))  # fmt: skip
+    return Manifest(
+        version=version,
+        published_at=when,
+        scored_at=when,
+        model_version="",
+        snapshot="",
+        records=-1,
+        pages=int(raw.get("pages", 0)),
+    )

@@ -35,7 +35,13 @@ def get(key: str) -> bytes:
 def incr_expire(key: str, seconds: int) -> bytes:
     k, s = key.encode(), b"%d" % seconds
     return b"*2\r\n$4\r\nINCR\r\n$%d\r\n%b\r\n*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
-        len(k), k, len(k), k, len(s), s)  # fmt: skip
+        len(k),
+        k,
+        len(k),
+        k,
+        len(s),
+        s,
+    )
 
 
 def sismember(key: str, member: str) -> bytes:

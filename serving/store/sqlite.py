@@ -76,16 +76,18 @@ class SQLiteStore:
         self._open_counters(timeout_s=30).close()
 
     def _connect(self, *, timeout_s: float) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
-                               check_same_thread=False)  # fmt: skip
+        conn = sqlite3.connect(
+            self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoints
         return conn
 
     def _open_counters(self, *, timeout_s: float) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.counters_path, timeout=timeout_s, isolation_level=None,
-                                   check_same_thread=False)  # fmt: skip
+            conn = sqlite3.connect(
+                self.counters_path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
             conn.executescript(_COUNTERS)
             return conn
         except sqlite3.DatabaseError as exc:
@@ -113,20 +115,31 @@ class SQLiteStore:
         table = _table(version)
         conn = self._connect(timeout_s=60)
         try:
-            conn.execute("INSERT OR REPLACE INTO versions VALUES (?, ?, NULL)",
-                         (version, manifest.published_at.timestamp()))  # fmt: skip
+            conn.execute(
+                "INSERT OR REPLACE INTO versions VALUES (?, ?, NULL)",
+                (version, manifest.published_at.timestamp()),
+            )
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({_COLUMNS}) WITHOUT ROWID')
-            with tqdm(total=scores.height, desc="publish", unit="rec", disable=not self.progress,
-                      leave=False) as bar:  # fmt: skip
+            with tqdm(
+                total=scores.height,
+                desc="publish",
+                unit="rec",
+                disable=not self.progress,
+                leave=False,
+            ) as bar:
                 for start in range(0, scores.height, CHUNK_RECORDS):
                     rows = keys.encode_scores(scores.slice(start, CHUNK_RECORDS))
                     conn.execute("BEGIN")
-                    conn.executemany(f'INSERT OR REPLACE INTO "{table}" VALUES (?, ?)',
-                                     rows.select("user_id", "record").iter_rows())  # fmt: skip
+                    conn.executemany(
+                        f'INSERT OR REPLACE INTO "{table}" VALUES (?, ?)',
+                        rows.select("user_id", "record").iter_rows(),
+                    )
                     conn.execute("COMMIT")
                     bar.update(rows.height)
-            conn.execute("UPDATE versions SET manifest = ? WHERE version = ?",
-                         (json.dumps(manifest.encode()), version))  # fmt: skip
+            conn.execute(
+                "UPDATE versions SET manifest = ? WHERE version = ?",
+                (json.dumps(manifest.encode()), version),
+            )
         finally:
             conn.close()
 
@@ -153,8 +166,16 @@ class SQLiteStore:
                 out.append(Manifest.decode(json.loads(manifest)))
             else:
                 when = datetime.fromtimestamp(published, UTC)
-                out.append(Manifest(version=version, published_at=when, scored_at=when,
-                                    model_version="", snapshot="", records=-1))  # fmt: skip
+                out.append(
+                    Manifest(
+                        version=version,
+                        published_at=when,
+                        scored_at=when,
+                        model_version="",
+                        snapshot="",
+                        records=-1,
+                    )
+                )
         return (current[0] if current else None), out
 
     def drop(self, version: str) -> None:
@@ -223,8 +244,10 @@ class SQLiteStore:
 @lru_cache
 def _count_sql(n: int) -> str:
     rows = ", ".join(["(?, 1, ?)"] * n)
-    return (f"INSERT INTO counters (key, count, expires) VALUES {rows} "
-            "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING key, count")  # fmt: skip
+    return (
+        f"INSERT INTO counters (key, count, expires) VALUES {rows} "
+        "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING key, count"
+    )
 
 
 @lru_cache(maxsize=64)

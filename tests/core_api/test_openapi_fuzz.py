@@ -40,9 +40,15 @@ from tests.core_api.routers.money_helpers import fund, key, trusted
 # 82 operations x 3 strategies x 2 databases; bounded to keep the run near a minute on 2 cores.
 EXAMPLES = 10
 LISTING = {
-    "title": "Lamp", "category": "home", "item_condition": "used", "price": "5",
-    "currency": "EUR", "quantity": 5, "lat": 1.0, "lon": 2.0,
-}  # fmt: skip
+    "title": "Lamp",
+    "category": "home",
+    "item_condition": "used",
+    "price": "5",
+    "currency": "EUR",
+    "quantity": 5,
+    "lat": 1.0,
+    "lon": 2.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,29 +104,42 @@ def fuzz_world(fuzz_schema: schemathesis.BaseSchema) -> dict[str, Any]:
     with api.app.state.services.sessions() as db:
         db.add(RoleGrant(user_id=me["id"], role="admin", granted_by=None))
         db.commit()
-    post = _ok(api.post("/social/posts", json={"body": "hi", "topic": POST_TOPICS[0]},
-                        headers=headers))  # fmt: skip
+    post = _ok(
+        api.post("/social/posts", json={"body": "hi", "topic": POST_TOPICS[0]}, headers=headers)
+    )
     listing = _ok(api.post("/marketplace/listings", json=LISTING, headers=o_headers))
     fund(api, headers, "100")
-    order = _ok(api.post("/marketplace/orders", json={"listing_id": listing["id"]},
-                         headers=headers))  # fmt: skip
+    order = _ok(
+        api.post("/marketplace/orders", json={"listing_id": listing["id"]}, headers=headers)
+    )
     paid = api.post(f"/marketplace/orders/{order['id']}/pay", headers={**headers, **key()})
     _ok(paid, 200)
-    conversation = _ok(api.post("/social/conversations", json={"participant_ids": [other["id"]]},
-                                headers=headers))  # fmt: skip
+    conversation = _ok(
+        api.post("/social/conversations", json={"participant_ids": [other["id"]]}, headers=headers)
+    )
     workspace = _ok(api.post("/collab/workspaces", json={"name": "w"}, headers=headers))
-    project = _ok(api.post(f"/collab/workspaces/{workspace['id']}/projects",
-                           json={"name": "p"}, headers=headers))  # fmt: skip
-    task = _ok(api.post(f"/collab/projects/{project['id']}/tasks", json={"title": "t"},
-                        headers=headers))  # fmt: skip
+    project = _ok(
+        api.post(
+            f"/collab/workspaces/{workspace['id']}/projects", json={"name": "p"}, headers=headers
+        )
+    )
+    task = _ok(
+        api.post(f"/collab/projects/{project['id']}/tasks", json={"title": "t"}, headers=headers)
+    )
     wallet = _ok(api.get("/payments/wallets", headers=headers), 200)[0]
     entries = _ok(api.get(f"/payments/wallets/{wallet['id']}/entries", headers=headers), 200)
     ids = {
-        "user_id": other["id"], "post_id": post["id"], "listing_id": listing["id"],
-        "order_id": order["id"], "conversation_id": conversation["id"],
-        "workspace_id": workspace["id"], "project_id": project["id"], "task_id": task["id"],
-        "wallet_id": wallet["id"], "transaction_id": entries[0]["transaction_id"],
-    }  # fmt: skip
+        "user_id": other["id"],
+        "post_id": post["id"],
+        "listing_id": listing["id"],
+        "order_id": order["id"],
+        "conversation_id": conversation["id"],
+        "workspace_id": workspace["id"],
+        "project_id": project["id"],
+        "task_id": task["id"],
+        "wallet_id": wallet["id"],
+        "transaction_id": entries[0]["transaction_id"],
+    }
     return {"user_id": me["id"], "headers": {"Authorization": headers["Authorization"]}, "ids": ids}
 
 
@@ -159,9 +178,13 @@ def test_openapi_fuzz_no_server_errors(
         strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=known))
 
     @given(case=st.one_of(strategies))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case: schemathesis.Case) -> None:
         headers = fuzz_world["headers"]
         if case.path == "/identity/logout":
@@ -227,15 +250,18 @@ def test_openapi_hostile_json_bodies_are_4xx(
 # escape) cannot be encoded as UTF-8 by either database driver, nor by FastAPI's own 422.
 UNSTORABLE = ["\x00", "\ud800"]
 BODIES = [
-    ("POST", "/identity/register", {"email": "a{x}@example.com", "password": "p" * 12,
-                                    "display_name": "A"}),
+    (
+        "POST",
+        "/identity/register",
+        {"email": "a{x}@example.com", "password": "p" * 12, "display_name": "A"},
+    ),
     ("POST", "/identity/login", {"email": "a{x}@example.com", "password": "p" * 12}),
     ("PATCH", "/identity/profile", {"display_name": "A{x}"}),
     ("POST", "/social/posts", {"body": "hi{x}", "topic": POST_TOPICS[0]}),
     ("POST", "/collab/workspaces", {"name": "w{x}"}),
     ("POST", "/admin/appeals", {"body": "{x}"}),
     ("POST", "/marketplace/listings", {**LISTING, "title": "{x}"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "surrogate"])

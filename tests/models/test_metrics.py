@@ -50,10 +50,20 @@ def test_recall_at_fpr_by_hand() -> None:
 
 def test_card_precision_at_k_by_hand() -> None:
     rows = [  # day, card, score, label
-        (1, "A", 0.9, 1), (1, "A", 0.1, 0), (1, "B", 0.8, 0), (1, "C", 0.7, 1), (1, "D", 0.2, 1),
-        (2, "A", 0.95, 1), (2, "C", 0.1, 1), (2, "D", 0.3, 0), (2, "E", 0.4, 0),
-        (3, "A", 0.99, 1), (3, "C", 0.5, 1), (3, "B", 0.45, 0), (3, "D", 0.4, 1),
-    ]  # fmt: skip
+        (1, "A", 0.9, 1),
+        (1, "A", 0.1, 0),
+        (1, "B", 0.8, 0),
+        (1, "C", 0.7, 1),
+        (1, "D", 0.2, 1),
+        (2, "A", 0.95, 1),
+        (2, "C", 0.1, 1),
+        (2, "D", 0.3, 0),
+        (2, "E", 0.4, 0),
+        (3, "A", 0.99, 1),
+        (3, "C", 0.5, 1),
+        (3, "B", 0.45, 0),
+        (3, "D", 0.4, 1),
+    ]
     day, card, score, label = map(np.array, zip(*rows, strict=True))
     mean, daily = card_precision_at_k(label, score, card=card, day=day, k=2, per_day=True)
     # day 1: A (max .9, compromised), B -> 1/2; A is now blocked.
@@ -82,10 +92,14 @@ def _handbook_cp(df: pd.DataFrame, k: int) -> float:
 def test_card_precision_matches_the_handbook_recipe(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = 3000
-    df = pd.DataFrame({
-        "day": rng.integers(0, 7, n), "card": rng.integers(0, 400, n),
-        "score": rng.random(n), "label": (rng.random(n) < 0.08).astype(int),
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "day": rng.integers(0, 7, n),
+            "card": rng.integers(0, 400, n),
+            "score": rng.random(n),
+            "label": (rng.random(n) < 0.08).astype(int),
+        }
+    )
     got = card_precision_at_k(df["label"], df["score"], card=df["card"], day=df["day"], k=20)
     assert got == pytest.approx(_handbook_cp(df, 20))
 

@@ -33,11 +33,23 @@ def test_champion_moves_only_for_a_better_candidate(tmp_path: Path) -> None:
     versions = []
     for blind in (True, False, True):
         candidate = log_candidate(
-            tracker, experiment="gate-test", model_name="fraud-test", model=_fit(x, y, blind=blind),
-            example=x, params={"blind": blind}, metrics={}, tags={"feature_schema": "t/1"},
-        )  # fmt: skip
-        result = gate(tracker, candidate, holdout=holdout, target=target, metric=roc_auc_score,
-                      metric_name="roc_auc")  # fmt: skip
+            tracker,
+            experiment="gate-test",
+            model_name="fraud-test",
+            model=_fit(x, y, blind=blind),
+            example=x,
+            params={"blind": blind},
+            metrics={},
+            tags={"feature_schema": "t/1"},
+        )
+        result = gate(
+            tracker,
+            candidate,
+            holdout=holdout,
+            target=target,
+            metric=roc_auc_score,
+            metric_name="roc_auc",
+        )
         versions.append((candidate.version, result.promoted))
     assert [p for _, p in versions] == [True, True, False]  # first always, then better, not worse
     assert champion_version(tracker, "fraud-test") == versions[1][0]

@@ -21,8 +21,11 @@ def test_definitions_load_with_every_asset_job_and_check() -> None:
     assert defs.resolve_job_def("ingest") is not None
     checks = {c.name for c in lake_events.check_specs}
     assert checks == {
-        "reconciled", "schema_matches_contract", "event_ids_unique", "volume_in_range"
-    }  # fmt: skip
+        "reconciled",
+        "schema_matches_contract",
+        "event_ids_unique",
+        "volume_in_range",
+    }
 
 
 def test_assets_materialise_a_landing_range_in_one_run(tmp_path: Path) -> None:
@@ -44,8 +47,9 @@ def test_assets_materialise_a_landing_range_in_one_run(tmp_path: Path) -> None:
     passed = {e.check_name for e in evaluations if e.passed}
     assert passed == {c.name for c in lake_events.check_specs}
     (views,) = [
-        m for m in result.get_asset_materialization_events()
+        m
+        for m in result.get_asset_materialization_events()
         if m.asset_key == dagster.AssetKey("warehouse_views")
-    ]  # fmt: skip
+    ]
     metadata = views.step_materialization_data.materialization.metadata
     assert metadata["events"].value == 4 and metadata["quarantine"].value == 2

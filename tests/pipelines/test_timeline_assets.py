@@ -27,9 +27,11 @@ warnings.filterwarnings("ignore")
 
 @pytest.mark.slow
 def test_feed_assets_publish_a_readable_feed(
-    small_lake: SmallLake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    small_lake: SmallLake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setattr(model_assets, "HORIZON", timedelta(days=2))
     monkeypatch.setattr(model_assets, "EVERY", timedelta(days=1))
     monkeypatch.setattr(model_assets, "RANKER_DAYS", (4, 2, 2))

@@ -62,8 +62,14 @@ def served(tmp_path: Path) -> Iterator[tuple[Any, str, Settings]]:
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=None, nats_url=None)
     app = create_app(settings, relay_every_s=None)
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            proxy_headers=True, forwarded_allow_ips="127.0.0.1")  # fmt: skip
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -80,12 +86,18 @@ def served(tmp_path: Path) -> Iterator[tuple[Any, str, Settings]]:
 
 def _run_asset(asset: Any, *, day: date, storage: Storage) -> list[Any]:
     """Invoke an asset's own function for ``day``; fail on any failed blocking check."""
-    context = dagster.build_asset_context(partition_key=day.isoformat(),
-                                          resources={"storage": storage})  # fmt: skip
+    context = dagster.build_asset_context(
+        partition_key=day.isoformat(), resources={"storage": storage}
+    )
     out = asset(context)
     results = [out] if isinstance(out, dagster.MaterializeResult) else list(out)
-    failed = [r for r in results if isinstance(r, dagster.AssetCheckResult) and not r.passed
-              and r.severity == dagster.AssetCheckSeverity.ERROR]  # fmt: skip
+    failed = [
+        r
+        for r in results
+        if isinstance(r, dagster.AssetCheckResult)
+        and not r.passed
+        and r.severity == dagster.AssetCheckSeverity.ERROR
+    ]
     assert not failed, failed
     return results
 
@@ -95,24 +107,31 @@ def _trust_only_scores(storage: Storage, day: date) -> pl.DataFrame:
     for a trained model: fraud_risk = the ring risk, reasons = the review rules hit."""
     rows = storage.features.read("fraud_features", day)
     risk = rows.get_column("trust_graph_risk").fill_null(0.0).clip(0.0, 1.0).to_numpy()
-    band = np.where(risk >= BANDS["high"], "high",
-                    np.where(risk >= BANDS["medium"], "medium", "low"))  # fmt: skip
+    band = np.where(
+        risk >= BANDS["high"], "high", np.where(risk >= BANDS["medium"], "medium", "low")
+    )
     hits = rows.select(
         pl.concat_list(
             pl.when(expr.fill_null(False)).then(pl.lit(text)).otherwise(pl.lit(None, pl.String))
             for expr, text in RULES.values()
-        ).list.drop_nulls().alias("reasons")
-    )  # fmt: skip
-    return pl.DataFrame({
-        "user_id": rows.get_column("user_id"),
-        "trust": rows.get_column("trust_trust").fill_null(0.375),
-        "fraud_risk": risk,
-        "band": band,
-        "confirmed_fraud": rows.get_column("fraud_confirmed_n_ever").fill_null(0) > 0,
-        "reasons": hits.get_column("reasons"),
-        "model_version": SCORER,
-        "scored_at": pl.Series([snapshot_time(day)] * rows.height, dtype=pl.Datetime("us", "UTC")),
-    })  # fmt: skip
+        )
+        .list.drop_nulls()
+        .alias("reasons")
+    )
+    return pl.DataFrame(
+        {
+            "user_id": rows.get_column("user_id"),
+            "trust": rows.get_column("trust_trust").fill_null(0.375),
+            "fraud_risk": risk,
+            "band": band,
+            "confirmed_fraud": rows.get_column("fraud_confirmed_n_ever").fill_null(0) > 0,
+            "reasons": hits.get_column("reasons"),
+            "model_version": SCORER,
+            "scored_at": pl.Series(
+                [snapshot_time(day)] * rows.height, dtype=pl.Datetime("us", "UTC")
+            ),
+        }
+    )
 
 
 def _pipeline(app: Any, settings: Settings) -> tuple[date, str]:
@@ -122,9 +141,10 @@ def _pipeline(app: Any, settings: Settings) -> tuple[date, str]:
     storage = Storage(settings)
     for landing_day in sorted(landing_partitions(settings.landing)):
         ingested = dagster.materialize(
-            [lake_events, warehouse_views], partition_key=str(landing_day),
+            [lake_events, warehouse_views],
+            partition_key=str(landing_day),
             resources={"storage": storage},
-        )  # fmt: skip
+        )
         assert ingested.success
     day = datetime.now(UTC).date() + timedelta(days=1)
     for asset in (trust_graph, trust_scores, fraud_features):
@@ -159,9 +179,13 @@ def test_via_api_scenario_scores_feed_back_into_decisions(
         api = Api(client, inbox=inbox)
         caplog.clear()  # only the decisions made after the publish
         with caplog.at_level(logging.INFO, logger="vouch.decisions"):
-            denied = api.critical("POST", "/payments/transfers", platform.ring[1], keyed=True,
-                                  body={"to_user_id": platform.ring[0].id, "amount": "5.00",
-                                        "currency": "EUR"})  # fmt: skip
+            denied = api.critical(
+                "POST",
+                "/payments/transfers",
+                platform.ring[1],
+                keyed=True,
+                body={"to_user_id": platform.ring[0].id, "amount": "5.00", "currency": "EUR"},
+            )
             trade(api, platform, random.Random(11))
     assert denied.status_code == 403
     assert {"high_fraud_risk", "very_low_trust"} <= set(denied.json()["detail"]["reasons"])

@@ -144,7 +144,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "outbox", "dev_messages", "one_time_codes", "refresh_tokens", "auth_sessions",
-        "devices", "users",
-    ):  # fmt: skip
+        "outbox",
+        "dev_messages",
+        "one_time_codes",
+        "refresh_tokens",
+        "auth_sessions",
+        "devices",
+        "users",
+    ):
         op.drop_table(table)

@@ -179,6 +179,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "idempotency_keys", "entries", "transactions", "reviews", "orders", "listings", "wallets",
-    ):  # fmt: skip
+        "idempotency_keys",
+        "entries",
+        "transactions",
+        "reviews",
+        "orders",
+        "listings",
+        "wallets",
+    ):
         op.drop_table(table)

@@ -50,11 +50,12 @@ def test_utc_times_and_money_round_trip_exactly(any_settings: Settings) -> None:
     engine = make_engine(any_settings)
     meta = MetaData()
     probe = Table(
-        "probe_types", meta,
+        "probe_types",
+        meta,
         Column("id", Integer, primary_key=True),
         Column("at", UtcDateTime),
         Column("amount", Money),
-    )  # fmt: skip
+    )
     meta.create_all(engine)
     at = datetime(2026, 3, 1, 14, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
     amounts = [Decimal("0.0001"), Decimal("12345678901234.9999"), Decimal("0.1")]

@@ -46,15 +46,19 @@ def test_wire_round_trip_keeps_every_value() -> None:
 
 def test_producer_accepts_python_objects_and_names_bad_fields() -> None:
     event = new_event(
-        EventType.ESCROW_HELD, actor_id=uuid.uuid4(), subject_id=uuid.uuid4(),
+        EventType.ESCROW_HELD,
+        actor_id=uuid.uuid4(),
+        subject_id=uuid.uuid4(),
         payload={"amount": Decimal("3.10"), "currency": "USD", "seller_id": uuid.uuid4()},
-    )  # fmt: skip
+    )
     assert json.loads(to_wire(event))["payload"]["amount"] == "3.10"
     with pytest.raises(ValidationError) as info:
         new_event(
-            "ESCROW_HELD", actor_id=uuid.uuid4(), subject_id=uuid.uuid4(),
+            "ESCROW_HELD",
+            actor_id=uuid.uuid4(),
+            subject_id=uuid.uuid4(),
             payload={"amount": "3.10", "currency": "usd", "seller_id": uuid.uuid4()},
-        )  # fmt: skip
+        )
     assert info.value.errors()[0]["loc"][-2:] == ("payload", "currency")
 
 
@@ -78,12 +82,18 @@ def test_producer_accepts_python_objects_and_names_bad_fields() -> None:
         (wire(extra=1), "unknown_field", "extra"),
         (wire(context={"ip": "999.1.1.1"}), "invalid_value", "context.ip"),
         (wire(payload={"edge_type": "friend"}), "missing_field", "payload.listing_id"),
-        (wire("TRUST_CONNECTION_ADDED", payload={"edge_type": "friend", "weight": 1.5}),
-         "invalid_value", "payload.weight"),
-        (wire("POST_ENGAGED", payload={"engagement": "view", "author_id": "x"}),
-         "malformed_id", "payload.author_id"),
+        (
+            wire("TRUST_CONNECTION_ADDED", payload={"edge_type": "friend", "weight": 1.5}),
+            "invalid_value",
+            "payload.weight",
+        ),
+        (
+            wire("POST_ENGAGED", payload={"engagement": "view", "author_id": "x"}),
+            "malformed_id",
+            "payload.author_id",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_bad_line_gets_its_reason_and_field(
     line: bytes, reason: str, field: str | None
 ) -> None:
@@ -100,8 +110,15 @@ def test_future_tolerance_is_a_parameter() -> None:
 
 def test_every_type_has_a_payload_model_and_a_subject() -> None:
     assert set(PAYLOADS) == set(EventType) == set(SUBJECT)
-    seed_types = {"USER_REGISTERED", "TRUST_CONNECTION_ADDED", "LISTING_CREATED", "ORDER_PLACED",
-                  "PAYMENT_SUCCESS", "MESSAGE_SENT", "TASK_UPDATED"}  # fmt: skip
+    seed_types = {
+        "USER_REGISTERED",
+        "TRUST_CONNECTION_ADDED",
+        "LISTING_CREATED",
+        "ORDER_PLACED",
+        "PAYMENT_SUCCESS",
+        "MESSAGE_SENT",
+        "TASK_UPDATED",
+    }
     assert seed_types <= {t.value for t in EventType}
 
 

@@ -52,13 +52,15 @@ def _emit_users(sessions: sessionmaker[Session], n: int) -> set[str]:
     with sessions() as s:
         ids = []
         for _ in range(n):
-            user = User(email=f"{uuid.uuid4().hex[:8]}@example.com", password_hash="x",
-                        display_name="a")  # fmt: skip
+            user = User(
+                email=f"{uuid.uuid4().hex[:8]}@example.com", password_hash="x", display_name="a"
+            )
             s.add(user)
             s.flush()
             payload = {"email_domain": "example.com", "signup_channel": "web"}
-            event = emit(s, EventType.USER_REGISTERED, actor_id=user.id, subject_id=user.id,
-                         payload=payload)  # fmt: skip
+            event = emit(
+                s, EventType.USER_REGISTERED, actor_id=user.id, subject_id=user.id, payload=payload
+            )
             ids.append(str(event.event_id))
         s.commit()
     return set(ids)
@@ -105,9 +107,11 @@ def test_jetstream_sink_stores_each_event_once_when_a_batch_is_resent(
     held = stored(stream)
     assert [m.data for m in held] == [*lines, held[-1].data]
     assert [m.subject for m in held] == [
-        f"{stream.prefix}.order_placed", f"{stream.prefix}.trust_connection_added",
-        f"{stream.prefix}.order_placed", f"{stream.prefix}.user_blocked",
-    ]  # fmt: skip
+        f"{stream.prefix}.order_placed",
+        f"{stream.prefix}.trust_connection_added",
+        f"{stream.prefix}.order_placed",
+        f"{stream.prefix}.user_blocked",
+    ]
     assert [m.msg_id for m in held] == [address(m.data)[1] for m in held]
 
 
@@ -125,11 +129,16 @@ def test_outbox_through_jetstream_lands_each_event_once_in_the_lake(
     assert len(stored(stream)) == 7  # Nats-Msg-Id: each event stored once
 
     landing = tmp_path / "landing"
-    report = drain_to_landing(stream.url, landing, stream=stream.name,
-                              subject_prefix=stream.prefix, batch=4, wait_s=0.5)  # fmt: skip
+    report = drain_to_landing(
+        stream.url, landing, stream=stream.name, subject_prefix=stream.prefix, batch=4, wait_s=0.5
+    )
     assert (report.drained, len(report.files)) == (7, 2)
-    assert drain_to_landing(stream.url, landing, stream=stream.name,
-                            subject_prefix=stream.prefix, wait_s=0.5).drained == 0  # fmt: skip
+    assert (
+        drain_to_landing(
+            stream.url, landing, stream=stream.name, subject_prefix=stream.prefix, wait_s=0.5
+        ).drained
+        == 0
+    )
 
     lake = Lake(tmp_path / "lake")
     reports = ingest_days(landing, sorted(landing_partitions(landing)), lake=lake)

@@ -53,9 +53,12 @@ def test_status_changes_are_audited_and_evented_on_each_database(
     changed = [json.loads(e.line) for e in events(any_api, "ACCOUNT_STATUS_CHANGED")]
     assert [c["payload"] for c in changed][:2] == [
         {"account_status": "suspended", "previous_status": "active", "reason_code": "spam_wave"},
-        {"account_status": "banned", "previous_status": "suspended",
-         "reason_code": "fraud_confirmed"},
-    ]  # fmt: skip
+        {
+            "account_status": "banned",
+            "previous_status": "suspended",
+            "reason_code": "fraud_confirmed",
+        },
+    ]
     assert all(c["actor_id"] == admin["id"] and c["subject_id"] == user["id"] for c in changed)
 
 

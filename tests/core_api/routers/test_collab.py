@@ -66,9 +66,15 @@ def test_roles_gate_every_collab_call_on_each_database(any_api: TestClient) -> N
     assert moved.status_code == 200 and moved.json()["status"] == "in_progress"
     updated = [json.loads(e.line) for e in events(any_api, "TASK_UPDATED")]
     assert [(u["subject_id"], u["payload"]) for u in updated] == [
-        (tid, {"project_id": pid, "task_status": "in_progress",
-               "assignee_id": people["member"][0]["id"]}),
-    ]  # fmt: skip
+        (
+            tid,
+            {
+                "project_id": pid,
+                "task_status": "in_progress",
+                "assignee_id": people["member"][0]["id"],
+            },
+        ),
+    ]
     # Member management is the admin's; deleting the workspace is the owner's alone.
     newcomer, _ = signed_in(any_api)
     assert _add(any_api, h["member"], ws, newcomer["id"], "viewer").status_code == 403

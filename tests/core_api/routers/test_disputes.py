@@ -19,9 +19,15 @@ from tests.core_api.routers.money_helpers import (
 
 H = dict[str, str]
 LISTING = {
-    "title": "Kettle", "category": "home", "item_condition": "new", "price": "10",
-    "currency": "EUR", "quantity": 5, "lat": 48.85, "lon": 2.35,
-}  # fmt: skip
+    "title": "Kettle",
+    "category": "home",
+    "item_condition": "new",
+    "price": "10",
+    "currency": "EUR",
+    "quantity": 5,
+    "lat": 48.85,
+    "lon": 2.35,
+}
 
 
 def _arbiter(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], H]:

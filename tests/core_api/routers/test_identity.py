@@ -54,9 +54,16 @@ def test_register_refuses_bad_input_with_4xx(api: TestClient) -> None:
         ({"email": "not-an-email", "password": PASSWORD, "display_name": "B"}, 422),
         ({"email": "b@example.com", "password": "short", "display_name": "B"}, 422),
         ({"email": "c@example.com", "password": PASSWORD, "display_name": "C", "status": "x"}, 422),
-        ({"email": "d@example.com", "password": PASSWORD, "display_name": "D",
-          "referrer_id": "00000000-0000-4000-8000-000000000000"}, 422),
-    ]  # fmt: skip
+        (
+            {
+                "email": "d@example.com",
+                "password": PASSWORD,
+                "display_name": "D",
+                "referrer_id": "00000000-0000-4000-8000-000000000000",
+            },
+            422,
+        ),
+    ]
     for body, expected in cases:
         assert api.post("/identity/register", json=body).status_code == expected, body
     assert api.post("/identity/register", content=b"{not json").status_code == 422
@@ -174,6 +181,7 @@ def test_concurrent_reuse_of_one_refresh_token_rotates_once(any_api: TestClient)
     tokens = login(any_api, register(any_api)["email"])
     body = {"refresh_token": tokens["refresh_token"]}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        codes = sorted(pool.map(lambda _: any_api.post("/identity/refresh", json=body).status_code,
-                                range(4)))  # fmt: skip
+        codes = sorted(
+            pool.map(lambda _: any_api.post("/identity/refresh", json=body).status_code, range(4))
+        )
     assert codes == [200, 401, 401, 401]  # one rotation; the others count as reuse

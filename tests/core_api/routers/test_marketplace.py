@@ -19,9 +19,16 @@ from tests.core_api.routers.money_helpers import (
 )
 
 LISTING = {
-    "title": "Road bike", "category": "sports", "item_condition": "used", "price": "25.50",
-    "currency": "EUR", "quantity": 2, "lat": 52.52, "lon": 13.405, "ships_from": "DE",
-}  # fmt: skip
+    "title": "Road bike",
+    "category": "sports",
+    "item_condition": "used",
+    "price": "25.50",
+    "currency": "EUR",
+    "quantity": 2,
+    "lat": 52.52,
+    "lon": 13.405,
+    "ships_from": "DE",
+}
 
 
 def _listing(api: TestClient, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -68,22 +75,37 @@ def test_order_pays_into_escrow_and_delivery_releases_it(any_api: TestClient) ->
     assert delivered.status_code == 200 and delivered.json()["status"] == "delivered"
     assert balance(any_api, seller["id"]) == Decimal(51) and _escrow(any_api) == 0
     for headers, rating in ((b_headers, 5), (s_headers, 4)):
-        posted = any_api.post(f"/marketplace/orders/{order['id']}/reviews",
-                              json={"rating": rating, "body": "ok"}, headers=headers)  # fmt: skip
+        posted = any_api.post(
+            f"/marketplace/orders/{order['id']}/reviews",
+            json={"rating": rating, "body": "ok"},
+            headers=headers,
+        )
         assert posted.status_code == 201, posted.text
-    twice = any_api.post(f"/marketplace/orders/{order['id']}/reviews", json={"rating": 1},
-                         headers=b_headers)  # fmt: skip
+    twice = any_api.post(
+        f"/marketplace/orders/{order['id']}/reviews", json={"rating": 1}, headers=b_headers
+    )
     assert twice.status_code == 409
     got = any_api.get(f"/marketplace/users/{seller['id']}/reviews", headers=b_headers).json()
     assert [r["rating"] for r in got] == [5]
     assert_ledger_consistent(any_api)
-    kinds = [e.event_type for e in events(any_api) if not e.event_type.startswith(
-        ("USER_", "DEVICE_", "VERIFICATION_"))]  # fmt: skip
+    kinds = [
+        e.event_type
+        for e in events(any_api)
+        if not e.event_type.startswith(("USER_", "DEVICE_", "VERIFICATION_"))
+    ]
     assert kinds == [
-        "LISTING_CREATED", "PAYMENT_SUCCESS", "ORDER_PLACED", "PAYMENT_SUCCESS", "ESCROW_HELD",
-        "ORDER_STATUS_CHANGED", "ORDER_STATUS_CHANGED", "ESCROW_RELEASED",
-        "ORDER_STATUS_CHANGED", "REVIEW_POSTED", "REVIEW_POSTED",
-    ]  # fmt: skip
+        "LISTING_CREATED",
+        "PAYMENT_SUCCESS",
+        "ORDER_PLACED",
+        "PAYMENT_SUCCESS",
+        "ESCROW_HELD",
+        "ORDER_STATUS_CHANGED",
+        "ORDER_STATUS_CHANGED",
+        "ESCROW_RELEASED",
+        "ORDER_STATUS_CHANGED",
+        "REVIEW_POSTED",
+        "REVIEW_POSTED",
+    ]
     held = json.loads(events(any_api, "ESCROW_HELD")[0].line)
     assert held["subject_id"] == order["id"] and held["actor_id"] == buyer["id"]
     assert held["payload"] == {"amount": "51.0000", "currency": "EUR", "seller_id": seller["id"]}
@@ -107,13 +129,15 @@ def test_dispute_won_by_buyer_refunds_and_withdrawn_dispute_resumes(api: TestCli
     assert balance(api, buyer["id"]) == Decimal(10) and _escrow(api) == Decimal(10)
     _step(api, second["id"], "ship", s_headers)
     _step(api, second["id"], "dispute", b_headers, json={"dispute_reason": "other"})
-    not_sellers = _step(api, second["id"], "resolve", {**s_headers, **key()},
-                        json={"outcome": "withdraw"})  # fmt: skip
+    not_sellers = _step(
+        api, second["id"], "resolve", {**s_headers, **key()}, json={"outcome": "withdraw"}
+    )
     assert not_sellers.status_code == 403
     back = _step(api, second["id"], "resolve", {**b_headers, **key()}, json={"outcome": "withdraw"})
     assert back.json()["status"] == "shipped" and _escrow(api) == Decimal(10)
-    outcomes = [json.loads(e.line)["payload"]["dispute_outcome"]
-                for e in events(api, "DISPUTE_RESOLVED")]  # fmt: skip
+    outcomes = [
+        json.loads(e.line)["payload"]["dispute_outcome"] for e in events(api, "DISPUTE_RESOLVED")
+    ]
     assert outcomes == ["buyer_won", "withdrawn"]
     assert len(events(api, "DISPUTE_OPENED")) == 2 and len(events(api, "REFUND_ISSUED")) == 1
     assert_ledger_consistent(api)
@@ -155,17 +179,24 @@ def test_strangers_cannot_see_or_change_anothers_orders(any_api: TestClient) -> 
     order = _order(any_api, b_headers, _listing(any_api, s_headers)["id"])["id"]
     assert any_api.get(f"/marketplace/orders/{order}", headers=s_headers).status_code == 200
     assert any_api.get(f"/marketplace/orders/{order}", headers=x_headers).status_code == 404
-    for step, kw in (("pay", {}), ("ship", {}), ("cancel", {}), ("deliver", {}),
-                     ("dispute", {"json": {"dispute_reason": "other"}}),
-                     ("resolve", {"json": {"outcome": "concede"}})):  # fmt: skip
+    for step, kw in (
+        ("pay", {}),
+        ("ship", {}),
+        ("cancel", {}),
+        ("deliver", {}),
+        ("dispute", {"json": {"dispute_reason": "other"}}),
+        ("resolve", {"json": {"outcome": "concede"}}),
+    ):
         probe = _step(any_api, order, step, {**x_headers, **key()}, **kw)
         assert probe.status_code == 404, step
-    probe = any_api.post(f"/marketplace/orders/{order}/reviews", json={"rating": 1},
-                         headers=x_headers)  # fmt: skip
+    probe = any_api.post(
+        f"/marketplace/orders/{order}/reviews", json={"rating": 1}, headers=x_headers
+    )
     assert probe.status_code == 404
     assert any_api.get("/marketplace/orders", headers=x_headers).json() == []
-    assert [o["id"] for o in any_api.get("/marketplace/orders?role=seller",
-                                         headers=s_headers).json()] == [order]  # fmt: skip
+    assert [
+        o["id"] for o in any_api.get("/marketplace/orders?role=seller", headers=s_headers).json()
+    ] == [order]
     assert any_api.get(f"/marketplace/orders/{order}", headers=b_headers).json()["status"] == (
         "pending"
     )
@@ -188,9 +219,19 @@ def test_listing_creation_and_orders_ask_the_decision_function(api: TestClient) 
 
 def test_listing_and_order_input_is_validated_with_4xx(api: TestClient) -> None:
     _, s_headers = trusted(api)
-    for bad in ({"category": "weapons"}, {"lat": 91}, {"lon": -181}, {"price": 25.5},
-                {"price": "0"}, {"price": "1.23456"}, {"quantity": 0}, {"currency": "euro"},
-                {"ships_from": "DEU"}, {"status": "sold_out"}, {"title": ""}):  # fmt: skip
+    for bad in (
+        {"category": "weapons"},
+        {"lat": 91},
+        {"lon": -181},
+        {"price": 25.5},
+        {"price": "0"},
+        {"price": "1.23456"},
+        {"quantity": 0},
+        {"currency": "euro"},
+        {"ships_from": "DEU"},
+        {"status": "sold_out"},
+        {"title": ""},
+    ):
         response = api.post("/marketplace/listings", json={**LISTING, **bad}, headers=s_headers)
         assert response.status_code == 422, bad
     listing = _listing(api, s_headers)

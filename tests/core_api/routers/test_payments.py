@@ -41,20 +41,26 @@ def test_deposit_transfer_payout_move_exact_money_with_events(any_api: TestClien
     assert balance(any_api, bob["id"]) == Decimal("20.0001")
     assert_ledger_consistent(any_api)
     top_up = _payload(events(any_api, "PAYMENT_SUCCESS")[0])
-    assert top_up == {"amount": "100.1000", "currency": "EUR", "purpose": "top_up",
-                      "payment_method_id": "pm_card_visa"}  # fmt: skip
+    assert top_up == {
+        "amount": "100.1000",
+        "currency": "EUR",
+        "purpose": "top_up",
+        "payment_method_id": "pm_card_visa",
+    }
     transfer = json.loads(events(any_api, "TRANSFER_SENT")[0].line)
     assert (transfer["actor_id"], transfer["subject_id"]) == (alice["id"], bob["id"])
     assert transfer["payload"]["transfer_id"] == sent.json()["id"]
     assert [e.event_type for e in events(any_api) if e.event_type.startswith("PAYOUT")] == [
-        "PAYOUT_REQUESTED", "PAYOUT_COMPLETED",
-    ]  # fmt: skip
+        "PAYOUT_REQUESTED",
+        "PAYOUT_COMPLETED",
+    ]
     wallets = any_api.get("/payments/wallets", headers=b_headers).json()
     assert [(w["currency"], w["balance"]) for w in wallets] == [("EUR", "20.0001")]
     lines = any_api.get(f"/payments/wallets/{wallets[0]['id']}/entries", headers=b_headers)
     assert [(e["kind"], e["amount"]) for e in lines.json()] == [
-        ("payout", "-10.0000"), ("transfer", "30.0001"),
-    ]  # fmt: skip
+        ("payout", "-10.0000"),
+        ("transfer", "30.0001"),
+    ]
 
 
 def test_bad_amounts_and_bodies_are_422_never_500(api: TestClient) -> None:
@@ -62,8 +68,7 @@ def test_bad_amounts_and_bodies_are_422_never_500(api: TestClient) -> None:
     fund(api, headers, "5")
     url = "/payments/deposits"
     good = {"amount": "1.00", "currency": "EUR", "payment_method_id": "pm_card_visa"}
-    for amount in (1.5, "1.00001", "0", "0.0000", "-1", "1e3", "abc", "", None,
-                   "123456789012345"):  # fmt: skip
+    for amount in (1.5, "1.00001", "0", "0.0000", "-1", "1e3", "abc", "", None, "123456789012345"):
         response = api.post(url, json={**good, "amount": amount}, headers={**headers, **key()})
         assert response.status_code == 422, amount
     for bad in ({**good, "currency": "eur"}, {**good, "wallet_id": "x"}, {"amount": "1"}):
@@ -104,20 +109,32 @@ def test_no_negative_balance_and_no_cross_currency(api: TestClient) -> None:
     body = {"to_user_id": bob["id"], "amount": "10.0001", "currency": "EUR"}
     short = api.post("/payments/transfers", json=body, headers={**a_headers, **key()})
     assert short.status_code == 409 and short.json()["detail"]["reason"] == "insufficient_funds"
-    usd = api.post("/payments/transfers", json={**body, "amount": "1", "currency": "USD"},
-                   headers={**a_headers, **key()})  # fmt: skip
+    usd = api.post(
+        "/payments/transfers",
+        json={**body, "amount": "1", "currency": "USD"},
+        headers={**a_headers, **key()},
+    )
     assert usd.status_code == 409  # no USD wallet with money in it
-    out = api.post("/payments/payouts", json={"amount": "11", "currency": "EUR",
-                   "destination_id": "ba_1"}, headers={**a_headers, **key()})  # fmt: skip
+    out = api.post(
+        "/payments/payouts",
+        json={"amount": "11", "currency": "EUR", "destination_id": "ba_1"},
+        headers={**a_headers, **key()},
+    )
     assert out.status_code == 409
     assert balance(api, alice["id"]) == Decimal(10) and balance(api, bob["id"]) == 0
     assert_ledger_consistent(api)
-    me = api.post("/payments/transfers", json={**body, "to_user_id": alice["id"], "amount": "1"},
-                  headers={**a_headers, **key()})  # fmt: skip
+    me = api.post(
+        "/payments/transfers",
+        json={**body, "to_user_id": alice["id"], "amount": "1"},
+        headers={**a_headers, **key()},
+    )
     assert me.status_code == 422
     nobody = "00000000-0000-4000-8000-000000000001"
-    lost = api.post("/payments/transfers", json={**body, "to_user_id": nobody, "amount": "1"},
-                    headers={**a_headers, **key()})  # fmt: skip
+    lost = api.post(
+        "/payments/transfers",
+        json={**body, "to_user_id": nobody, "amount": "1"},
+        headers={**a_headers, **key()},
+    )
     assert lost.status_code == 404
 
 
@@ -127,8 +144,11 @@ def test_user_cannot_read_or_move_anothers_wallet(any_api: TestClient) -> None:
     fund(any_api, a_headers, "40")
     wallet_id = any_api.get("/payments/wallets", headers=a_headers).json()[0]["id"]
     txn = any_api.get(f"/payments/wallets/{wallet_id}/entries", headers=a_headers).json()[0]
-    for url in (f"/payments/wallets/{wallet_id}", f"/payments/wallets/{wallet_id}/entries",
-                f"/payments/transactions/{txn['transaction_id']}"):  # fmt: skip
+    for url in (
+        f"/payments/wallets/{wallet_id}",
+        f"/payments/wallets/{wallet_id}/entries",
+        f"/payments/transactions/{txn['transaction_id']}",
+    ):
         assert any_api.get(url, headers=a_headers).status_code == 200
         assert any_api.get(url, headers=b_headers).status_code == 404, url
         assert any_api.get(url).status_code == 401
@@ -140,8 +160,10 @@ def test_user_cannot_read_or_move_anothers_wallet(any_api: TestClient) -> None:
         "currency": "EUR",
         "from_wallet_id": wallet_id,
     }
-    assert any_api.post("/payments/transfers", json=steal, headers={**b_headers, **key()}
-                        ).status_code == 422  # fmt: skip
+    assert (
+        any_api.post("/payments/transfers", json=steal, headers={**b_headers, **key()}).status_code
+        == 422
+    )
     assert balance(any_api, alice["id"]) == Decimal(40)
 
 
@@ -160,8 +182,11 @@ def test_critical_money_actions_ask_the_decision_function(api: TestClient) -> No
         'error="insufficient_user_authentication"' in challenge and 'acr_values="mfa"' in challenge
     )
     assert "unscored_unverified" in challenged.json()["detail"]["reasons"]
-    payout = api.post("/payments/payouts", json={"amount": "1", "currency": "EUR",
-                      "destination_id": "ba_1"}, headers={**new_headers, **key()})  # fmt: skip
+    payout = api.post(
+        "/payments/payouts",
+        json={"amount": "1", "currency": "EUR", "destination_id": "ba_1"},
+        headers={**new_headers, **key()},
+    )
     assert payout.status_code == 401 and "mfa_required" in payout.json()["detail"]["reasons"]
     assert balance(api, new["id"]) == Decimal(5)
     assert events(api, "TRANSFER_SENT") == [] and events(api, "PAYOUT_REQUESTED") == []

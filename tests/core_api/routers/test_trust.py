@@ -75,9 +75,15 @@ def test_trust_connect_input_errors_are_4xx(api: TestClient) -> None:
         ({"user_id": other["id"], "edge_type": "enemy", "weight": 0.5}, 422),
         ({"user_id": other["id"], "edge_type": "friend"}, 422),
         ({"user_id": me["id"], "edge_type": "friend", "weight": 0.5}, 422),
-        ({"user_id": "00000000-0000-4000-8000-000000000000", "edge_type": "friend",
-          "weight": 0.5}, 404),
-    ]  # fmt: skip
+        (
+            {
+                "user_id": "00000000-0000-4000-8000-000000000000",
+                "edge_type": "friend",
+                "weight": 0.5,
+            },
+            404,
+        ),
+    ]
     for body, code in cases:
         got = api.put("/identity/trust/connect", json=body, headers=h)
         assert got.status_code == code, (body, got.text)

@@ -23,8 +23,13 @@ def _register(session: Session) -> User:
     user = User(email=f"{uuid.uuid4().hex[:8]}@example.com", password_hash="x", display_name="a")
     session.add(user)
     session.flush()
-    emit(session, EventType.USER_REGISTERED, actor_id=user.id, subject_id=user.id,
-         payload={"email_domain": "example.com", "signup_channel": "web"})  # fmt: skip
+    emit(
+        session,
+        EventType.USER_REGISTERED,
+        actor_id=user.id,
+        subject_id=user.id,
+        payload={"email_domain": "example.com", "signup_channel": "web"},
+    )
     return user
 
 
@@ -65,9 +70,13 @@ def test_event_commits_and_rolls_back_with_its_write(sessions: sessionmaker[Sess
 
 def test_emit_refuses_an_event_the_contract_refuses(sessions: sessionmaker[Session]) -> None:
     with sessions() as s, pytest.raises(ValidationError, match="signup_channel"):
-        emit(s, EventType.USER_REGISTERED, actor_id=str(uuid.uuid4()),
-             subject_id=str(uuid.uuid4()),
-             payload={"email_domain": "example.com", "signup_channel": "fax"})  # fmt: skip
+        emit(
+            s,
+            EventType.USER_REGISTERED,
+            actor_id=str(uuid.uuid4()),
+            subject_id=str(uuid.uuid4()),
+            payload={"email_domain": "example.com", "signup_channel": "fax"},
+        )
 
 
 def test_relay_lands_valid_lines_in_the_arrival_day_folder(

@@ -31,16 +31,32 @@ def pid(name: str) -> str:
 
 def post(name: str) -> bytes:
     author, at, topic, link, media, length = POSTS[name]
-    return ev("POST_CREATED", at, by=author, on=f"post-{name}", visibility="public", topic=topic,
-              has_link=link, has_media=media, text_length=length)  # fmt: skip
+    return ev(
+        "POST_CREATED",
+        at,
+        by=author,
+        on=f"post-{name}",
+        visibility="public",
+        topic=topic,
+        has_link=link,
+        has_media=media,
+        text_length=length,
+    )
 
 
 def engage(
     viewer: str, name: str, *, kind: str, at: datetime, position: int | None = None
 ) -> bytes:
     extra = {} if position is None else {"feed_position": position}
-    return ev("POST_ENGAGED", at, by=viewer, on=f"post-{name}", engagement=kind,
-              author_id=uid(POSTS[name][0]), **extra)  # fmt: skip
+    return ev(
+        "POST_ENGAGED",
+        at,
+        by=viewer,
+        on=f"post-{name}",
+        engagement=kind,
+        author_id=uid(POSTS[name][0]),
+        **extra,
+    )
 
 
 def history() -> list[bytes]:
@@ -54,20 +70,37 @@ def history() -> list[bytes]:
         engage("cat", "ben", kind="like", at=T0 - 20 * M),
         ev("USER_FOLLOWED", T0 - D, by="vic", on="amy", follow_source="post"),
         ev("TRUST_CONNECTION_ADDED", T0 - D, by="vic", on="amy", edge_type="friend", weight=0.6),
-        ev("TRUST_CONNECTION_ADDED", T0 - D, by="amy", on="vic", edge_type="verified_connection",
-           weight=0.9),
-        ev("TRUST_CONNECTION_REMOVED", T0 - H, by="amy", on="vic",
-           edge_type="verified_connection"),
-        ev("REVIEW_DECISION", T0 - 2 * H, by="analyst", on="fox", decision="confirmed_fraud",
-           case_id=str(uuid.uuid4())),
-    ]  # fmt: skip
+        ev(
+            "TRUST_CONNECTION_ADDED",
+            T0 - D,
+            by="amy",
+            on="vic",
+            edge_type="verified_connection",
+            weight=0.9,
+        ),
+        ev("TRUST_CONNECTION_REMOVED", T0 - H, by="amy", on="vic", edge_type="verified_connection"),
+        ev(
+            "REVIEW_DECISION",
+            T0 - 2 * H,
+            by="analyst",
+            on="fox",
+            decision="confirmed_fraud",
+            case_id=str(uuid.uuid4()),
+        ),
+    ]
 
 
 def later() -> list[bytes]:
     return [
         post("new"),
-        ev("REVIEW_DECISION", T0, by="analyst", on="amy", decision="confirmed_fraud",
-           case_id=str(uuid.uuid4())),  # at T0 exactly: not yet known at T0
+        ev(
+            "REVIEW_DECISION",
+            T0,
+            by="analyst",
+            on="amy",
+            decision="confirmed_fraud",
+            case_id=str(uuid.uuid4()),
+        ),  # at T0 exactly: not yet known at T0
         engage("cat", "amy2", kind="comment", at=T0 + 2 * H),
         ev("USER_FOLLOWED", T0 + H, by="cat", on="amy", follow_source="post"),
         ev("TRUST_CONNECTION_REMOVED", T0 + H, by="vic", on="amy", edge_type="friend"),
@@ -87,7 +120,7 @@ def later() -> list[bytes]:
         engage("vic", "fox", kind="view", at=T1 + 2 * H + 6 * S),
         # Cat's feed at T1 + 1 h.
         engage("cat", "fox", kind="view", at=T1 + H, position=0),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture(scope="package")

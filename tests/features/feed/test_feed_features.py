@@ -42,8 +42,11 @@ def rows(feed_lake: Path) -> dict[str, dict]:
 def test_post_side_features(rows: dict[str, dict]) -> None:
     amy2 = rows["amy2"]
     assert (amy2["author_id"], amy2["topic"], amy2["has_media"], amy2["text_length"]) == (
-        uid("amy"), "tech", False, 80
-    )  # fmt: skip
+        uid("amy"),
+        "tech",
+        False,
+        80,
+    )
     assert amy2["post_age_s"] == pytest.approx(3600.0)
     # cat's comment at T0 + 2 h is not known yet
     counts = ("post_views", "post_likes", "post_comments", "post_shares")

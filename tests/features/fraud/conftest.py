@@ -28,19 +28,42 @@ CTX = {
 }
 
 
-def _ev(kind: str, at: datetime, *, by: str, on: str | None = None, ctx: str | None = None,
-        **payload: Any) -> bytes:  # fmt: skip
+def _ev(
+    kind: str,
+    at: datetime,
+    *,
+    by: str,
+    on: str | None = None,
+    ctx: str | None = None,
+    **payload: Any,
+) -> bytes:
     """One wire line: ``by`` acts on ``on`` (default: on itself); names in ``U`` are users."""
     on = on or by
-    return to_wire(new_event(
-        kind, actor_id=U.get(by, by), subject_id=U.get(on, on), payload=payload,
-        context=CTX.get(ctx or "", {}), occurred_at=at,
-    ))  # fmt: skip
+    return to_wire(
+        new_event(
+            kind,
+            actor_id=U.get(by, by),
+            subject_id=U.get(on, on),
+            payload=payload,
+            context=CTX.get(ctx or "", {}),
+            occurred_at=at,
+        )
+    )
 
 
 def _pay(kind: str, at: datetime, *, by: str, amount: str, **extra: Any) -> bytes:
-    return _ev(kind, at, by=by, on=str(uuid.uuid4()), ctx="dev2", amount=amount, currency="EUR",
-               payment_method_id="pm_1", purpose="top_up", **extra)  # fmt: skip
+    return _ev(
+        kind,
+        at,
+        by=by,
+        on=str(uuid.uuid4()),
+        ctx="dev2",
+        amount=amount,
+        currency="EUR",
+        payment_method_id="pm_1",
+        purpose="top_up",
+        **extra,
+    )
 
 
 def _story() -> list[bytes]:
@@ -62,28 +85,95 @@ def _story() -> list[bytes]:
         _ev("USER_LOGGED_IN", T0 - D, by="bob", ctx="dev2", **login),
         _ev("USER_LOGGED_IN", T0 - 2 * H, by="carol", ctx="dev2", **login),
         _pay("PAYMENT_SUCCESS", T0, by="alice", amount="50.00"),  # a new device, from a new country
-        _pay("PAYMENT_FAILED", T0 + H / 6, by="alice", amount="20.00",
-             failure_code="card_declined"),
+        _pay(
+            "PAYMENT_FAILED", T0 + H / 6, by="alice", amount="20.00", failure_code="card_declined"
+        ),
         _pay("PAYMENT_SUCCESS", T0 + H / 2, by="alice", amount="70.00"),
-        *(_ev("TRANSFER_SENT", T0 + (i + 1) * H, by=u, on="mule", ctx="dev2",
-              transfer_id=str(uuid.uuid4()), amount="100", **money)
-          for i, u in enumerate(("alice", "bob", "carol"))),
-        _ev("PAYOUT_REQUESTED", T0 + 3 * H + H / 6, by="mule", on=str(uuid.uuid4()), ctx="dev1",
-            amount="300", destination_id="ba_1", **money),
-        _ev("LISTING_CREATED", T0 - 4 * D, by="seller", on=listing, ctx="dev1", category="toys",
-            price="10", item_condition="new", lat=0.0, lon=0.0, **money),
-        _ev("ORDER_PLACED", T0 - 3 * D, by="dave", on=order, ctx="dev1", listing_id=listing,
+        *(
+            _ev(
+                "TRANSFER_SENT",
+                T0 + (i + 1) * H,
+                by=u,
+                on="mule",
+                ctx="dev2",
+                transfer_id=str(uuid.uuid4()),
+                amount="100",
+                **money,
+            )
+            for i, u in enumerate(("alice", "bob", "carol"))
+        ),
+        _ev(
+            "PAYOUT_REQUESTED",
+            T0 + 3 * H + H / 6,
+            by="mule",
+            on=str(uuid.uuid4()),
+            ctx="dev1",
+            amount="300",
+            destination_id="ba_1",
+            **money,
+        ),
+        _ev(
+            "LISTING_CREATED",
+            T0 - 4 * D,
+            by="seller",
+            on=listing,
+            ctx="dev1",
+            category="toys",
+            price="10",
+            item_condition="new",
+            lat=0.0,
+            lon=0.0,
+            **money,
+        ),
+        _ev(
+            "ORDER_PLACED",
+            T0 - 3 * D,
+            by="dave",
+            on=order,
+            ctx="dev1",
+            listing_id=listing,
             amount="10",
-            quantity=1, seller_id=U["seller"], **money),
-        _ev("ORDER_STATUS_CHANGED", T0 - 3 * D + H, by="dave", on=order, order_status="paid",
-            seller_id=U["seller"]),
-        _ev("DISPUTE_OPENED", T0 - D, by="dave", on=order, ctx="dev1",
-            dispute_reason="not_received", amount="10", seller_id=U["seller"], **money),
-        _ev("CHARGEBACK_RECEIVED", T0 + 5 * D, by="alice", on=str(uuid.uuid4()), amount="50",
-            chargeback_reason="fraudulent", **money),
-        _ev("REVIEW_DECISION", T0 + 4 * D, by="analyst", on="mule", decision="confirmed_fraud",
-            case_id=str(uuid.uuid4())),
-    ]  # fmt: skip
+            quantity=1,
+            seller_id=U["seller"],
+            **money,
+        ),
+        _ev(
+            "ORDER_STATUS_CHANGED",
+            T0 - 3 * D + H,
+            by="dave",
+            on=order,
+            order_status="paid",
+            seller_id=U["seller"],
+        ),
+        _ev(
+            "DISPUTE_OPENED",
+            T0 - D,
+            by="dave",
+            on=order,
+            ctx="dev1",
+            dispute_reason="not_received",
+            amount="10",
+            seller_id=U["seller"],
+            **money,
+        ),
+        _ev(
+            "CHARGEBACK_RECEIVED",
+            T0 + 5 * D,
+            by="alice",
+            on=str(uuid.uuid4()),
+            amount="50",
+            chargeback_reason="fraudulent",
+            **money,
+        ),
+        _ev(
+            "REVIEW_DECISION",
+            T0 + 4 * D,
+            by="analyst",
+            on="mule",
+            decision="confirmed_fraud",
+            case_id=str(uuid.uuid4()),
+        ),
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -138,34 +138,45 @@ def _slow_extras(tx: pl.DataFrame, delay: timedelta) -> dict[str, list]:
         for w, name in ((7, "7DAY_WINDOW"), (30, "30DAY_WINDOW")):
             amounts = [x["TX_AMOUNT"] for x in before if x["TX_DATETIME"] > t - w * DAY]
             out[f"CUSTOMER_ID_AMOUNT_Z_{name}"].append(_z(r["TX_AMOUNT"], amounts))
-        base = [x["TX_AMOUNT"] for j, x in mine
-                if t - 44 * DAY < x["TX_DATETIME"] <= t - 14 * DAY]  # fmt: skip
+        base = [x["TX_AMOUNT"] for j, x in mine if t - 44 * DAY < x["TX_DATETIME"] <= t - 14 * DAY]
         out["CUSTOMER_ID_AMOUNT_Z_BASELINE"].append(_z(r["TX_AMOUNT"], base))
         recent = [x["TX_AMOUNT"] for x in before if x["TX_DATETIME"] > t - 30 * DAY]
         out["CUSTOMER_ID_AMOUNT_RATIO_30DAY_WINDOW"].append(
-            r["TX_AMOUNT"] / np.mean(recent) if recent and sum(recent) else None)  # fmt: skip
+            r["TX_AMOUNT"] / np.mean(recent) if recent and sum(recent) else None
+        )
         out["CUSTOMER_ID_SECS_SINCE_PREV_TX"].append(
-            (t - before[-1]["TX_DATETIME"]).total_seconds() if before else None)  # fmt: skip
+            (t - before[-1]["TX_DATETIME"]).total_seconds() if before else None
+        )
         upto = [x for j, x in mine if x["TX_DATETIME"] <= t]
         for w in (7, 30):
             terms = {x["TERMINAL_ID"] for x in upto if x["TX_DATETIME"] > t - w * DAY}
             out[f"CUSTOMER_ID_NB_TERMINALS_{w}DAY_WINDOW"].append(len(terms))
         used = [x for x in before if x["TERMINAL_ID"] == term]
         out["CUSTOMER_ID_NEW_TERMINAL_30DAY"].append(
-            int(not used or t - used[-1]["TX_DATETIME"] >= 30 * DAY))  # fmt: skip
+            int(not used or t - used[-1]["TX_DATETIME"] >= 30 * DAY)
+        )
         known = [x for x in rows if x["TX_DATETIME"] <= t - delay]
         for w in (14, 60):
-            win = [x for x in known if x["TERMINAL_ID"] == term
-                   and x["TX_DATETIME"] > t - delay - w * DAY]  # fmt: skip
+            win = [
+                x
+                for x in known
+                if x["TERMINAL_ID"] == term and x["TX_DATETIME"] > t - delay - w * DAY
+            ]
             out[f"TERMINAL_ID_RISK_{w}DAY_WINDOW"].append(
-                sum(x["TX_FRAUD"] for x in win) / len(win) if win else 0.0)  # fmt: skip
-        out["CUSTOMER_ID_NB_FRAUD_30DAY_WINDOW"].append(sum(
-            x["TX_FRAUD"] for x in known
-            if x["CUSTOMER_ID"] == c and x["TX_DATETIME"] > t - delay - 30 * DAY))  # fmt: skip
+                sum(x["TX_FRAUD"] for x in win) / len(win) if win else 0.0
+            )
+        out["CUSTOMER_ID_NB_FRAUD_30DAY_WINDOW"].append(
+            sum(
+                x["TX_FRAUD"]
+                for x in known
+                if x["CUSTOMER_ID"] == c and x["TX_DATETIME"] > t - delay - 30 * DAY
+            )
+        )
         for entity in ("TERMINAL_ID", "CUSTOMER_ID"):
             frauds = [x["TX_DATETIME"] for x in known if x["TX_FRAUD"] and x[entity] == r[entity]]
             out[f"{entity}_DAYS_SINCE_KNOWN_FRAUD"].append(
-                (t - max(frauds)) / DAY if frauds else None)  # fmt: skip
+                (t - max(frauds)) / DAY if frauds else None
+            )
     return out
 
 
@@ -183,9 +194,12 @@ def test_richer_card_features_match_loops() -> None:
         got = ours[name].to_list()
         assert [g is None for g in got] == [w is None for w in want], name
         np.testing.assert_allclose(
-            [g for g in got if g is not None], [w for w in want if w is not None],
-            rtol=1e-9, atol=1e-9, err_msg=name,
-        )  # fmt: skip
+            [g for g in got if g is not None],
+            [w for w in want if w is not None],
+            rtol=1e-9,
+            atol=1e-9,
+            err_msg=name,
+        )
 
 
 @pytest.mark.parametrize("cut_day", [9, 23, 38])
@@ -199,8 +213,10 @@ def test_card_features_are_point_in_time(cut_day: int) -> None:
     assert full.filter(pl.col("TX_DATETIME") <= cut).equals(past)
     # Labels of the last 7 days before the cut, and everything after it, flipped.
     flipped = tx.with_columns(
-        pl.when(pl.col("TX_DATETIME") > cut - 7 * DAY).then(1 - pl.col("TX_FRAUD"))
-        .otherwise(pl.col("TX_FRAUD")).alias("TX_FRAUD")
-    )  # fmt: skip
+        pl.when(pl.col("TX_DATETIME") > cut - 7 * DAY)
+        .then(1 - pl.col("TX_FRAUD"))
+        .otherwise(pl.col("TX_FRAUD"))
+        .alias("TX_FRAUD")
+    )
     again = card_features(flipped).filter(pl.col("TX_DATETIME") <= cut).drop("TX_FRAUD")
     assert again.equals(past.drop("TX_FRAUD"))

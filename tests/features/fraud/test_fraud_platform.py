@@ -84,8 +84,10 @@ def test_the_story_features_as_worked_out_by_hand(story: pl.DataFrame) -> None:
     assert _at(story, "mule", at=T0 + 4 * D)["fraud_confirmed_n_ever"] == 1
     seller = _at(story, "seller", at=T0)
     assert (seller["sales_n_ever"], seller["sales_paid_n_ever"], seller["fulfilment_rate"]) == (
-        1, 1, 0.0
-    )  # fmt: skip
+        1,
+        1,
+        0.0,
+    )
     assert seller["seller_dispute_rate"] == 1.0 and seller["listing_price_ratio_mean"] == 1.0
     assert _at(story, "seller", at=T0 - 2 * D)["seller_dispute_rate"] == 0.0  # dispute: T0 - 1d
 

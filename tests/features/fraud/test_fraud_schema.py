@@ -32,8 +32,10 @@ def test_problems_name_missing_columns_wrong_dtypes_and_unexpected_nulls() -> No
     )
     frame = pl.DataFrame({"a": [1, None], "b": [None, 0.5], "c": [1.0, 0.0]})
     assert schema.problems(frame, specs) == [
-        "a: 1 nulls, none allowed", "c: Float64, expected Int8", "d: missing",
-    ]  # fmt: skip
+        "a: 1 nulls, none allowed",
+        "c: Float64, expected Int8",
+        "d: missing",
+    ]
 
 
 def test_the_benchmark_runs_and_agrees_with_duckdb(
@@ -42,8 +44,18 @@ def test_the_benchmark_runs_and_agrees_with_duckdb(
     monkeypatch.setenv("VOUCH_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
-        code = bench.main(["--rows", "20000", "--users", "300", "--days", "40",
-                           "--handbook", str(tmp_path / "absent.parquet")])  # fmt: skip
+        code = bench.main(
+            [
+                "--rows",
+                "20000",
+                "--users",
+                "300",
+                "--days",
+                "40",
+                "--handbook",
+                str(tmp_path / "absent.parquet"),
+            ]
+        )
     finally:
         get_settings.cache_clear()
     figures = json.loads((tmp_path / "bench" / "features.json").read_text())

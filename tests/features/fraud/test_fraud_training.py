@@ -70,9 +70,11 @@ def test_training_rows_from_daily_snapshots_match_features_computed_at_the_snaps
         [platform_features(story, snapshot_queries(story, day)) for day in days]
     ).rename({"at": "snapshot_at"})
     spine = pl.DataFrame(
-        {"user_id": [U["alice"], U["mule"], U["bob"]], "at": [T0 + 12 * timedelta(hours=1),
-                                                             T0 + 2 * D, T0 - D]}
-    )  # fmt: skip
+        {
+            "user_id": [U["alice"], U["mule"], U["bob"]],
+            "at": [T0 + 12 * timedelta(hours=1), T0 + 2 * D, T0 - D],
+        }
+    )
     train = asof_join(spine, snapshots.drop("device_id", "ip", "country"))
     direct = platform_features(
         story, spine.with_columns(at=pl.Series([T0, T0 + D, T0 - D]).dt.cast_time_unit("us"))

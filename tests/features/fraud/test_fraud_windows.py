@@ -50,8 +50,9 @@ def _mask(ev: pl.DataFrame, i: int, *, key: object, t: int, current: str, own: b
     return same & before
 
 
-def _oracle(ev: pl.DataFrame, queries: pl.DataFrame | None, *, delay: int, current: str,
-            known: bool) -> dict[str, list]:  # fmt: skip
+def _oracle(
+    ev: pl.DataFrame, queries: pl.DataFrame | None, *, delay: int, current: str, known: bool
+) -> dict[str, list]:
     own = queries is None
     q = ev if own else queries
     tt = ev["t"].to_numpy()
@@ -104,9 +105,16 @@ def test_window_aggregates_match_brute_force(
     if queries is not None:  # and an entity without events
         queries = pl.concat([queries, pl.DataFrame({"k": ["nobody"], "t": [5]})])
     got = window_aggregates(
-        ev, by="k", at="t", windows=SPANS, sums=["v", "f"], queries=queries,
-        delay=delay * US, known_at="known" if known else None, current=current,  # type: ignore[arg-type]
-    )  # fmt: skip
+        ev,
+        by="k",
+        at="t",
+        windows=SPANS,
+        sums=["v", "f"],
+        queries=queries,
+        delay=delay * US,
+        known_at="known" if known else None,
+        current=current,  # type: ignore[arg-type]
+    )
     _check(got, _oracle(ev, queries, delay=delay, current=current, known=known))
 
 
@@ -182,8 +190,18 @@ def test_float_sums_of_a_row_never_depend_on_other_rows() -> None:
     ev = pl.DataFrame(
         {"k": rng.integers(0, 3, 500), "t": np.arange(500), "f": rng.normal(size=500) * 1e6}
     )
-    more = pl.concat([ev, pl.DataFrame({"k": rng.integers(0, 9, 500), "t": np.arange(500, 1000),
-                                        "f": rng.normal(size=500) * 1e9})])  # fmt: skip
+    more = pl.concat(
+        [
+            ev,
+            pl.DataFrame(
+                {
+                    "k": rng.integers(0, 9, 500),
+                    "t": np.arange(500, 1000),
+                    "f": rng.normal(size=500) * 1e9,
+                }
+            ),
+        ]
+    )
     small = window_aggregates(ev, by="k", at="t", windows=SPANS, sums=["f"])
     large = window_aggregates(more, by="k", at="t", windows=SPANS, sums=["f"]).head(500)
     assert small.equals(large)
@@ -202,9 +220,13 @@ def test_entity_chunks_give_the_same_results(
     """Large inputs go through in groups of whole entities; tiny chunks must change nothing."""
     rng = np.random.default_rng(7)
     ev = pl.DataFrame(
-        {"k": rng.integers(0, 40, 3000), "t": np.sort(rng.integers(0, 500, 3000)),
-         "v": rng.integers(0, 9, 3000), "f": rng.normal(size=3000)}
-    )  # fmt: skip
+        {
+            "k": rng.integers(0, 40, 3000),
+            "t": np.sort(rng.integers(0, 500, 3000)),
+            "v": rng.integers(0, 9, 3000),
+            "f": rng.normal(size=3000),
+        }
+    )
     args = dict(by="k", at="t", windows=SPANS, sums=["v", "f"], current=current, delay=delay * US)
     whole = window_aggregates(ev, **args)  # type: ignore[arg-type]
     monkeypatch.setattr(rolling, "_CHUNK_ROWS", 100)

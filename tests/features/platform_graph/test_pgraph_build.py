@@ -88,9 +88,11 @@ def test_graph_matches_signed_graph_from_edges(story_lake: Path) -> None:
     graph = build_graph(story_lake, SNAPSHOT)
     edges = graph_edges(story_lake, SNAPSHOT)
     reference = SignedGraph.from_edges(
-        edges["src"].to_numpy(), edges["dst"].to_numpy(), edges["weight"].to_numpy(),
+        edges["src"].to_numpy(),
+        edges["dst"].to_numpy(),
+        edges["weight"].to_numpy(),
         ids=np.array([uid(u) for u in USERS]),
-    )  # fmt: skip
+    )
     assert graph.n == len(USERS) == reference.n
     assert list(graph.ids) == list(reference.ids)
     assert np.array_equal(graph.src, reference.src)
@@ -127,10 +129,16 @@ def test_snapshots_round_trip_and_rebuild(story_lake: Path, tmp_path: Path) -> N
 
 def test_unknown_relations_are_refused() -> None:
     edges = pl.DataFrame(
-        {"src": ["a"], "dst": ["b"], "relation": ["likes"], "weight": [1.0],
-         "time": [T0], "events": [1]},
+        {
+            "src": ["a"],
+            "dst": ["b"],
+            "relation": ["likes"],
+            "weight": [1.0],
+            "time": [T0],
+            "events": [1],
+        },
         schema=EDGE_SCHEMA,
-    )  # fmt: skip
+    )
     with pytest.raises(ValueError, match="likes"):
         to_signed_graph(edges)
 

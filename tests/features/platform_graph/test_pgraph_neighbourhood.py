@@ -30,13 +30,20 @@ US = timedelta(microseconds=1)
 
 
 def _review(name: str, at: datetime, *, decision: str) -> bytes:
-    return ev("REVIEW_DECISION", at, by="analyst", on=name, decision=decision,
-              case_id=str(uuid.uuid4()))  # fmt: skip
+    return ev(
+        "REVIEW_DECISION", at, by="analyst", on=name, decision=decision, case_id=str(uuid.uuid4())
+    )
 
 
 def _status(name: str, at: datetime, *, status: str) -> bytes:
-    return ev("ACCOUNT_STATUS_CHANGED", at, by="system", on=name, account_status=status,
-              reason_code="test")  # fmt: skip
+    return ev(
+        "ACCOUNT_STATUS_CHANGED",
+        at,
+        by="system",
+        on=name,
+        account_status=status,
+        reason_code="test",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +80,11 @@ def test_flags_as_known_at_each_time(flags_lake: Path) -> None:
 
 def test_flagged_as_of_joins_per_row(flags_lake: Path) -> None:
     keys = pl.DataFrame(
-        {"who": [uid("oscar"), uid("oscar"), uid("oscar"), uid("nobody")],
-         "at": [T0 + H, T0 + 2 * H, T0 + 4 * H, T0 + 4 * H]},
-    )  # fmt: skip
+        {
+            "who": [uid("oscar"), uid("oscar"), uid("oscar"), uid("nobody")],
+            "at": [T0 + H, T0 + 2 * H, T0 + 4 * H, T0 + 4 * H],
+        },
+    )
     out = flagged_as_of(keys, flag_history(flags_lake), user="who", at="at")
     assert out["flagged"].to_list() == [False, True, False, False]
     assert out.select("who", "at").equals(keys)
@@ -84,15 +93,23 @@ def test_flagged_as_of_joins_per_row(flags_lake: Path) -> None:
 def test_neighbourhood_stats_by_hand() -> None:
     r = {name: RELATIONS.index(name) for name in RELATIONS}
     edges = [  # (src, dst, relation, weight)
-        ("a", "b", "friend", 0.8), ("b", "a", "follow", 0.2), ("a", "c", "friend", 0.5),
-        ("c", "a", "report", -1.0), ("d", "a", "block", -0.5), ("e", "a", "money", 0.4),
-        ("a", "d", "shared_device", 1.0), ("d", "a", "shared_device", 1.0),
-    ]  # fmt: skip
+        ("a", "b", "friend", 0.8),
+        ("b", "a", "follow", 0.2),
+        ("a", "c", "friend", 0.5),
+        ("c", "a", "report", -1.0),
+        ("d", "a", "block", -0.5),
+        ("e", "a", "money", 0.4),
+        ("a", "d", "shared_device", 1.0),
+        ("d", "a", "shared_device", 1.0),
+    ]
     src, dst, rel, w = zip(*edges, strict=True)
     graph = SignedGraph.from_edges(
-        np.array(src), np.array(dst), np.array(w),
-        relation=np.array([r[x] for x in rel]), ids=np.array(["f"]),
-    )  # fmt: skip
+        np.array(src),
+        np.array(dst),
+        np.array(w),
+        relation=np.array([r[x] for x in rel]),
+        ids=np.array(["f"]),
+    )
     stats = neighbourhood_stats(graph, flagged={"d"})
     assert dict(stats.schema) == polars_schema(NEIGHBOURHOOD_STATS)
     a = stats.filter(pl.col("user_id") == "a").row(0, named=True)
@@ -133,9 +150,11 @@ def test_neighbourhood_stats_keep_float_weights_without_negative_edges() -> None
     # A young platform (e.g. one driven through the API) has no report or block yet.
     follow = RELATIONS.index("follow")
     graph = SignedGraph.from_edges(
-        np.array(["a", "b"]), np.array(["b", "a"]), np.array([0.2, 0.2]),
+        np.array(["a", "b"]),
+        np.array(["b", "a"]),
+        np.array([0.2, 0.2]),
         relation=np.array([follow, follow]),
-    )  # fmt: skip
+    )
     stats = neighbourhood_stats(graph)
     assert dict(stats.schema) == polars_schema(NEIGHBOURHOOD_STATS)
     assert stats["in_weight_negative"].to_list() == [0.0, 0.0]

@@ -86,8 +86,10 @@ def _connected_part(rng: np.random.Generator, *, rows: int, cols: int, extra: in
 
 def test_one_peel_gives_every_component_its_own_densest_block() -> None:
     rng = np.random.default_rng(3)
-    parts = [_connected_part(rng, rows=rows, cols=cols, extra=extra) for rows, cols, extra in
-             ((6, 3, 8), (9, 4, 14), (4, 4, 6), (12, 2, 4))]  # fmt: skip
+    parts = [
+        _connected_part(rng, rows=rows, cols=cols, extra=extra)
+        for rows, cols, extra in ((6, 3, 8), (9, 4, 14), (4, 4, 6), (12, 2, 4))
+    ]
     r0 = np.cumsum([0] + [p.n_rows for p in parts])
     c0 = np.cumsum([0] + [p.n_cols for p in parts])
     whole = Bipartite(
@@ -146,8 +148,14 @@ def test_a_single_shared_entity_is_still_a_graph() -> None:
 
     at = datetime(2026, 8, 1, tzinfo=UTC)
     sightings = pl.DataFrame(
-        {"user_id": ["a", "b", "c"], "kind": ["device"] * 3, "entity": ["d1"] * 3,
-         "first_seen": [at] * 3, "last_seen": [at] * 3, "events": [1, 1, 1]},
-    )  # fmt: skip
+        {
+            "user_id": ["a", "b", "c"],
+            "kind": ["device"] * 3,
+            "entity": ["d1"] * 3,
+            "first_seen": [at] * 3,
+            "last_seen": [at] * 3,
+            "events": [1, 1, 1],
+        },
+    )
     blocks = dense_blocks(sightings, "device", min_users=2)
     assert sorted(blocks["user_id"].to_list()) == ["a", "b", "c"]

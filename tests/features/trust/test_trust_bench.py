@@ -31,8 +31,20 @@ def test_bench_runs_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("VOUCH_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
-        code = main(["--nodes", "3000", "--edges", "30000", "--seeds", "20", "--repeat", "1",
-                     "--nx-nodes", "500,1000"])  # fmt: skip
+        code = main(
+            [
+                "--nodes",
+                "3000",
+                "--edges",
+                "30000",
+                "--seeds",
+                "20",
+                "--repeat",
+                "1",
+                "--nx-nodes",
+                "500,1000",
+            ]
+        )
     finally:
         get_settings.cache_clear()
     figures = json.loads((tmp_path / "bench" / "trust.json").read_text())

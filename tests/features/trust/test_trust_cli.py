@@ -60,8 +60,10 @@ def test_score_with_given_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[st
     edges, seeds, out = tmp_path / "edges.csv", tmp_path / "seeds.csv", tmp_path / "out.csv"
     edges.write_text(EDGES)
     seeds.write_text("5\n")
-    assert main(["trust", "score", "--edges", str(edges), "--out", str(out),
-                 "--seeds", str(seeds)]) == 0  # fmt: skip
+    assert (
+        main(["trust", "score", "--edges", str(edges), "--out", str(out), "--seeds", str(seeds)])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out.strip())["seeds"] == 1
     scores = pl.read_csv(out)
     assert scores.filter(pl.col("seed"))["node_id"].to_list() == [5]

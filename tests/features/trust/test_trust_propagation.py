@@ -32,15 +32,22 @@ def _networkx(graph: SignedGraph, seeds: np.ndarray, damping: float) -> np.ndarr
     g = nx.DiGraph()
     g.add_nodes_from(range(graph.n))
     pos = graph.weight > 0
-    g.add_weighted_edges_from(zip(graph.src[pos].tolist(), graph.dst[pos].tolist(),
-                                  graph.weight[pos].tolist(), strict=True))  # fmt: skip
+    g.add_weighted_edges_from(
+        zip(
+            graph.src[pos].tolist(),
+            graph.dst[pos].tolist(),
+            graph.weight[pos].tolist(),
+            strict=True,
+        )
+    )
     reset = dict.fromkeys(seeds.tolist(), 1.0)
     scores = nx.pagerank(g, alpha=damping, personalization=reset, tol=1e-14, max_iter=10_000)
     return np.array([scores[i] for i in range(graph.n)])
 
 
-@pytest.mark.parametrize(("n", "m", "seed", "damping"),
-                         [(30, 60, 1, 0.85), (200, 900, 2, 0.85), (120, 300, 3, 0.5)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("n", "m", "seed", "damping"), [(30, 60, 1, 0.85), (200, 900, 2, 0.85), (120, 300, 3, 0.5)]
+)
 def test_personalized_pagerank_matches_networkx(n: int, m: int, seed: int, damping: float) -> None:
     graph = _random_graph(n, m, seed)
     seeds = np.array([0, 3, 7])
@@ -52,8 +59,9 @@ def test_personalized_pagerank_matches_networkx(n: int, m: int, seed: int, dampi
 
 def test_dangling_mass_returns_to_the_seeds() -> None:
     # 0 -> 1 -> 2, and 2 rates no one: the walk must restart at the seed, not vanish or spread.
-    graph = SignedGraph.from_edges(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 1.0]),
-                                   ids=np.arange(4))  # fmt: skip
+    graph = SignedGraph.from_edges(
+        np.array([0, 1]), np.array([1, 2]), np.array([1.0, 1.0]), ids=np.arange(4)
+    )
     scores = personalized_pagerank(graph, np.array([0]), damping=0.85, tol=1e-14).scores
     expected = _networkx(graph, np.array([0]), 0.85)
     assert np.abs(scores - expected).sum() < 1e-10

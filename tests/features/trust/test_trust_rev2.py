@@ -11,9 +11,19 @@ from features.trust.rev2 import Rev2, rev2
 # A tiny market: 0-2 are honest and agree, 3 praises the scammer 4, everyone else pans 4;
 # 5 is rated once and never rates, 6 rates once; 7 has no edge at all.
 EDGES = [
-    (0, 1, 0.8), (1, 0, 0.9), (2, 0, 1.0), (2, 1, 0.7), (0, 4, -1.0), (1, 4, -0.8),
-    (2, 4, -0.9), (3, 4, 1.0), (4, 3, 1.0), (3, 0, -1.0), (0, 5, 0.5), (6, 2, 0.6),
-]  # fmt: skip
+    (0, 1, 0.8),
+    (1, 0, 0.9),
+    (2, 0, 1.0),
+    (2, 1, 0.7),
+    (0, 4, -1.0),
+    (1, 4, -0.8),
+    (2, 4, -0.9),
+    (3, 4, 1.0),
+    (4, 3, 1.0),
+    (3, 0, -1.0),
+    (0, 5, 0.5),
+    (6, 2, 0.6),
+]
 
 
 def _graph() -> SignedGraph:

@@ -14,8 +14,14 @@ from features.trust.io import read_labels, read_signed_edges
 from features.trust.score import TrustConfig, score_graph
 from features.trust.seeds import default_seeds
 
-RANGES = {"trust": (0, 1), "evidence_trust": (0, 1), "reach": (0, 1), "fairness": (0, 1),
-          "goodness": (-1, 1), "propagated_trust": (0, 1)}  # fmt: skip
+RANGES = {
+    "trust": (0, 1),
+    "evidence_trust": (0, 1),
+    "reach": (0, 1),
+    "fairness": (0, 1),
+    "goodness": (-1, 1),
+    "propagated_trust": (0, 1),
+}
 
 
 def _market(seed: int = 0, n: int = 300, m: int = 3000) -> SignedGraph:
@@ -24,8 +30,9 @@ def _market(seed: int = 0, n: int = 300, m: int = 3000) -> SignedGraph:
     keep = src != dst
     rating = rng.choice([-10, -3, 1, 2, 5, 10], keep.sum(), p=[0.05, 0.05, 0.4, 0.3, 0.1, 0.1])
     time = 1.3e9 + rng.uniform(0, 3 * 365 * DAY, keep.sum())
-    return SignedGraph.from_edges(src[keep], dst[keep], rating / 10.0, time=time,
-                                  ids=np.arange(n + 5))  # 5 nodes without edges  # fmt: skip
+    return SignedGraph.from_edges(
+        src[keep], dst[keep], rating / 10.0, time=time, ids=np.arange(n + 5)
+    )  # 5 nodes without edges
 
 
 def test_read_signed_edges_normalises_by_the_largest_rating(tmp_path: Path) -> None:
@@ -78,8 +85,9 @@ def test_edgeless_nodes_get_the_cold_start_trust() -> None:
 def test_agreement_leaves_the_rater_out() -> None:
     # 0 alone vouches for 1: no one else speaks for 1, so 0 learns nothing from it.
     # 2 and 3 both pan 4; 5 praises 4 against them.
-    g = SignedGraph.from_edges(np.array([0, 2, 3, 5]), np.array([1, 4, 4, 4]),
-                               np.array([1.0, -1.0, -1.0, 1.0]))  # fmt: skip
+    g = SignedGraph.from_edges(
+        np.array([0, 2, 3, 5]), np.array([1, 4, 4, 4]), np.array([1.0, -1.0, -1.0, 1.0])
+    )
     agreement = rater_agreement(g, np.ones(g.m))
     assert agreement[0] == 0.0
     assert agreement[3] == pytest.approx(-2 / 3) and agreement[1] == pytest.approx(0.0)
@@ -91,8 +99,12 @@ def test_a_burst_counts_about_once_and_a_track_record_many_times() -> None:
     discount = burst_discount(nodes, times, window=30 * DAY)
     assert discount[:4].sum() == pytest.approx(1.0) and discount[4:].sum() == pytest.approx(4.0)
     # Node 0 (burst) and node 1 (four months) each vouch for a well-regarded target 2.
-    g = SignedGraph.from_edges(np.r_[nodes, 3, 4, 5], np.r_[np.full(8, 2), 2, 2, 2],
-                               np.ones(11), time=np.r_[times, 0, 0, 0])  # fmt: skip
+    g = SignedGraph.from_edges(
+        np.r_[nodes, 3, 4, 5],
+        np.r_[np.full(8, 2), 2, 2, 2],
+        np.ones(11),
+        time=np.r_[times, 0, 0, 0],
+    )
     evidence = evidence_trust(g, np.ones(g.m), window=30 * DAY)
     assert evidence.trust[1] > evidence.trust[0] > 0.5
 
@@ -112,13 +124,17 @@ def test_graphs_without_trust_or_without_edges_still_score() -> None:
     assert not scores["seed"].any() and (scores["propagated_trust"] == 0).all()
     assert scores["trust"].is_between(0, 1).all()
     assert scores["trust"][1] < cold_start_trust()  # distrusted by 0
-    empty = SignedGraph.from_edges(np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-                                   np.array([]), ids=np.arange(3))  # fmt: skip
+    empty = SignedGraph.from_edges(
+        np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), ids=np.arange(3)
+    )
     assert score_graph(empty)["trust"].to_list() == pytest.approx([cold_start_trust()] * 3)
 
 
-BAD_FILES = [("", "no edges"), ("1,2,3\n2,3,0\n3,1,x\n", "rating"),
-             ("1,2,1,10\n2,1,1,\n", "timestamp")]  # fmt: skip
+BAD_FILES = [
+    ("", "no edges"),
+    ("1,2,3\n2,3,0\n3,1,x\n", "rating"),
+    ("1,2,1,10\n2,1,1,\n", "timestamp"),
+]
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_FILES)

@@ -61,8 +61,11 @@ def test_compare_counts_the_groups_it_leaves_out(truth: Path) -> None:
     scores["model"] = FRAME["label"].cast(pl.Float64).to_numpy()  # a perfect ranking
     report = compare(FRAME, scores)
     assert report["groups"] == {
-        "total": 3, "evaluated": 1, "no_positive_label": 1, "fewer_candidates": 1,
-    }  # fmt: skip
+        "total": 3,
+        "evaluated": 1,
+        "no_positive_label": 1,
+        "fewer_candidates": 1,
+    }
     ndcg = report["ndcg_at_10"]
     assert ndcg["model"] == 1.0
     assert ndcg["oracle"] < 1.0  # the oracle ranks a above the liked c: labels are noisy

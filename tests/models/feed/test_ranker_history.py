@@ -28,12 +28,16 @@ def inputs(*, cut: datetime | None = None) -> FeedInputs:
         schema_overrides={"created_at": TS},
     )
     rows = [  # viewer, post, when, grade
-        ("ann", "p1", T - 2 * H, 0), ("ann", "p1", T - 2 * H + S, 1),  # trusted like
-        ("ring", "p1", T - 2 * H, 0), ("ring", "p1", T - 2 * H + S, 3),  # a ring's share
-        ("vic", "p2", T - H, 0), ("vic", "p2", T - H + S, 1),
+        ("ann", "p1", T - 2 * H, 0),
+        ("ann", "p1", T - 2 * H + S, 1),  # trusted like
+        ("ring", "p1", T - 2 * H, 0),
+        ("ring", "p1", T - 2 * H + S, 3),  # a ring's share
+        ("vic", "p2", T - H, 0),
+        ("vic", "p2", T - H + S, 1),
         ("ann", "p2", T - 90 * S, 0),
-        ("ann", "p1", T, 0), ("ann", "p1", T + S, 2),  # at and after the request: unseen
-    ]  # fmt: skip
+        ("ann", "p1", T, 0),
+        ("ann", "p1", T + S, 2),  # at and after the request: unseen
+    ]
     authors = {"p1": "amy", "p2": "ben", "p3": "vic"}
     engagements = pl.DataFrame(
         {
@@ -50,8 +54,9 @@ def inputs(*, cut: datetime | None = None) -> FeedInputs:
         engagements = engagements.filter(pl.col("engaged_at") < cut)
         posts = posts.filter(pl.col("created_at") < cut)
     empty = pl.DataFrame()
-    return FeedInputs(posts=posts, engagements=engagements, follows=empty, trust_links=empty,
-                      flags=empty)  # fmt: skip
+    return FeedInputs(
+        posts=posts, engagements=engagements, follows=empty, trust_links=empty, flags=empty
+    )
 
 
 TRUST = pl.DataFrame(

@@ -15,9 +15,12 @@ def test_train_and_evaluate_on_a_later_window(small_lake: SmallLake) -> None:
     windows = Windows.by_days(begin + 3 * day, train_days=4, valid_days=1, test_days=2)
     assert windows.train[1] == windows.valid[0] and windows.valid[1] == windows.test[0]
     ranker, report = train_and_evaluate(
-        small_lake.events, truth=small_lake.truth, windows=windows, trust=trust,
+        small_lake.events,
+        truth=small_lake.truth,
+        windows=windows,
+        trust=trust,
         ranker=FeedRanker(n_estimators=300),
-    )  # fmt: skip
+    )
     ndcg = report["ndcg_at_10"]
     assert {"model", "chronological", "popularity", "oracle"} <= ndcg.keys()
     assert all(0.0 < v <= 1.0 for v in ndcg.values())

@@ -16,9 +16,12 @@ from models.fraud.classifier import FraudClassifier
 from models.metrics import average_precision
 
 FAST: dict[str, Any] = {
-    "n_estimators": 200, "learning_rate": 0.1, "num_leaves": 7, "n_jobs": 1,
+    "n_estimators": 200,
+    "learning_rate": 0.1,
+    "num_leaves": 7,
+    "n_jobs": 1,
     "eval_metric": "average_precision",
-}  # fmt: skip
+}
 
 
 def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,8 +35,12 @@ def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    return {"train": synthetic(6000, 1), "eval": synthetic(3000, 2),
-            "calib": synthetic(3000, 3), "test": synthetic(8000, 4)}  # fmt: skip
+    return {
+        "train": synthetic(6000, 1),
+        "eval": synthetic(3000, 2),
+        "calib": synthetic(3000, 3),
+        "test": synthetic(8000, 4),
+    }
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
@@ -123,8 +130,9 @@ def test_contributions_and_reasons(data: dict) -> None:
     names = [f"f{i}" for i in range(5)]
     frame = pl.DataFrame(data["train"][0], schema=names)
     eval_frame = pl.DataFrame(data["eval"][0], schema=names)
-    model = FraudClassifier(**FAST).fit(frame, data["train"][1],
-                                        eval_set=(eval_frame, data["eval"][1]))  # fmt: skip
+    model = FraudClassifier(**FAST).fit(
+        frame, data["train"][1], eval_set=(eval_frame, data["eval"][1])
+    )
     test = pl.DataFrame(data["test"][0], schema=names).with_columns(extra=pl.lit(1.0))
     contrib = model.feature_contributions(test)
     assert contrib.shape == (test.height, 6)

@@ -24,12 +24,16 @@ def synthetic_table(path: Path, *, days: int = 46, per_day: int = 220, seed: int
     spend = rng.uniform(10, 80, 80)[customer]
     fraud = rng.random(n) < 0.05
     amount = np.abs(rng.normal(spend, spend / 3)) * np.where(fraud, 5.0, 1.0)
-    pl.DataFrame({
-        "TRANSACTION_ID": np.arange(n),
-        "TX_DATETIME": [datetime(2018, 4, 1) + timedelta(seconds=int(s)) for s in seconds],
-        "CUSTOMER_ID": customer, "TERMINAL_ID": rng.integers(0, 50, n),
-        "TX_AMOUNT": np.round(amount, 2), "TX_FRAUD": fraud.astype(np.int8),
-    }).write_parquet(path)  # fmt: skip
+    pl.DataFrame(
+        {
+            "TRANSACTION_ID": np.arange(n),
+            "TX_DATETIME": [datetime(2018, 4, 1) + timedelta(seconds=int(s)) for s in seconds],
+            "CUSTOMER_ID": customer,
+            "TERMINAL_ID": rng.integers(0, 50, n),
+            "TX_AMOUNT": np.round(amount, 2),
+            "TX_FRAUD": fraud.astype(np.int8),
+        }
+    ).write_parquet(path)
     return path
 
 
@@ -46,9 +50,17 @@ def test_fraud_commands_have_help(command: list[str], capsys: pytest.CaptureFixt
 
 def test_evaluate_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = synthetic_table(tmp_path / "tx.parquet")
-    argv = ["fraud", "evaluate", "--transactions", str(table), "--quiet",
-            "--valid-train-starts", "2018-04-08,2018-04-11",
-            "--test-train-starts", "2018-04-18,2018-04-25"]  # fmt: skip
+    argv = [
+        "fraud",
+        "evaluate",
+        "--transactions",
+        str(table),
+        "--quiet",
+        "--valid-train-starts",
+        "2018-04-08,2018-04-11",
+        "--test-train-starts",
+        "2018-04-18,2018-04-25",
+    ]
     assert main(argv) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
@@ -80,8 +92,21 @@ def test_evaluate_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert exit_info.value.code == 2
     assert "not a date" in capsys.readouterr().err
     pl.DataFrame({"TX_DATETIME": [datetime(2018, 4, 1)]}).write_parquet(tmp_path / "bad.parquet")
-    argv = ["fraud", "evaluate", "--transactions", str(tmp_path / "bad.parquet"),
-            "--valid-train-starts", "2018-04-01", "--test-train-starts", "2018-04-01",
-            "--train-days", "0", "--test-days", "1", "--delay-days", "0"]  # fmt: skip
+    argv = [
+        "fraud",
+        "evaluate",
+        "--transactions",
+        str(tmp_path / "bad.parquet"),
+        "--valid-train-starts",
+        "2018-04-01",
+        "--test-train-starts",
+        "2018-04-01",
+        "--train-days",
+        "0",
+        "--test-days",
+        "1",
+        "--delay-days",
+        "0",
+    ]
     assert main(argv) == 2
     assert "lack columns" in capsys.readouterr().err

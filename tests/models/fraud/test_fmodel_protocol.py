@@ -37,11 +37,19 @@ def test_fold_dates_are_the_handbooks() -> None:
     assert fold.known_by(date(2018, 8, 8)) == date(2018, 7, 31)  # T - 8: the training week
     assert fold.known_by(date(2018, 8, 14)) == date(2018, 8, 6)
     tests = sorted(f.describe()["test"] for f in folds(TEST_TRAIN_STARTS))
-    assert tests == ["2018-08-08..2018-08-14", "2018-08-15..2018-08-21",
-                     "2018-08-22..2018-08-28", "2018-08-29..2018-09-04"]  # fmt: skip
+    assert tests == [
+        "2018-08-08..2018-08-14",
+        "2018-08-15..2018-08-21",
+        "2018-08-22..2018-08-28",
+        "2018-08-29..2018-09-04",
+    ]
     valid = sorted(f.describe()["test"] for f in folds(VALID_TRAIN_STARTS))
-    assert valid == ["2018-07-04..2018-07-10", "2018-07-11..2018-07-17",
-                     "2018-07-18..2018-07-24", "2018-07-25..2018-07-31"]  # fmt: skip
+    assert valid == [
+        "2018-07-04..2018-07-10",
+        "2018-07-11..2018-07-17",
+        "2018-07-18..2018-07-24",
+        "2018-07-25..2018-07-31",
+    ]
     assert selection_overlaps(folds(VALID_TRAIN_STARTS), folds(TEST_TRAIN_STARTS)) == []
 
 
@@ -59,8 +67,13 @@ def tiny() -> pl.DataFrame:
     rows = []
     for day in (date(2018, 7, 15) + i * D for i in range(33)):
         for card, bad in frauds.items():
-            rows.append({"TX_DATETIME": datetime(day.year, day.month, day.day, 12),
-                         "CUSTOMER_ID": card, "TX_FRAUD": int(day == bad)})  # fmt: skip
+            rows.append(
+                {
+                    "TX_DATETIME": datetime(day.year, day.month, day.day, 12),
+                    "CUSTOMER_ID": card,
+                    "TX_FRAUD": int(day == bad),
+                }
+            )
     return with_day(pl.DataFrame(rows))
 
 

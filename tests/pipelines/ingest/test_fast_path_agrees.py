@@ -47,20 +47,48 @@ def _valid(rule: Rule) -> Any:
 def _event(event_type: str) -> dict[str, Any]:
     rules = payload_rules()
     return {
-        "event_id": str(uuid.uuid4()), "event_type": event_type,
-        "occurred_at": "2026-08-09T10:00:00.123Z", "actor_id": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": "2026-08-09T10:00:00.123Z",
+        "actor_id": str(uuid.uuid4()),
         "subject_id": str(uuid.uuid4()),
         "context": {name: _valid(rule) for name, rule in CONTEXT_RULES.items()},
         "payload": {name: _valid(rules[name]) for name in type_fields(event_type)},
         "schema_version": 1,
-    }  # fmt: skip
+    }
 
 
 ODD_VALUES = st.sampled_from(
-    [None, 0, -1, 1, 1.5, 2**70, "", "x", "EUR", "de", "19.999", "19.99", "0.5", " 1", True,
-     [], {}, str(uuid.uuid4()).upper(), "2026-08-09T10:00:00Z", "2026-08-09T10:00:00",
-     "2026-13-01T00:00:00Z", "192.168.0.256", "::1", "A" * 600, 1e308, "friend", "view"]
-)  # fmt: skip
+    [
+        None,
+        0,
+        -1,
+        1,
+        1.5,
+        2**70,
+        "",
+        "x",
+        "EUR",
+        "de",
+        "19.999",
+        "19.99",
+        "0.5",
+        " 1",
+        True,
+        [],
+        {},
+        str(uuid.uuid4()).upper(),
+        "2026-08-09T10:00:00Z",
+        "2026-08-09T10:00:00",
+        "2026-13-01T00:00:00Z",
+        "192.168.0.256",
+        "::1",
+        "A" * 600,
+        1e308,
+        "friend",
+        "view",
+    ]
+)
 
 
 @st.composite

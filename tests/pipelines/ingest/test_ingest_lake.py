@@ -79,10 +79,13 @@ def test_every_bad_kind_is_quarantined_with_its_reason_and_bytes(tmp_path: Path)
 
 def test_reingest_adds_nothing_and_duplicates_are_counted(tmp_path: Path) -> None:
     lines = [wire() for _ in range(20)]
-    landing = _landing(tmp_path, {
-        f"{DAY}/a.ndjson": b"\n".join([*lines[:15], lines[0], b"[]"]) + b"\n",
-        f"{DAY}/b.ndjson": b"\n".join(lines[10:]) + b"\n",  # overlaps a.ndjson: re-delivery
-    })  # fmt: skip
+    landing = _landing(
+        tmp_path,
+        {
+            f"{DAY}/a.ndjson": b"\n".join([*lines[:15], lines[0], b"[]"]) + b"\n",
+            f"{DAY}/b.ndjson": b"\n".join(lines[10:]) + b"\n",  # overlaps a.ndjson: re-delivery
+        },
+    )
     lake = Lake(tmp_path / "lake")
     (first,) = _ingest(landing, lake)
     assert (first.read, first.ingested, first.duplicates, first.quarantined) == (27, 20, 1 + 5, 1)
@@ -141,8 +144,11 @@ def test_checks_pass_on_a_clean_ingest(tmp_path: Path, name: str) -> None:
     landing = _landing(tmp_path, {f"{DAY}/a.ndjson": b"\n".join(wire() for _ in range(5))})
     lake = Lake(tmp_path / "lake")
     reports = _ingest(landing, lake)
-    check = {"volume": ingest_checks.volume_in_range, "schema": ingest_checks.schema_matches,
-             "unique": ingest_checks.ids_unique}[name]  # fmt: skip
+    check = {
+        "volume": ingest_checks.volume_in_range,
+        "schema": ingest_checks.schema_matches,
+        "unique": ingest_checks.ids_unique,
+    }[name]
     assert check(reports, lake=lake).passed
 
 

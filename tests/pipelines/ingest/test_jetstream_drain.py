@@ -38,8 +38,14 @@ def loaded(tmp_path: Path) -> Iterator[tuple[Stream, list[bytes]]]:
 
 
 def _drain(stream: Stream, landing: Path, *, batch: int = 500) -> int:
-    report = drain_to_landing(stream.url, landing, stream=stream.name,
-                              subject_prefix=stream.prefix, batch=batch, wait_s=0.5)  # fmt: skip
+    report = drain_to_landing(
+        stream.url,
+        landing,
+        stream=stream.name,
+        subject_prefix=stream.prefix,
+        batch=batch,
+        wait_s=0.5,
+    )
     return report.drained
 
 
@@ -61,8 +67,15 @@ def test_drain_writes_one_file_per_batch_then_acks(
 ) -> None:
     stream, lines = loaded
     landing = tmp_path / "landing"
-    report = drain_to_landing(stream.url, landing, stream=stream.name, subject_prefix=stream.prefix,
-                              batch=3, wait_s=0.5, clock=lambda: ARRIVAL)  # fmt: skip
+    report = drain_to_landing(
+        stream.url,
+        landing,
+        stream=stream.name,
+        subject_prefix=stream.prefix,
+        batch=3,
+        wait_s=0.5,
+        clock=lambda: ARRIVAL,
+    )
     assert report.drained == 7
     assert [len(p.read_bytes().splitlines()) for p in report.files] == [3, 3, 1]
     assert {p.parent.name for p in report.files} == {"2026-11-26"}
@@ -92,9 +105,19 @@ def test_drain_nats_command_honours_max_and_resumes(
     loaded: tuple[Stream, list[bytes]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stream, lines = loaded
-    args = ["drain-nats", "--url", stream.url, "--landing", str(tmp_path / "landing"),
-            "--stream", stream.name, "--subject-prefix", stream.prefix,
-            "--wait-s", "0.5"]  # fmt: skip
+    args = [
+        "drain-nats",
+        "--url",
+        stream.url,
+        "--landing",
+        str(tmp_path / "landing"),
+        "--stream",
+        stream.name,
+        "--subject-prefix",
+        stream.prefix,
+        "--wait-s",
+        "0.5",
+    ]
     assert main([*args, "--max", "4"]) == 0
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert main(args) == 0
@@ -107,7 +130,16 @@ def test_drain_nats_command_honours_max_and_resumes(
 def test_drain_nats_command_reports_a_missing_stream(
     empty_stream: Stream, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["drain-nats", "--url", empty_stream.url, "--landing", str(tmp_path),
-                 "--stream", empty_stream.name])  # never created  # fmt: skip
+    code = main(
+        [
+            "drain-nats",
+            "--url",
+            empty_stream.url,
+            "--landing",
+            str(tmp_path),
+            "--stream",
+            empty_stream.name,
+        ]
+    )  # never created
     assert code == 2
     assert "no JetStream stream" in capsys.readouterr().err

@@ -50,7 +50,11 @@ def entries(rows: list[tuple[str, str, str, int]]) -> pl.DataFrame:
     """(viewer, post, author, minutes after T0) -> a push frame."""
     return pl.DataFrame(
         [(v, p, a, T0 + timedelta(minutes=m)) for v, p, a, m in rows],
-        schema={"viewer_id": pl.String, "post_id": pl.String, "author_id": pl.String,
-                "created_at": pl.Datetime("us", "UTC")},
+        schema={
+            "viewer_id": pl.String,
+            "post_id": pl.String,
+            "author_id": pl.String,
+            "created_at": pl.Datetime("us", "UTC"),
+        },
         orient="row",
-    )  # fmt: skip
+    )

@@ -15,21 +15,27 @@ Store = RedisFeed | SqliteFeed
 
 def manifest(version: str, *, minutes: int = 0) -> FeedManifest:
     return FeedManifest(
-        version=version, published_at=T0 + timedelta(minutes=minutes), as_of=T0,
-        model_version="vouch-feed-ranker/1", viewers=1, scores=2, demotion=-2.302585092994046,
+        version=version,
+        published_at=T0 + timedelta(minutes=minutes),
+        as_of=T0,
+        model_version="vouch-feed-ranker/1",
+        viewers=1,
+        scores=2,
+        demotion=-2.302585092994046,
         flagged_policy="remove",
-    )  # fmt: skip
+    )
 
 
 def write(store: Store, version: str, *, minutes: int = 0) -> None:
     store.write(
         version,
-        scores=pl.DataFrame({"viewer_id": ["v", "v"], "post_id": ["p1", "p2"],
-                             "score": [0.25, -1.5]}),
+        scores=pl.DataFrame(
+            {"viewer_id": ["v", "v"], "post_id": ["p1", "p2"], "score": [0.25, -1.5]}
+        ),
         priors=pl.DataFrame({"viewer_id": ["v"], "fresh": [0.1], "stale": [-1.5]}),
         authors=pl.DataFrame({"author_id": ["bad", "meh"], "policy": ["flagged", "low_trust"]}),
         manifest=manifest(version, minutes=minutes),
-    )  # fmt: skip
+    )
 
 
 def test_window_is_newest_first_within_bounds(feed_store: Store) -> None:
@@ -42,9 +48,11 @@ def test_window_is_newest_first_within_bounds(feed_store: Store) -> None:
     assert got.posts == ["p5", "p4", "p3", "p2"] and got.authors == ["a"] * 4
     assert got.ts == [epoch_us(T0 + timedelta(minutes=m)) for m in (5, 4, 3, 2)]
     bounded = feed_store.window(
-        "v", newest=epoch_us(T0 + timedelta(minutes=4)), oldest=epoch_us(T0 + timedelta(minutes=1)),
+        "v",
+        newest=epoch_us(T0 + timedelta(minutes=4)),
+        oldest=epoch_us(T0 + timedelta(minutes=1)),
         limit=10,
-    )  # fmt: skip
+    )
     assert bounded.posts == ["p4", "p3", "p2", "p1"]
     assert feed_store.window("nobody", newest=None, oldest=None, limit=10).posts == []
 
@@ -86,8 +94,9 @@ def test_versions_listed_oldest_first_and_dropped_whole(feed_store: Store) -> No
     current, found = feed_store.versions()
     assert current == "20260810T010000000000Z"
     assert [m.version for m in found if isinstance(m, FeedManifest)] == [
-        "20260810T000000000000Z", "20260810T010000000000Z",
-    ]  # fmt: skip
+        "20260810T000000000000Z",
+        "20260810T010000000000Z",
+    ]
     feed_store.drop("20260810T000000000000Z")
     assert feed_store.signals("20260810T000000000000Z", "v", posts=["p1"], authors=[]) is None
     assert feed_store.versions()[1] == [manifest("20260810T010000000000Z", minutes=60)]

@@ -19,8 +19,11 @@ def publish_at(store: Store, minutes: int) -> str:
         scores=pl.DataFrame({"viewer_id": ["v"], "post_id": ["p"], "score": [1.0]}),
         priors=pl.DataFrame({"viewer_id": ["v"], "fresh": [1.0], "stale": [1.0]}),
         authors=pl.DataFrame({"author_id": ["x"], "policy": ["flagged"]}),
-        as_of=T0, model_version="m/1", demotion=-2.0, now=T0 + timedelta(minutes=minutes),
-    ).version  # fmt: skip
+        as_of=T0,
+        model_version="m/1",
+        demotion=-2.0,
+        now=T0 + timedelta(minutes=minutes),
+    ).version
 
 
 def listed(store: Store) -> list[str]:
@@ -43,12 +46,23 @@ def test_an_abandoned_write_is_dropped_after_the_grace(feed_store: Store) -> Non
     keep = publish_at(feed_store, 0)
     broken = "20260810T003000000000Z"
     manifest = FeedManifest(
-        version=broken, published_at=T0 + timedelta(minutes=30), as_of=T0, model_version="m/1",
-        viewers=0, scores=0, demotion=-2.0, flagged_policy="remove",
-    )  # fmt: skip
+        version=broken,
+        published_at=T0 + timedelta(minutes=30),
+        as_of=T0,
+        model_version="m/1",
+        viewers=0,
+        scores=0,
+        demotion=-2.0,
+        flagged_policy="remove",
+    )
     with pytest.raises(pl.exceptions.ColumnNotFoundError):  # dies after listing the version
-        feed_store.write(broken, scores=pl.DataFrame(), priors=pl.DataFrame(),
-                         authors=pl.DataFrame(), manifest=manifest)  # fmt: skip
+        feed_store.write(
+            broken,
+            scores=pl.DataFrame(),
+            priors=pl.DataFrame(),
+            authors=pl.DataFrame(),
+            manifest=manifest,
+        )
     assert listed(feed_store) == [keep, broken]  # listed bare: no manifest
     assert feed_store.versions()[0] == keep
     assert prune(feed_store, now=T0 + timedelta(minutes=31)) == []  # might still be writing
@@ -61,5 +75,12 @@ def test_publish_refuses_a_policy_serving_cannot_apply(tmp_path, bad: dict) -> N
     store = SqliteFeed(tmp_path / "f.sqlite3")
     args = {"flagged_policy": "remove", "demotion": -1.0} | bad
     with pytest.raises(ValueError):
-        publish_feed(store, scores=pl.DataFrame(), priors=pl.DataFrame(),
-                     authors=pl.DataFrame(), as_of=T0, model_version="m", **args)  # fmt: skip
+        publish_feed(
+            store,
+            scores=pl.DataFrame(),
+            priors=pl.DataFrame(),
+            authors=pl.DataFrame(),
+            as_of=T0,
+            model_version="m",
+            **args,
+        )

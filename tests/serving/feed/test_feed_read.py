@@ -19,14 +19,19 @@ def publish(store: Store, scores: dict[str, float], *, minutes: int = 0, **kw: o
     """Publish scores of viewer ``v`` as of T0 + 1 day; authors ``bad`` flagged, ``low`` low."""
     done = publish_feed(
         store,
-        scores=pl.DataFrame({"viewer_id": "v", "post_id": list(scores),
-                             "score": list(scores.values())}),
-        priors=pl.DataFrame({"viewer_id": ["v"], "fresh": [kw.pop("fresh", 0.5)],
-                             "stale": [min(scores.values())]}),
+        scores=pl.DataFrame(
+            {"viewer_id": "v", "post_id": list(scores), "score": list(scores.values())}
+        ),
+        priors=pl.DataFrame(
+            {"viewer_id": ["v"], "fresh": [kw.pop("fresh", 0.5)], "stale": [min(scores.values())]}
+        ),
         authors=pl.DataFrame({"author_id": ["bad", "low"], "policy": ["flagged", "low_trust"]}),
-        as_of=T0 + timedelta(days=1), model_version="m/1", demotion=DEMOTION,
-        now=T0 + timedelta(days=1, minutes=minutes), **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+        as_of=T0 + timedelta(days=1),
+        model_version="m/1",
+        demotion=DEMOTION,
+        now=T0 + timedelta(days=1, minutes=minutes),
+        **kw,  # type: ignore[arg-type]
+    )
     return done.version
 
 
@@ -40,11 +45,18 @@ def test_chronological_when_nothing_is_published(feed_store: Store) -> None:
 
 
 def test_ranked_by_scores_with_priors_and_policy(feed_store: Store) -> None:
-    feed_store.push(entries([
-        ("v", "good", "a", 10), ("v", "best", "b", 5), ("v", "spam", "bad", 20),
-        ("v", "ringpost", "low", 30), ("v", "old", "a", -100),
-        ("v", "fresh", "c", 24 * 60 + 5),  # after as_of: the fresh prior
-    ]))  # fmt: skip
+    feed_store.push(
+        entries(
+            [
+                ("v", "good", "a", 10),
+                ("v", "best", "b", 5),
+                ("v", "spam", "bad", 20),
+                ("v", "ringpost", "low", 30),
+                ("v", "old", "a", -100),
+                ("v", "fresh", "c", 24 * 60 + 5),  # after as_of: the fresh prior
+            ]
+        )
+    )
     publish(feed_store, {"good": 1.0, "best": 2.0, "spam": 9.0, "ringpost": 3.0})
     page = read_feed(feed_store, "v")
     assert [i.post_id for i in page.items] == ["best", "good", "old", "ringpost", "fresh"]

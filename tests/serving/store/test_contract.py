@@ -59,8 +59,14 @@ def test_reader_sees_old_set_until_the_flip(store: Store) -> None:
     publish(store, _scores(users, trust=0.3), snapshot="d1", now=T0)
     store.fetch(Ask(user_id=users[0]))  # the reader caches the current manifest
     version = keys.new_version(T0 + timedelta(hours=1))
-    manifest = Manifest(version=version, published_at=T0 + timedelta(hours=1), scored_at=T0,
-                        model_version="m2", snapshot="d2", records=50)  # fmt: skip
+    manifest = Manifest(
+        version=version,
+        published_at=T0 + timedelta(hours=1),
+        scored_at=T0,
+        model_version="m2",
+        snapshot="d2",
+        records=50,
+    )
     store.write(version, _scores(users, trust=0.9, model="m2"), manifest=manifest)
     assert {store.fetch(Ask(user_id=u)).record.trust for u in users} == {0.3}
     store.flip(version)
@@ -79,8 +85,14 @@ def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
     first = publish(store, _scores(users, trust=0.5), snapshot="d1", now=T0)
     # A publisher that died after writing records but before its manifest and the flip.
     dead = keys.new_version(T0 + timedelta(minutes=1))
-    manifest = Manifest(version=dead, published_at=T0 + timedelta(minutes=1), scored_at=T0,
-                        model_version="m9", snapshot="d2", records=20)  # fmt: skip
+    manifest = Manifest(
+        version=dead,
+        published_at=T0 + timedelta(minutes=1),
+        scored_at=T0,
+        model_version="m9",
+        snapshot="d2",
+        records=20,
+    )
     store.write(dead, _scores(users, trust=0.1), manifest=manifest)
     if isinstance(store, RedisStore):  # the manifest's fields never came: only the page count
         meta = keys.meta_key(dead)
