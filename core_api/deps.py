@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Header, HTTPException, Request, status
@@ -25,8 +25,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core_api.db.engine import REQUEST_SLOTS
 from core_api.db.identity import AuthSession, User
-from core_api.events import PLATFORMS
 from core_api.events.fields import TOKEN_RE
+from core_api.events.payloads import Platform
 from core_api.services.outbox import EventSink
 from core_api.services.security import AccessClaims, InvalidToken, Tokens
 from serving.decide import Decider
@@ -101,7 +101,7 @@ def _ip(request: Request) -> str | None:
 async def get_client(
     request: Request,
     x_device_fingerprint: Annotated[str | None, Header(pattern=TOKEN_RE)] = None,
-    x_client_platform: Annotated[Literal[PLATFORMS], Header()] = "web",  # type: ignore[valid-type]
+    x_client_platform: Annotated[Platform, Header()] = "web",
     user_agent: Annotated[str | None, Header()] = None,
 ) -> Client:
     return Client(

@@ -33,6 +33,7 @@ from typing import Any
 
 import pyarrow as pa
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from core_api.events.envelope import (
     DEFAULT_MAX_FUTURE,
@@ -122,7 +123,7 @@ class Rejection:
     detail: str
 
 
-def _rejection_from(error: dict[str, Any]) -> Rejection:
+def _rejection_from(error: ErrorDetails) -> Rejection:
     loc = [str(part) for part in error["loc"]]
     if loc and loc[0] in EventType.__members__:
         loc = loc[1:]  # drop the discriminator's tag
@@ -233,7 +234,7 @@ def type_fields(event_type: EventType) -> dict[str, bool]:
 def _collect_rules() -> dict[str, Rule]:
     """Every payload field once, in one order that agrees with every payload's own field order."""
     rules: dict[str, Rule] = {}
-    order = TopologicalSorter()
+    order: TopologicalSorter[str] = TopologicalSorter()
     for event_type, model in PAYLOADS.items():
         names = list(model.model_fields)
         for name in names:
@@ -271,18 +272,17 @@ WIRE_SCHEMA = pa.schema(
     ]
 )
 # What the lake stores (the ``event_date`` partition comes from the directory name).
-LAKE_SCHEMA = pa.schema(
-    [
-        pa.field("event_id", pa.string(), nullable=False),
-        pa.field("event_type", pa.string(), nullable=False),
-        pa.field("occurred_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("actor_id", pa.string(), nullable=False),
-        pa.field("subject_id", pa.string(), nullable=False),
-        pa.field("context", _struct(CONTEXT_RULES, lake=True), nullable=False),
-        pa.field("payload", _struct(_PAYLOAD_RULES, lake=True), nullable=False),
-        pa.field("schema_version", pa.int32(), nullable=False),
-        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("line", pa.int64(), nullable=False),
-    ]
-)
+_LAKE_FIELDS: list[pa.Field[Any]] = [
+    pa.field("event_id", pa.string(), nullable=False),
+    pa.field("event_type", pa.string(), nullable=False),
+    pa.field("occurred_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("actor_id", pa.string(), nullable=False),
+    pa.field("subject_id", pa.string(), nullable=False),
+    pa.field("context", _struct(CONTEXT_RULES, lake=True), nullable=False),
+    pa.field("payload", _struct(_PAYLOAD_RULES, lake=True), nullable=False),
+    pa.field("schema_version", pa.int32(), nullable=False),
+    pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("line", pa.int64(), nullable=False),
+]
+LAKE_SCHEMA = pa.schema(_LAKE_FIELDS)

@@ -1,21 +1,26 @@
 """Field kinds of the event contract.
 
-Each payload field is declared with one of these aliases. Besides pydantic's own validation, every
-alias carries a :class:`Rule`: the same constraints in a plain form, so the ingest can check a whole
-batch column-wise (regexes run in Rust's regex engine on both paths) and build the Arrow schemas
-without a second hand-written copy of the contract.
+Each payload field is declared with one of these aliases, with a parameterised kind inside
+``Annotated`` (``Annotated[str, text(n)]``, ``Annotated[int, integer(...)]``,
+``Annotated[float, number(...)]``) or as a ``Literal`` of strings (a choice). Besides pydantic's
+own validation, every kind carries a :class:`Rule`: the same constraints in a plain form, so the
+ingest can check a whole batch column-wise (regexes run in Rust's regex engine on both paths) and
+build the Arrow schemas without a second hand-written copy of the contract. A choice's Rule is read
+off its ``Literal``.
 """
 
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import pyarrow as pa
-from pydantic import BeforeValidator, Field, StringConstraints
+from annotated_types import Ge, GroupedMetadata, Le, MaxLen
+from pydantic import AllowInfNan, BeforeValidator, StringConstraints
 from pydantic.fields import FieldInfo
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -85,36 +90,48 @@ Ip = Annotated[str, StringConstraints(pattern=IP_RE), Rule(pa.string(), pa.strin
 Flag = Annotated[bool, Rule(pa.bool_(), pa.bool_())]
 
 
-def text(max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(max_length=max_length),
-        Rule(pa.string(), pa.string(), max_length=max_length),
-    ]
+@dataclass(frozen=True)
+class Kind(GroupedMetadata):
+    """A parameterised kind: pydantic's constraints and the Rule, as one piece of metadata.
+
+    Written inside ``Annotated`` (a call is not a type), so a type checker sees the base type.
+    """
+
+    constraints: tuple[object, ...]
+    rule: Rule
+
+    def __iter__(self) -> Iterator[object]:
+        yield from self.constraints
+        yield self.rule
 
 
-def choice(*values: str) -> Any:
-    return Annotated[Literal[values], Rule(pa.string(), pa.string(), choices=values)]  # type: ignore[valid-type]
+def text(max_length: int) -> Kind:
+    return Kind((MaxLen(max_length),), Rule(pa.string(), pa.string(), max_length=max_length))
 
 
-def integer(*, ge: int, le: int) -> Any:
-    return Annotated[int, Field(ge=ge, le=le), Rule(pa.int64(), pa.int64(), ge=ge, le=le)]
+def integer(*, ge: int, le: int) -> Kind:
+    return Kind((Ge(ge), Le(le)), Rule(pa.int64(), pa.int64(), ge=ge, le=le))
 
 
-def number(*, ge: float, le: float) -> Any:
-    return Annotated[
-        float,
-        Field(ge=ge, le=le, allow_inf_nan=False),
-        Rule(pa.float64(), pa.float64(), ge=ge, le=le),
-    ]
+def number(*, ge: float, le: float) -> Kind:
+    return Kind(
+        (Ge(ge), Le(le), AllowInfNan(False)), Rule(pa.float64(), pa.float64(), ge=ge, le=le)
+    )
 
 
 def rule_of(info: FieldInfo) -> Rule:
     """The Rule behind a model field (pydantic moves a required field's metadata onto FieldInfo)."""
+    arms = (info.annotation, *typing.get_args(info.annotation))  # ``X | None`` keeps X's form
     candidates = list(info.metadata)
-    for arg in typing.get_args(info.annotation):  # ``X | None`` keeps X's Annotated form
-        candidates.extend(getattr(arg, "__metadata__", ()))
+    for arm in arms:
+        candidates.extend(getattr(arm, "__metadata__", ()))
     for meta in candidates:
+        if isinstance(meta, Kind):
+            return meta.rule
         if isinstance(meta, Rule):
             return meta
+    for arm in arms:
+        values = typing.get_args(arm)
+        if typing.get_origin(arm) is Literal and all(isinstance(v, str) for v in values):
+            return Rule(pa.string(), pa.string(), choices=values)
     raise TypeError(f"field annotation {info.annotation!r} is not one of this module's kinds")

@@ -9,6 +9,8 @@ canonical key order, which lets the ingest re-encode a whole batch column-wise.
 
 from __future__ import annotations
 
+from typing import Annotated, Literal, get_args
+
 from pydantic import BaseModel, ConfigDict
 
 from core_api.events.fields import (
@@ -18,13 +20,12 @@ from core_api.events.fields import (
     Id,
     Money,
     Token,
-    choice,
     integer,
     number,
     text,
 )
 
-POST_TOPICS = (
+PostTopic = Literal[
     "tech",
     "sports",
     "music",
@@ -37,8 +38,8 @@ POST_TOPICS = (
     "science",
     "politics",
     "pets",
-)
-LISTING_CATEGORIES = (
+]
+ListingCategory = Literal[
     "electronics",
     "fashion",
     "home",
@@ -49,8 +50,11 @@ LISTING_CATEGORIES = (
     "collectibles",
     "beauty",
     "tools",
-)
-PLATFORMS = ("web", "ios", "android", "api")
+]
+Platform = Literal["web", "ios", "android", "api"]
+POST_TOPICS: tuple[str, ...] = get_args(PostTopic)
+LISTING_CATEGORIES: tuple[str, ...] = get_args(ListingCategory)
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 
 
 class Payload(BaseModel):
@@ -59,62 +63,65 @@ class Payload(BaseModel):
 
 # --- identity -------------------------------------------------------------------------------
 class UserRegistered(Payload):
-    email_domain: text(253)
-    signup_channel: choice(*PLATFORMS)
+    email_domain: Annotated[str, text(253)]
+    signup_channel: Platform
     referrer_id: Id | None = None
 
 
 class UserLoggedIn(Payload):
-    login_method: choice("password", "sso", "magic_link", "token_refresh")
+    login_method: Literal["password", "sso", "magic_link", "token_refresh"]
     mfa_used: Flag
     session_id: Id
 
 
 class LoginFailed(Payload):
-    failure_reason: choice("bad_password", "unknown_user", "locked", "mfa_failed")
+    failure_reason: Literal["bad_password", "unknown_user", "locked", "mfa_failed"]
 
 
 class DeviceAdded(Payload):
     device_id: Token
-    platform: choice(*PLATFORMS)
+    platform: Platform
 
 
 class VerificationCompleted(Payload):
-    verification: choice("email", "phone", "id_document", "bank_account")
+    verification: Literal["email", "phone", "id_document", "bank_account"]
 
 
 class CredentialChanged(Payload):
-    credential: choice("password", "email", "phone", "mfa_enabled", "mfa_disabled")
+    credential: Literal["password", "email", "phone", "mfa_enabled", "mfa_disabled"]
+
+
+AccountStatus = Literal["active", "restricted", "suspended", "banned", "closed"]
 
 
 class AccountStatusChanged(Payload):
-    account_status: choice("active", "restricted", "suspended", "banned", "closed")
-    previous_status: choice("active", "restricted", "suspended", "banned", "closed") | None = None
-    reason_code: text(64)
+    account_status: AccountStatus
+    previous_status: AccountStatus | None = None
+    reason_code: Annotated[str, text(64)]
 
 
 class ReviewDecision(Payload):
-    decision: choice("confirmed_fraud", "cleared", "escalated")
+    decision: Literal["confirmed_fraud", "cleared", "escalated"]
     case_id: Id
-    typology: text(64) | None = None
+    typology: Annotated[str, text(64)] | None = None
 
 
 # --- trust and social -----------------------------------------------------------------------
 class TrustConnectionAdded(Payload):
-    edge_type: choice("friend", "follow", "verified_connection")
-    weight: number(ge=0.0, le=1.0)
+    edge_type: Literal["friend", "follow", "verified_connection"]
+    weight: Annotated[float, number(ge=0.0, le=1.0)]
 
 
 class TrustConnectionRemoved(Payload):
-    edge_type: choice("friend", "follow", "verified_connection")
+    edge_type: Literal["friend", "follow", "verified_connection"]
 
 
 class UserFollowed(Payload):
-    follow_source: choice("profile", "suggestion", "search", "post")
+    follow_source: Literal["profile", "suggestion", "search", "post"]
 
 
 class UserReported(Payload):
-    report_reason: choice("spam", "scam", "fake_account", "harassment", "other")
+    report_reason: Literal["spam", "scam", "fake_account", "harassment", "other"]
 
 
 class UserBlocked(Payload):
@@ -122,34 +129,34 @@ class UserBlocked(Payload):
 
 
 class PostCreated(Payload):
-    visibility: choice("public", "friends", "private")
-    topic: choice(*POST_TOPICS)
-    text_length: integer(ge=0, le=100_000)
+    visibility: Literal["public", "friends", "private"]
+    topic: PostTopic
+    text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
     has_media: Flag
 
 
 class PostEngaged(Payload):
-    engagement: choice("view", "like", "comment", "share")
+    engagement: Literal["view", "like", "comment", "share"]
     author_id: Id
-    dwell_ms: integer(ge=0, le=86_400_000) | None = None
-    feed_position: integer(ge=0, le=10_000) | None = None
+    dwell_ms: Annotated[int, integer(ge=0, le=86_400_000)] | None = None
+    feed_position: Annotated[int, integer(ge=0, le=10_000)] | None = None
 
 
 class MessageSent(Payload):
     conversation_id: Id
-    text_length: integer(ge=0, le=100_000)
+    text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
 
 
 # --- marketplace ----------------------------------------------------------------------------
 class ListingCreated(Payload):
-    category: choice(*LISTING_CATEGORIES)
+    category: ListingCategory
     price: Money
     currency: Currency
-    item_condition: choice("new", "used")
-    lat: number(ge=-90.0, le=90.0)
-    lon: number(ge=-180.0, le=180.0)
+    item_condition: Literal["new", "used"]
+    lat: Annotated[float, number(ge=-90.0, le=90.0)]
+    lon: Annotated[float, number(ge=-180.0, le=180.0)]
     ships_from: Country | None = None
 
 
@@ -157,41 +164,41 @@ class OrderPlaced(Payload):
     listing_id: Id
     amount: Money
     currency: Currency
-    quantity: integer(ge=1, le=10_000)
+    quantity: Annotated[int, integer(ge=1, le=10_000)]
     seller_id: Id
 
 
 class OrderStatusChanged(Payload):
-    order_status: choice("paid", "shipped", "delivered", "cancelled", "disputed", "refunded")
+    order_status: Literal["paid", "shipped", "delivered", "cancelled", "disputed", "refunded"]
     seller_id: Id
 
 
 class ReviewPosted(Payload):
     reviewee_id: Id
-    rating: integer(ge=1, le=5)
+    rating: Annotated[int, integer(ge=1, le=5)]
 
 
 class DisputeOpened(Payload):
-    dispute_reason: choice("not_received", "not_as_described", "unauthorized", "other")
+    dispute_reason: Literal["not_received", "not_as_described", "unauthorized", "other"]
     amount: Money
     currency: Currency
     seller_id: Id
 
 
 class DisputeResolved(Payload):
-    dispute_outcome: choice("buyer_won", "seller_won", "withdrawn")
+    dispute_outcome: Literal["buyer_won", "seller_won", "withdrawn"]
     seller_id: Id
 
 
 # --- payments -------------------------------------------------------------------------------
-_PURPOSE = choice("order", "top_up")
+Purpose = Literal["order", "top_up"]
 
 
 class PaymentSuccess(Payload):
     amount: Money
     currency: Currency
     payment_method_id: Token
-    purpose: _PURPOSE
+    purpose: Purpose
     order_id: Id | None = None
 
 
@@ -199,22 +206,22 @@ class PaymentFailed(Payload):
     amount: Money
     currency: Currency
     payment_method_id: Token
-    purpose: _PURPOSE
-    failure_code: choice(
+    purpose: Purpose
+    failure_code: Literal[
         "insufficient_funds",
         "card_declined",
         "incorrect_cvc",
         "expired_card",
         "fraud_suspected",
         "do_not_honor",
-    )
+    ]
     order_id: Id | None = None
 
 
 class ChargebackReceived(Payload):
     amount: Money
     currency: Currency
-    chargeback_reason: choice("fraudulent", "not_received", "not_as_described", "duplicate")
+    chargeback_reason: Literal["fraudulent", "not_received", "not_as_described", "duplicate"]
     order_id: Id | None = None
     seller_id: Id | None = None
 
@@ -257,12 +264,12 @@ class PayoutCompleted(Payload):
 
 # --- collaboration --------------------------------------------------------------------------
 class WorkspaceCreated(Payload):
-    plan: choice("free", "team", "business")
+    plan: Literal["free", "team", "business"]
 
 
 class WorkspaceMemberAdded(Payload):
     workspace_id: Id
-    role: choice("owner", "admin", "member", "viewer")
+    role: Literal["owner", "admin", "member", "viewer"]
 
 
 class ProjectCreated(Payload):
@@ -276,5 +283,5 @@ class TaskCreated(Payload):
 
 class TaskUpdated(Payload):
     project_id: Id
-    task_status: choice("todo", "in_progress", "done", "blocked")
+    task_status: Literal["todo", "in_progress", "done", "blocked"]
     assignee_id: Id | None = None

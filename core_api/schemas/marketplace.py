@@ -10,11 +10,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core_api.events.fields import COUNTRY_RE
-from core_api.events.payloads import LISTING_CATEGORIES
+from core_api.events.payloads import ListingCategory
 from core_api.schemas.base import In
 from core_api.schemas.payments import Amount, Currency
 
-Category = Literal[LISTING_CATEGORIES]  # type: ignore[valid-type]
+Category = ListingCategory
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
 DisputeReason = Literal["not_received", "not_as_described", "unauthorized", "other"]
 

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from core_api.events.payloads import POST_TOPICS
+from core_api.events.payloads import PostTopic
 from core_api.schemas.base import In
 
 Visibility = Literal["public", "friends", "private"]
 EdgeType = Literal["friend", "follow", "verified_connection"]
-Topic = Literal[POST_TOPICS]  # type: ignore[valid-type]
+Topic = PostTopic
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
