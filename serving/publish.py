@@ -63,10 +63,13 @@ def publish(
     start = datetime.now(UTC)
     now = now or start
     version = keys.new_version(now)
+    scored_at = scores.get_column("scored_at").max()
+    if not isinstance(scored_at, datetime):  # a column of another type, or nulls only
+        raise ValueError(f"refusing to publish: scored_at must be a datetime, not {scored_at!r}")
     manifest = Manifest(
         version=version,
         published_at=now,
-        scored_at=scores.get_column("scored_at").max(),
+        scored_at=scored_at,
         model_version=str(scores.get_column("model_version")[0]),
         snapshot=snapshot,
         records=scores.height,

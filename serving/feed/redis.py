@@ -14,7 +14,7 @@ memory and the server's latency for other clients small.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import redis
@@ -177,7 +177,9 @@ class RedisFeed:
         items = list(zip(marks["author_id"].to_list(), marks["policy"].to_list(), strict=True))
         for start in range(0, len(items), 10_000):
             pipe.hset(k.authors(version), mapping=dict(items[start : start + 10_000]))
-        pipe.hset(k.meta(version), mapping=manifest.encode())  # last: marks the write complete
+        # last: marks the write complete (redis-py types mapping keys invariantly, so it refuses
+        # a dict[str, str])
+        pipe.hset(k.meta(version), mapping=manifest.encode())  # type: ignore[arg-type]
         pipe.execute()
 
     def flip(self, version: str) -> None:
@@ -185,7 +187,7 @@ class RedisFeed:
 
     def versions(self) -> tuple[str | None, list[FeedManifest | str]]:
         k = self.keys
-        ids: list[str] = self.client.zrange(k.versions, 0, -1)
+        ids = cast(list[str], self.client.zrange(k.versions, 0, -1))  # decode_responses=True
         pipe = self.client.pipeline(transaction=False)
         pipe.get(k.current)
         for version in ids:

@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -47,9 +48,13 @@ class _Pages:
         lines = scores.select(line).to_series().gather(order).to_arrow()
         if isinstance(lines, pa.ChunkedArray):
             lines = lines.combine_chunks()
-        kind = np.int64 if pa.types.is_large_string(lines.type) else np.int32
-        self.offsets = np.frombuffer(lines.buffers()[1], dtype=kind)[lines.offset :]
-        self.data = memoryview(lines.buffers()[2])
+        _, offsets, data = lines.buffers()  # validity (may be None), offsets, values
+        assert offsets is not None and data is not None
+        kind: type[np.signedinteger[Any]] = (
+            np.int64 if pa.types.is_large_string(lines.type) else np.int32
+        )
+        self.offsets = np.frombuffer(memoryview(offsets), dtype=kind)[lines.offset :]
+        self.data = memoryview(data)
         self._keep = lines  # the buffers above belong to it
 
     def commands(self, version: str, lo: int, hi: int) -> tuple[bytes, int]:
@@ -111,7 +116,8 @@ class RedisStore:
             sender.join()
         if sender.error is not None:
             raise sender.error
-        self._bulk.hset(keys.meta_key(version), mapping=manifest.encode())
+        # redis-py types mapping keys invariantly, so it refuses a dict[str, str]
+        self._bulk.hset(keys.meta_key(version), mapping=manifest.encode())  # type: ignore[arg-type]
 
     def flip(self, version: str) -> None:
         if not self._bulk.hexists(keys.meta_key(version), "records"):
@@ -119,8 +125,11 @@ class RedisStore:
         self._bulk.set(keys.CURRENT, version)
 
     def versions(self) -> tuple[str | None, list[Manifest]]:
-        current = self._bulk.get(keys.CURRENT)
-        listed = self._bulk.zrange(keys.VERSIONS, 0, -1, withscores=True)
+        # Without decode_responses replies are bytes, which redis-py's types cannot tell.
+        current = cast(bytes | None, self._bulk.get(keys.CURRENT))
+        listed = cast(
+            list[tuple[bytes, float]], self._bulk.zrange(keys.VERSIONS, 0, -1, withscores=True)
+        )
         pipe = self._bulk.pipeline(transaction=False)
         for version, _ in listed:
             pipe.hgetall(keys.meta_key(version.decode()))

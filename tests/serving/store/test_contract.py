@@ -148,6 +148,15 @@ def test_publish_rejects_bad_scores(store: Store) -> None:
     assert store.versions() == (None, [])
 
 
+def test_publish_refuses_scores_without_a_scoring_time(store: Store) -> None:
+    bad = _scores(_users(3), trust=0.5).with_columns(
+        scored_at=pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    )
+    with pytest.raises(ValueError, match="scored_at must be a datetime"):
+        publish(store, bad, snapshot="d1", now=T0)
+    assert store.versions() == (None, [])  # refused before anything was written
+
+
 def test_page_is_the_same_per_user_and_vectorised() -> None:
     ids = [*_users(200), str(uuid.uuid4()).upper(), "not-a-uuid", "bob"]
     for pages in (1, 7, 4096):
