@@ -127,7 +127,8 @@ def pay(
     try:
         return _keyed(db, request, lambda: _step(db, order_id, "pay", me=me, client=client))
     except HTTPException as exc:
-        if exc.detail == {"reason": "insufficient_funds"}:
+        detail: object = exc.detail  # FastAPI's carries any JSON; starlette types it as str
+        if detail == {"reason": "insufficient_funds"}:
             _payment_failed(db, str(order_id), client=client)
         raise
 

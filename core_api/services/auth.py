@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core_api.db.base import new_id
@@ -92,10 +93,13 @@ def rotate(db: Session, tokens: Tokens, *, refresh_token: str, client: Client) -
     if spent.expires_at <= now:
         raise RefreshRejected("token_expired")
     # The conditional update is the claim: of two concurrent uses only one can match it.
-    claimed = db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == spent.id, RefreshToken.used_at.is_(None))
-        .values(used_at=now)
+    claimed = cast(
+        CursorResult[Any],  # what an UPDATE without RETURNING gives (SQLAlchemy's advice)
+        db.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == spent.id, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+        ),
     ).rowcount
     if claimed != 1:
         revoke(db, auth_session, reason="refresh_reuse")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from core_api.db.base import new_id
@@ -85,10 +86,13 @@ def check_code(
     if row is None or row.expires_at <= now or row.destination != destination:
         raise CodeRejected("no_valid_code")
     # Counted by a conditional update, so concurrent guesses cannot exceed the allowance.
-    counted = db.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.id == row.id, OneTimeCode.attempts < CODE_ATTEMPTS)
-        .values(attempts=OneTimeCode.attempts + 1)
+    counted = cast(
+        CursorResult[Any],  # what an UPDATE without RETURNING gives (SQLAlchemy's advice)
+        db.execute(
+            update(OneTimeCode)
+            .where(OneTimeCode.id == row.id, OneTimeCode.attempts < CODE_ATTEMPTS)
+            .values(attempts=OneTimeCode.attempts + 1)
+        ),
     ).rowcount
     if counted != 1:
         raise CodeRejected("too_many_attempts")

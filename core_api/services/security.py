@@ -31,9 +31,10 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        _hasher.verify(password_hash or _DUMMY_HASH, password)  # raises on a mismatch
     except (VerificationError, InvalidHashError):
         return False
+    return bool(password_hash)  # a match against the dummy hash lets nobody in
 
 
 def needs_rehash(password_hash: str) -> bool:

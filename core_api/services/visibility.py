@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core_api.db.social import Follow, Post
 
 
-def follows(a: ColumnElement[str] | str, b: ColumnElement[str] | str) -> ColumnElement[bool]:
+def follows(
+    a: SQLColumnExpression[str] | str, b: SQLColumnExpression[str] | str
+) -> ColumnElement[bool]:
     edge = aliased(Follow)
     return exists(select(edge).where(edge.follower_id == a, edge.followee_id == b))
 

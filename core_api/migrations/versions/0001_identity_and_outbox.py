@@ -20,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 # Migrations are frozen DDL: plain column types here, never the application's TypeDecorators,
 # so later code changes cannot rewrite history.
-def _id(name: str = "id", **kw: object) -> sa.Column:
-    return sa.Column(name, sa.String(36), nullable=False, **kw)
+def _id(name: str = "id") -> sa.Column:
+    return sa.Column(name, sa.String(36), nullable=False)
 
 
 def _at(name: str, *, nullable: bool = False) -> sa.Column:
