@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 DEMO_USERS ?= 3000
 DEMO_DAYS ?= 35
 
-.PHONY: env demo test lint ui bench clean
+.PHONY: env demo test lint typecheck ui bench clean
 
 env: $(STAMP)
 
@@ -34,12 +34,16 @@ demo: $(STAMP)
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
 
-test: $(STAMP) lint
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# What it checks is the `packages` list in pyproject.toml's [tool.mypy].
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ui: $(STAMP)
 	mkdir -p $(VOUCH_DATA_DIR)/dagster
