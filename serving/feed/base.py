@@ -20,17 +20,17 @@ import polars as pl
 from serving.keys import PRIOR_FRESH, PRIOR_STALE, TIMELINE_CAP
 
 # What ``push`` takes and the publisher writes, column by column.
-FrameSchema = dict[str, pl.DataType | type[pl.DataType]]  # a polars schema, as a dict
-
-ENTRY_SCHEMA: FrameSchema = {
-    "viewer_id": pl.String,
-    "post_id": pl.String,
-    "author_id": pl.String,
-    "created_at": pl.Datetime("us", "UTC"),
-}
-SCORE_SCHEMA: FrameSchema = {"viewer_id": pl.String, "post_id": pl.String, "score": pl.Float64}
-PRIOR_SCHEMA: FrameSchema = {"viewer_id": pl.String, "fresh": pl.Float64, "stale": pl.Float64}
-AUTHOR_SCHEMA: FrameSchema = {"author_id": pl.String, "policy": pl.String}  # flagged | low_trust
+ENTRY_SCHEMA = pl.Schema(
+    {
+        "viewer_id": pl.String(),
+        "post_id": pl.String(),
+        "author_id": pl.String(),
+        "created_at": pl.Datetime("us", "UTC"),
+    }
+)
+SCORE_SCHEMA = pl.Schema({"viewer_id": pl.String, "post_id": pl.String, "score": pl.Float64})
+PRIOR_SCHEMA = pl.Schema({"viewer_id": pl.String, "fresh": pl.Float64, "stale": pl.Float64})
+AUTHOR_SCHEMA = pl.Schema({"author_id": pl.String, "policy": pl.String})  # flagged | low_trust
 
 
 def viewer_records(scores: pl.DataFrame, priors: pl.DataFrame) -> Iterator[tuple[str, bytes]]:

@@ -34,7 +34,7 @@ def publish_feed(
     if math.isnan(demotion) or demotion > 0:
         raise ValueError(f"demotion must be <= 0, not {demotion}")
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    scores = scores.select(SCORE_SCHEMA.keys()).cast(SCORE_SCHEMA).drop_nulls()  # type: ignore[arg-type]
+    scores = scores.select(SCORE_SCHEMA.keys()).cast(SCORE_SCHEMA).drop_nulls()
     version = new_version(now)
     manifest = FeedManifest(
         version=version,
@@ -49,8 +49,8 @@ def publish_feed(
     store.write(
         version,
         scores=scores,
-        priors=priors.select(PRIOR_SCHEMA.keys()).cast(PRIOR_SCHEMA),  # type: ignore[arg-type]
-        authors=authors.select(AUTHOR_SCHEMA.keys()).cast(AUTHOR_SCHEMA),  # type: ignore[arg-type]
+        priors=priors.select(PRIOR_SCHEMA.keys()).cast(PRIOR_SCHEMA),
+        authors=authors.select(AUTHOR_SCHEMA.keys()).cast(AUTHOR_SCHEMA),
         manifest=manifest,
     )
     store.flip(version)
