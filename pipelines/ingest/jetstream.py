@@ -8,7 +8,6 @@ and the lake dedupes on ``event_id``. A batch that cannot be written is nak'ed f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,8 +106,10 @@ async def _drain(
             want = batch if max_messages is None else min(batch, max_messages - report.drained)
             try:
                 msgs = await sub.fetch(want, timeout=wait_s)
-            except nats.errors.TimeoutError:
-                break  # nothing arrived while we waited: the stream is drained
+            except (TimeoutError, nats.errors.TimeoutError):
+                # Nothing arrived while we waited: the stream is drained. nats-py raises its own
+                # TimeoutError, or asyncio's when its deadline runs out on a busy machine.
+                break
             try:
                 path = write_landing_file(
                     landing, [m.data for m in msgs], now=clock(), source="nats"
