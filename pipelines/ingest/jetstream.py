@@ -8,6 +8,7 @@ and the lake dedupes on ``event_id``. A batch that cannot be written is nak'ed f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
