@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
+from features.lake import EventSource, read_events, utc
 from features.platform_graph.build import EdgeWeights, graph_edges, graph_nodes, to_signed_graph
-from features.platform_graph.lake import EventSource, read_events, utc
 from features.platform_graph.signals import user_signals
 from features.trust import TrustConfig, score_graph
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import polars as pl
 
+from features.lake import EventSource, read_events, utc
 from features.platform_graph.build import TRUST_TYPES
-from features.platform_graph.lake import EventSource, read_events, utc
 from features.platform_graph.neighbourhood import flag_history
 
 ENGAGEMENT_KINDS = ("view", "like", "comment", "share")  # also the label grades 0..3

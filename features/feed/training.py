@@ -19,7 +19,7 @@ import polars as pl
 
 from features.feed.features import FeedConfig, feed_features
 from features.feed.inputs import FeedInputs, load_inputs, read_engagements
-from features.platform_graph.lake import EventSource, utc
+from features.lake import EventSource, utc
 
 
 def impressions(engagements: pl.DataFrame, *, session_gap: timedelta) -> pl.DataFrame:

@@ -3,7 +3,7 @@
 - ``windows``: the numpy machinery (entity-keyed streams, running sums, interval sums);
 - ``rolling``: trailing-window counts and sums on polars frames (per row or per query);
 - ``lookups``: distinct values in trailing windows, previous and last events as of a time;
-- ``lake``: the event lake read as one flat frame;
+- ``encode``: the flat lake frame (``features.lake.read_flat``) in integer codes and one currency;
 - ``platform`` and ``signals``: per-user platform features as of any time;
 - ``cards``: the Fraud Detection Handbook's features and richer ones on card transactions;
 - ``training``: as-of joins to snapshots (trust scores, feature snapshots) and observed labels;
@@ -11,7 +11,6 @@
 """
 
 from features.fraud.cards import card_features, handbook_features
-from features.fraud.lake import read_events
 from features.fraud.lookups import distinct_in_windows, last_before, previous_time
 from features.fraud.platform import action_queries, platform_features, snapshot_queries
 from features.fraud.rolling import WINDOWS, window_aggregates
@@ -28,6 +27,7 @@ from features.fraud.training import (
     label_rows,
     observed_labels,
 )
+from features.lake import read_flat
 
 __all__ = [
     "CARD_FEATURES",
@@ -47,7 +47,7 @@ __all__ = [
     "platform_features",
     "previous_time",
     "problems",
-    "read_events",
+    "read_flat",
     "snapshot_queries",
     "window_aggregates",
 ]

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from features.fraud.lake import encode_ids, money
+from features.fraud.encode import encode_ids, money
 from features.fraud.lookups import last_before
 from features.fraud.rolling import WINDOWS, window_aggregates
 from features.fraud.schema import PLATFORM_FEATURES
@@ -166,10 +166,10 @@ def platform_features(
 ) -> pl.DataFrame:
     """``queries`` with every platform feature (``schema.PLATFORM_FEATURES``) appended, row for row.
 
-    ``events``: the flat frame of ``read_events``. ``queries``: ``user_id``, ``at`` and optionally
-    ``device_id``, ``ip``, ``country``, ``amount`` (missing ones are taken as null). ``fx`` converts
-    amounts to one reference currency (currency -> rate); without it amounts stay in their own
-    currency, which a user rarely changes.
+    ``events``: the frame of ``features.lake.read_flat``. ``queries``: ``user_id``, ``at`` and
+    optionally ``device_id``, ``ip``, ``country``, ``amount`` (missing ones are taken as null).
+    ``fx`` converts amounts to one reference currency (currency -> rate); without it amounts stay
+    in their own currency, which a user rarely changes.
     """
     ev = money(events, fx=fx)
     ev = ev.with_columns(price_ratio=listing_price_ratios(ev))

@@ -106,7 +106,7 @@ def observed_labels(
     as_of: datetime | None = None,
     kinds: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Label events seen by ``as_of`` (flat events of ``lake.read_events``): ``user_id``,
+    """Label events seen by ``as_of`` (flat events of ``features.lake.read_flat``): ``user_id``,
     ``label_at``, ``kind``, ``label`` (Int8: 1 fraud, 0 cleared)."""
     if as_of is not None:
         events = events.filter(_C("at") <= as_of)

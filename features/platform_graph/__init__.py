@@ -7,6 +7,7 @@ snapshots), ``rings`` (FRAUDAR dense blocks), ``clusters`` (components, communit
 ``schema`` (the output contract).
 """
 
+from features.lake import SYSTEM_ACTOR_ID, read_events
 from features.platform_graph.build import (
     EDGE_SCHEMA,
     EdgeWeights,
@@ -16,7 +17,6 @@ from features.platform_graph.build import (
     to_signed_graph,
 )
 from features.platform_graph.clusters import burst_share, cluster_signals, label_propagation
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, read_events
 from features.platform_graph.neighbourhood import (
     flag_history,
     flagged_as_of,

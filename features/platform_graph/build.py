@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from features.graph import RELATIONS, SignedGraph
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, EventSource, read_events, utc
+from features.lake import SYSTEM_ACTOR_ID, EventSource, read_events, utc
 from features.platform_graph.sightings import read_sightings, shared_entity_edges
 
 TRUST_TYPES = ("friend", "follow", "verified_connection")

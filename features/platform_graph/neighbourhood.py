@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from features.graph import RELATIONS, SignedGraph
-from features.platform_graph.lake import EventSource, read_events, utc
+from features.lake import EventSource, read_events, utc
 
 TRUST_RELATIONS = ("friend", "follow", "verified_connection")
 # Statements other users make about a user; shared_* edges are observations, not statements.

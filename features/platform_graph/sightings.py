@@ -21,7 +21,7 @@ from datetime import datetime
 
 import polars as pl
 
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, EventSource, read_events
+from features.lake import SYSTEM_ACTOR_ID, EventSource, read_events
 
 SIGHTING_SCHEMA = {
     "user_id": pl.String,

@@ -12,9 +12,9 @@ from datetime import datetime
 import polars as pl
 
 from features.graph import SignedGraph
+from features.lake import EventSource, utc
 from features.platform_graph.build import EdgeWeights, graph_edges, graph_nodes, to_signed_graph
 from features.platform_graph.clusters import cluster_signals
-from features.platform_graph.lake import EventSource, utc
 from features.platform_graph.neighbourhood import flagged_users, neighbourhood_stats
 from features.platform_graph.rings import ring_signals
 from features.platform_graph.schema import CLUSTER_SIGNALS, NEIGHBOURHOOD_STATS, RING_SIGNALS

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from features.feed.inputs import load_inputs
 from features.feed.training import training_groups
-from features.platform_graph.lake import EventSource, utc
+from features.lake import EventSource, utc
 from features.platform_trust import platform_trust
 from models.feed.history import history_features, read_view_dwell
 from models.feed.ndcg import ndcg_per_group

@@ -31,7 +31,7 @@ import polars as pl
 
 from features.feed.asof import asof_sums
 from features.feed.inputs import FeedInputs
-from features.platform_graph.lake import EventSource, read_events, utc
+from features.lake import EventSource, read_events, utc
 
 HISTORY_FEATURES = (
     "viewer_trust",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from features.platform_graph.lake import EventSource
+from features.lake import EventSource
 from models.feed.evaluate import Windows, evaluate_ranker, trust_snapshots, window_groups
 from models.feed.ndcg import mean_ndcg
 from models.feed.ranker import FeedRanker

@@ -19,7 +19,7 @@ import polars as pl
 
 from features.feed.features import feed_features
 from features.feed.inputs import load_inputs, read_follows
-from features.platform_graph.lake import EventSource, read_events, utc
+from features.lake import EventSource, read_events, utc
 from features.platform_graph.neighbourhood import flagged_users
 from models.feed.history import history_features, read_view_dwell
 from models.feed.ranker import FeedRanker

@@ -20,7 +20,7 @@ from dagster import (
 
 from features import checks
 from features.feed.training import training_groups
-from features.fraud import attach_trust_scores, platform_features, read_events, snapshot_queries
+from features.fraud import attach_trust_scores, platform_features, read_flat, snapshot_queries
 from features.platform_graph.store import (
     build_snapshot,
     read_snapshot_edges,
@@ -163,7 +163,7 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
     day = _day(context)
     at = snapshot_time(day)
-    events = read_events(storage.lake.events_dir, until=at - timedelta(microseconds=1))
+    events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
     rows = platform_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:

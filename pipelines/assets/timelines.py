@@ -19,7 +19,7 @@ from dagster import (
     asset,
 )
 
-from features.platform_graph.lake import EventSource
+from features.lake import EventSource
 from features.platform_graph.store import snapshot_time
 from models.feed.serve import followed_posts, publication
 from models.tracking import champion_version, load_model

@@ -10,7 +10,7 @@ import pytest
 
 from features.feed.features import feed_features
 from features.feed.inputs import load_inputs, read_follows
-from features.platform_graph.lake import read_events
+from features.lake import read_events
 from features.platform_graph.neighbourhood import flagged_users
 from models.feed import FeedRanker, history_features, read_view_dwell, trust_snapshots
 from models.feed.evaluate import window_groups

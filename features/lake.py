@@ -1,4 +1,10 @@
-"""Reading the event lake by its column names (``features`` may not import the ingest code).
+"""The one reader of the event lake, which ``features`` and ``models`` know only by column names.
+
+``features`` may not import the ingest code or the core API, so the few contract names it needs
+(the system actor, which event types name a user, payload fields) are copied here, once; a test
+pins them to ``core_api.events``. Two shapes come out: :func:`read_events` (the columns you ask
+for, optionally aggregated inside DuckDB) and :func:`read_flat` (every field the fraud features
+use, one row per event, in a stable order).
 
 The lake is ``<events>/event_date=YYYY-MM-DD/*.parquet`` with the envelope columns plus the
 ``context`` and ``payload`` structs. Reads go through DuckDB because it pushes projections down
@@ -11,7 +17,7 @@ partitions that cannot hold such events); ``since`` keeps ``occurred_at >= since
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +26,64 @@ import polars as pl
 
 # The envelope's actor for automated actions (core_api.events.envelope.SYSTEM_ACTOR_ID): not a user.
 SYSTEM_ACTOR_ID = "00000000-0000-0000-0000-000000000000"
+CONTEXT_FIELDS = ("device_id", "ip", "country")
+# payload field -> flat column. payload.device_id names a device the subject registered, not the
+# device the event came from (that is context.device_id), hence its own name.
+PAYLOAD_FIELDS = {
+    f: f
+    for f in (
+        "amount",
+        "currency",
+        "price",
+        "category",
+        "seller_id",
+        "order_id",
+        "order_status",
+        "verification",
+        "account_status",
+        "reason_code",
+        "decision",
+        "dispute_outcome",
+        "purpose",
+        "chargeback_reason",
+    )
+} | {"device_id": "added_device_id"}
+MONEY = pl.Decimal(18, 4)
+# Event types whose subject_id is a user (the envelope's SUBJECT table; the others name an order,
+# a payment, a post, ...).
+USER_SUBJECTS = frozenset(
+    {
+        "USER_REGISTERED",
+        "USER_LOGGED_IN",
+        "LOGIN_FAILED",
+        "DEVICE_ADDED",
+        "VERIFICATION_COMPLETED",
+        "CREDENTIAL_CHANGED",
+        "ACCOUNT_STATUS_CHANGED",
+        "REVIEW_DECISION",
+        "TRUST_CONNECTION_ADDED",
+        "TRUST_CONNECTION_REMOVED",
+        "USER_FOLLOWED",
+        "USER_REPORTED",
+        "USER_BLOCKED",
+        "MESSAGE_SENT",
+        "TRANSFER_SENT",
+        "WORKSPACE_MEMBER_ADDED",
+    }
+)
+FLAT_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "event_type": pl.String(),
+    "at": pl.Datetime("us", "UTC"),
+    "actor_id": pl.String(),
+    "subject_id": pl.String(),
+    **{f: pl.String() for f in CONTEXT_FIELDS},
+    **{
+        name: (MONEY if name in ("amount", "price") else pl.String())
+        for name in PAYLOAD_FIELDS.values()
+    },
+}
+
 
 # A lake events directory, or a frame with the lake's columns (handy for tests and notebooks).
 EventSource = Path | str | pl.DataFrame
@@ -94,3 +158,38 @@ def read_events(
         for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime)
     )
+
+
+def read_flat(
+    events_dir: str | Path,
+    *,
+    until: datetime | None = None,
+    types: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """Events with ``occurred_at <= until`` (all if None), flat (``FLAT_SCHEMA``), in
+    (occurred_at, event_id) order: ties break the same way whatever the files look like."""
+    files = sorted(Path(events_dir).glob("*/*.parquet"))
+    if not files:
+        return pl.DataFrame(schema=FLAT_SCHEMA)
+    where, params = ["TRUE"], []
+    if until is not None:
+        until = until.astimezone(UTC)
+        where.append("event_date <= ? AND occurred_at <= ?")
+        params += [until.date(), until]
+    if types is not None:
+        where.append("list_contains(?, event_type)")
+        params.append(list(types))
+    columns = ", ".join(
+        ["event_id", "event_type", 'occurred_at AS "at"', "actor_id", "subject_id"]
+        + [f"context.{f} AS {f}" for f in CONTEXT_FIELDS]
+        + [f"payload.{f} AS {name}" for f, name in PAYLOAD_FIELDS.items()]
+    )
+    glob = str(Path(events_dir) / "*" / "*.parquet")
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        frame = con.sql(
+            f"SELECT {columns} FROM read_parquet(?, hive_partitioning = true) "
+            f"WHERE {' AND '.join(where)} ORDER BY occurred_at, event_id",
+            params=[glob, *params],
+        ).pl()
+    return frame.cast(FLAT_SCHEMA)  # type: ignore[arg-type]
