@@ -27,7 +27,6 @@ from features.fraud.training import (
     label_rows,
     observed_labels,
 )
-from features.lake import read_flat
 
 __all__ = [
     "CARD_FEATURES",
@@ -47,7 +46,6 @@ __all__ = [
     "platform_features",
     "previous_time",
     "problems",
-    "read_flat",
     "snapshot_queries",
     "window_aggregates",
 ]

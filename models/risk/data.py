@@ -24,9 +24,9 @@ from features.fraud import (
     label_rows,
     observed_labels,
     platform_features,
-    read_events,
     snapshot_queries,
 )
+from features.lake import read_flat
 from features.platform_trust import platform_trust
 
 TRUST_COLUMNS = ("trust", "graph_risk", "engine_trust")
@@ -38,7 +38,7 @@ def snapshot_rows(
 ) -> pl.DataFrame:
     """Every user registered by each snapshot, with features as of it (``user_id``, ``at``, ...).
 
-    ``events``: the flat frame of ``features.fraud.read_events``; ``trust``: trust-score rows
+    ``events``: the flat frame of ``features.lake.read_flat``; ``trust``: trust-score rows
     ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null).
     """
     queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
@@ -67,7 +67,7 @@ def training_rows(
     will: stored ones (``trust``) first; where none is within ``trust_every`` of a row, one is
     computed here with ``features.platform_trust`` (trust graphs are the costly part).
     """
-    events = read_events(events_dir, until=as_of)
+    events = read_flat(events_dir, until=as_of)
     first = events.get_column("at").min()
     start = max(as_of - lookback, first) if first is not None else as_of
     n = int((as_of - start) / every)

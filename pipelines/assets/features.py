@@ -20,7 +20,8 @@ from dagster import (
 
 from features import checks
 from features.feed.training import training_groups
-from features.fraud import attach_trust_scores, platform_features, read_flat, snapshot_queries
+from features.fraud import attach_trust_scores, platform_features, snapshot_queries
+from features.lake import read_flat
 from features.platform_graph.store import (
     build_snapshot,
     read_snapshot_edges,
