@@ -15,8 +15,8 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from features.graph import RELATIONS, SignedGraph
 from features.lake import EventSource, read_events, utc
+from features.trust_engine.graph import RELATIONS, SignedGraph
 
 TRUST_RELATIONS = ("friend", "follow", "verified_connection")
 # Statements other users make about a user; shared_* edges are observations, not statements.

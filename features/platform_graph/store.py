@@ -22,7 +22,6 @@ from pathlib import Path
 
 import polars as pl
 
-from features.graph import SignedGraph
 from features.lake import EventSource
 from features.platform_graph.build import (
     EDGE_SCHEMA,
@@ -31,6 +30,7 @@ from features.platform_graph.build import (
     graph_nodes,
     to_signed_graph,
 )
+from features.trust_engine.graph import SignedGraph
 
 _PREFIX = "snapshot_date="
 

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from features.feed.inputs import load_inputs
 from features.feed.training import training_groups
 from features.lake import EventSource, utc
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 from models.feed.history import history_features, read_view_dwell
 from models.feed.ndcg import ndcg_per_group
 from models.feed.ranker import FeedRanker
@@ -60,7 +60,7 @@ class Windows:
 
 
 def trust_snapshots(source: EventSource, times: list[datetime]) -> pl.DataFrame:
-    """``(user_id, snapshot_at, trust)`` from ``features.platform_trust`` at each time (a
+    """``(user_id, snapshot_at, trust)`` from ``features.platform_graph.trust`` at each time (a
     snapshot holds only events before its time)."""
     frames = [
         platform_trust(source, utc(t)).select("user_id", "snapshot_at", "trust") for t in times

@@ -27,7 +27,7 @@ from features.fraud import (
     snapshot_queries,
 )
 from features.lake import read_flat
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 
 TRUST_COLUMNS = ("trust", "graph_risk", "engine_trust")
 FEATURES = [f.name for f in PLATFORM_FEATURES] + [f"trust_{c}" for c in TRUST_COLUMNS]
@@ -65,7 +65,7 @@ def training_rows(
 
     Each row carries the trust scores of the latest trust snapshot at or before it, as scoring
     will: stored ones (``trust``) first; where none is within ``trust_every`` of a row, one is
-    computed here with ``features.platform_trust`` (trust graphs are the costly part).
+    computed here with ``features.platform_graph.trust`` (trust graphs are the costly part).
     """
     events = read_flat(events_dir, until=as_of)
     first = events.get_column("at").min()

@@ -28,7 +28,7 @@ from features.platform_graph.store import (
     read_snapshot_nodes,
     snapshot_time,
 )
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 from features.schema import TABLES, problems
 from models.risk.data import TRUST_COLUMNS
 from pipelines.assets.ingest import LANDING_DAYS, lake_events
@@ -100,7 +100,7 @@ def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> Materi
     ],
 )
 def trust_scores(context: AssetExecutionContext, storage: StorageParam):
-    """Per-user trust (features.platform_trust) as of D, with its parts and graph signals."""
+    """Per-user trust (features.platform_graph.trust) as of D, with its parts and graph signals."""
     day = _day(context)
     root = storage.graph_snapshots
     scores = platform_trust(

@@ -6,7 +6,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.graph import RELATIONS, SignedGraph
 from features.platform_graph import (
     EDGE_SCHEMA,
     build_graph,
@@ -21,6 +20,7 @@ from features.platform_graph import (
     to_signed_graph,
 )
 from features.platform_graph.schema import EDGES, NODES, SIGHTINGS, polars_schema
+from features.trust_engine.graph import RELATIONS, SignedGraph
 from tests.features.platform_graph.conftest import IP3, MONEY_100, SNAPSHOT, USERS
 from tests.features.platform_graph.pgraph_lakes import T0, D, H, uid
 

@@ -8,7 +8,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.graph import RELATIONS, SignedGraph
 from features.platform_graph import (
     flag_history,
     flagged_as_of,
@@ -23,6 +22,7 @@ from features.platform_graph.schema import (
     RING_SIGNALS,
     polars_schema,
 )
+from features.trust_engine.graph import RELATIONS, SignedGraph
 from tests.conftest import SmallLake
 from tests.features.platform_graph.pgraph_lakes import T0, H, ev, uid, write_lake
 

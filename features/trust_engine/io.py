@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from features.graph import SignedGraph
+from features.trust_engine.graph import SignedGraph
 
 
 @dataclass(frozen=True)

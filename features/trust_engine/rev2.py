@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.graph import SignedGraph
+from features.trust_engine.graph import SignedGraph
 
 
 @dataclass(frozen=True)

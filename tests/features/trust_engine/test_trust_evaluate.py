@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.graph import SignedGraph
-from features.trust.evaluate import evaluate, labelled_nodes
-from features.trust.io import read_labels, read_signed_edges
-from features.trust.score import score_graph
+from features.trust_engine.evaluate import evaluate, labelled_nodes
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.io import read_labels, read_signed_edges
+from features.trust_engine.score import score_graph
 
 ALPHA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "trust" / "bitcoin_alpha"
 # Reported in README (measured with the default TrustConfig); the floors leave 0.01 of margin.

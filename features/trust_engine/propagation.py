@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from features.graph import SignedGraph
+from features.trust_engine.graph import SignedGraph
 
 
 @dataclass(frozen=True)

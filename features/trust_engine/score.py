@@ -8,10 +8,10 @@ Columns of :func:`score_graph` (n rows, one per node):
   node's positive in-strength. 0 when the seeds cannot reach the node.
 - ``reach`` [0, 1]: ``x / (1 + x)`` with ``x`` the propagated trust over its median among reached
   nodes: 0 unreachable, 0.5 typical, towards 1 well inside the seeds' region.
-- ``fairness`` [0, 1] and ``goodness`` [-1, 1]: REV2 (see :mod:`features.trust.rev2`); nodes
+- ``fairness`` [0, 1] and ``goodness`` [-1, 1]: REV2 (see :mod:`features.trust_engine.rev2`); nodes
   that rate no one get the median fairness, nodes nobody rates the median goodness.
 - ``evidence_positive``, ``evidence_negative`` (>= 0) and ``evidence_trust`` [0, 1]: see
-  :mod:`features.trust.evidence`.
+  :mod:`features.trust_engine.evidence`.
 - ``out_degree``, ``in_degree``, ``negative_given``, ``negative_received``: counts.
 - ``trust`` [0, 1], higher is more trustworthy:
   ``(1 - reach_weight) * evidence_trust + reach_weight * reach`` (default weight 0.25). A node
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from features.graph import SignedGraph
-from features.trust.evidence import DAY, evidence_trust
-from features.trust.propagation import seeded_trust
-from features.trust.rev2 import rev2
-from features.trust.seeds import default_seeds
+from features.trust_engine.evidence import DAY, evidence_trust
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.propagation import seeded_trust
+from features.trust_engine.rev2 import rev2
+from features.trust_engine.seeds import default_seeds
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def score_graph(
     """Every score of every node of ``graph`` (see the module docstring for meanings and ranges).
 
     ``seeds`` are dense ids of trusted nodes (on the platform: verified or long-standing users);
-    without them, :func:`features.trust.seeds.default_seeds` picks them without labels.
+    without them, :func:`features.trust_engine.seeds.default_seeds` picks them without labels.
     """
     config = config or TrustConfig()
     n = graph.n

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaincinv
 
-from features.graph import SignedGraph
+from features.trust_engine.graph import SignedGraph
 
 DAY = 86_400.0
 

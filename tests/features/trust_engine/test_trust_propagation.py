@@ -8,8 +8,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from features.graph import SignedGraph
-from features.trust.propagation import (
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.propagation import (
     personalized_pagerank,
     power_iterate,
     reset_vector,

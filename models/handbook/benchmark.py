@@ -37,7 +37,7 @@ from features.fraud import card_features, handbook_features
 from features.fraud.cards import LABEL_DELAY
 from features.fraud.schema import CARD_FEATURES, CARD_HANDBOOK_FEATURES
 from models.fraud.classifier import FraudClassifier
-from models.fraud.protocol import (
+from models.handbook.protocol import (
     DAY,
     DAY_COLUMN,
     Fold,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from features.graph import SignedGraph
+from features.trust_engine.graph import SignedGraph
 
 
 def default_seeds(

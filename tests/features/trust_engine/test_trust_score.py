@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features.graph import SignedGraph
-from features.trust.evaluate import cold_start_trust
-from features.trust.evidence import DAY, burst_discount, evidence_trust, rater_agreement
-from features.trust.io import read_labels, read_signed_edges
-from features.trust.score import TrustConfig, score_graph
-from features.trust.seeds import default_seeds
+from features.trust_engine.evaluate import cold_start_trust
+from features.trust_engine.evidence import DAY, burst_discount, evidence_trust, rater_agreement
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.io import read_labels, read_signed_edges
+from features.trust_engine.score import TrustConfig, score_graph
+from features.trust_engine.seeds import default_seeds
 
 RANGES = {
     "trust": (0, 1),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.graph import SignedGraph
-from features.trust.rev2 import Rev2, rev2
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.rev2 import Rev2, rev2
 
 # A tiny market: 0-2 are honest and agree, 3 praises the scammer 4, everyone else pans 4;
 # 5 is rated once and never rates, 6 rates once; 7 has no edge at all.

@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from features.graph import SignedGraph
-from features.trust.score import TrustConfig, score_graph
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.score import TrustConfig, score_graph
 
 PROTOCOLS = ("full", "inductive")
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 from features.schema import TABLES, problems
 from tests.conftest import SmallLake
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from models.fraud.protocol import (
+from models.handbook.protocol import (
     TEST_TRAIN_STARTS,
     VALID_TRAIN_STARTS,
     Fold,

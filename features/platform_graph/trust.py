@@ -2,8 +2,8 @@
 
 Recipe (nothing is fitted; every input is unsupervised):
 
-- The *engine* (``features.trust.score_graph``) runs on the graph's endorsement relations only
-  (trust connections, follows, money, reports, blocks; shared devices and IPs are evidence of
+- The *engine* (``features.trust_engine.score_graph``) runs on the graph's endorsement relations
+  only (trust connections, follows, money, reports, blocks; shared devices and IPs are evidence of
   rings, not endorsements). Seeds: users verified by phone or identity document whose account is
   at least ``seed_age`` old and who have received no report or block.
 - ``graph_risk`` in [0, 1] is a noisy-OR of three ring signals, each in [0, 1]: the density of the
@@ -25,7 +25,7 @@ import polars as pl
 from features.lake import EventSource, read_events, utc
 from features.platform_graph.build import EdgeWeights, graph_edges, graph_nodes, to_signed_graph
 from features.platform_graph.signals import user_signals
-from features.trust import TrustConfig, score_graph
+from features.trust_engine import TrustConfig, score_graph
 
 ENDORSEMENTS = ("friend", "follow", "verified_connection", "money", "report", "block")
 SEED_VERIFICATIONS = ("phone", "id_document")
