@@ -59,9 +59,10 @@ def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     import dagster
 
-    from pipelines.assets.ingest import LANDING_DAYS, lake_events, warehouse_views
+    from pipelines.assets.ingest import lake_events, warehouse_views
     from pipelines.ingest import landing_partitions
     from pipelines.instance import local_instance
+    from pipelines.partitions import LANDING_DAYS
     from pipelines.resources import Storage
 
     settings = get_settings()

@@ -169,14 +169,3 @@ NEIGHBOURHOOD_STATS = (
     ),
     Feature("is_flagged", B, "the user itself is in the flagged set given"),
 )
-
-TABLES: dict[str, tuple[Feature, ...]] = {
-    "graph_edges": EDGES,
-    "graph_nodes": NODES,
-    "sightings": SIGHTINGS,
-    "ring_signals": RING_SIGNALS,
-    "dense_blocks": DENSE_BLOCKS,
-    "cluster_signals": CLUSTER_SIGNALS,
-    "flag_history": FLAG_HISTORY,
-    "neighbourhood_stats": NEIGHBOURHOOD_STATS,
-}
