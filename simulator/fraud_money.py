@@ -38,6 +38,9 @@ def card_testing(
     ts = t0 + (rng.random(who.size) * tac.test_within).astype(np.int64)
     cards = np.array([rng.choice(st.test_cards[int(u)]) for u in who], dtype=np.int64)
     cents = rng.integers(*tac.test_cents, who.size)
+    if tac.hard:
+        # Probes priced like small purchases where the tester appears to live (US cents there).
+        cents = np.maximum(1, (cents * cat.FX[pop.country[who]]).astype(np.int64))
     ok = rng.random(who.size) < 0.15
     ctx = home_context(pop, who)
     f = np.flatnonzero(~ok)

@@ -90,7 +90,8 @@ def cash_out(
         complete_after=uniform_times(rng, po.size, lo=12 * HOUR, hi=2 * DAY),
     )
     if loss is not None:
-        st.losses.add(pop, loss, user=nxt[lay], at=fwd_t, cents=fwd)
+        # Layered money is charged to the mule the deposit reached first (in the payer's money).
+        st.losses.add(pop, loss, user=mule[lay], at=fwd_t, cents=fwd, payer=nxt[lay])
         st.losses.add(pop, loss, user=mule[po], at=later[po], cents=cents[po])
     return out
 

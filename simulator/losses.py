@@ -29,14 +29,16 @@ from simulator import catalog as cat
 from simulator.population import Population
 
 USD = pl.Decimal(18, 2)
-SCHEMA = {
-    "user_id": pl.String,
-    "at": pl.Datetime("us", "UTC"),
+AT = pl.Datetime("us", "UTC")
+COLUMNS: dict[str, pl.DataType] = {
+    "user_id": pl.String(),
+    "at": AT,
     "amount_usd": USD,
-    "kind": pl.String,
-    "amount_cents": pl.Int64,
-    "currency": pl.String,
+    "kind": pl.String(),
+    "amount_cents": pl.Int64(),
+    "currency": pl.String(),
 }
+SCHEMA = pl.Schema(COLUMNS)
 ORDER_KINDS = {
     "scam_listing": ("scam_order", "seller_id"),
     "stolen_card": ("stolen_card_order", "buyer_id"),
@@ -81,7 +83,7 @@ def losses_frame(
             pl.DataFrame(
                 {
                     "user_id": pop.uid.gather(user),
-                    "at": pl.Series(at).cast(SCHEMA["at"]),
+                    "at": pl.Series(at).cast(AT),
                     "amount_usd": _usd(cents, cat.FX[where]),
                     "kind": pl.Series([kind] * user.size, dtype=pl.String),
                     "amount_cents": pl.Series(cents, dtype=pl.Int64),

@@ -30,7 +30,7 @@ class Tactics:
     # card testers
     test_probes: tuple[int, int]  # tiny charges per tester, [lo, hi)
     test_within: int  # the probes are spread over this long
-    test_cents: tuple[int, int]
+    test_cents: tuple[int, int]  # local cents in normal mode, US cents converted in hard mode
     cash_in_rate: float  # daily chance of cashing in on the cards that worked
     cash_in_usd: float
     # scam sellers
