@@ -18,7 +18,12 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.via_api:
         return _simulate_via_api(args, settings=settings)
     config = SimConfig(
-        users=args.users, days=args.days, seed=args.seed, start=args.start, faults=args.faults
+        users=args.users,
+        days=args.days,
+        seed=args.seed,
+        start=args.start,
+        faults=args.faults,
+        hard=args.hard,
     )
     out = args.out or settings.landing
     summary = simulate(
@@ -152,6 +157,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="share of lines corrupted in transit, e.g. 0.001 (default 0)",
+    )
+    sim.add_argument(
+        "--hard",
+        action="store_true",
+        help="adversarial fraud that hides: accounts aged weeks before acting, own devices and "
+        "residential IPs, an ordinary life beside the fraud, slower and smaller money moves "
+        "(default: off; without it a seed gives the same bytes as always)",
     )
     sim.add_argument("--out", type=Path, help="landing directory (default $VOUCH_DATA_DIR/landing)")
     sim.add_argument(
