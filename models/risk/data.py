@@ -19,18 +19,45 @@ from pathlib import Path
 import polars as pl
 
 from features.fraud import (
-    PLATFORM_FEATURES,
+    USER_FEATURES,
     attach_trust_scores,
     label_rows,
     observed_labels,
-    platform_features,
     snapshot_queries,
+    user_features,
 )
 from features.lake import read_flat
 from features.platform_graph.trust import platform_trust
+from features.schema import TRUST_SCORES
 
-TRUST_COLUMNS = ("trust", "graph_risk", "engine_trust")
-FEATURES = [f.name for f in PLATFORM_FEATURES] + [f"trust_{c}" for c in TRUST_COLUMNS]
+# Every graph signal of the trust snapshot is an input: trust informs the risk, it doesn't compete
+# with it. Left out: ids (components, communities, blocks) and the user's own flag (a label).
+_NOT_SIGNALS = {"user_id", "snapshot_at", "component", "community", "is_flagged"}
+TRUST_COLUMNS = tuple(
+    f.name
+    for f in TRUST_SCORES
+    if f.name not in _NOT_SIGNALS and not (f.name.startswith("ring_") and f.name.endswith("_block"))
+)
+# Columns that restate a label (a review, a ban, a chargeback, a lost dispute) or the account's
+# status after one: as inputs they would teach the model to find the already-found.
+LABEL_ECHOES = frozenset(
+    {
+        "fraud_confirmed_n_30d",
+        "fraud_confirmed_n_ever",
+        "fraud_cleared_n_30d",
+        "fraud_cleared_n_ever",
+        "account_restricted",
+        "chargebacks_n_30d",
+        "chargebacks_n_ever",
+        "chargebacks_as_seller_n_30d",
+        "chargebacks_as_seller_n_ever",
+        "disputes_lost_n_30d",
+        "disputes_lost_n_ever",
+    }
+)
+FEATURES = [f.name for f in USER_FEATURES if f.name not in LABEL_ECHOES] + [
+    f"trust_{c}" for c in TRUST_COLUMNS
+]
 
 
 def snapshot_rows(
@@ -42,7 +69,7 @@ def snapshot_rows(
     ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null).
     """
     queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
-    rows = platform_features(events, queries)
+    rows = user_features(events, queries)
     if trust is None:
         return rows.with_columns(
             pl.lit(None, pl.Float64).alias(f"trust_{c}") for c in TRUST_COLUMNS

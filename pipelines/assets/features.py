@@ -16,7 +16,7 @@ from dagster import (
 
 from features import checks
 from features.feed.training import training_groups
-from features.fraud import attach_trust_scores, platform_features, snapshot_queries
+from features.fraud import attach_trust_scores, snapshot_queries, user_features
 from features.lake import read_flat
 from features.platform_graph.store import (
     build_snapshot,
@@ -150,7 +150,7 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     day = partition_day(context)
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
-    rows = platform_features(events, snapshot_queries(events, at))
+    rows = user_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
         trust = scores.select("user_id", "snapshot_at", *TRUST_COLUMNS)

@@ -75,7 +75,7 @@ def test_risk_bands_and_trust(decider: Decider) -> None:
     assert (medium.outcome, medium.reasons) == ("step_up", ("elevated_fraud_risk",))
     assert medium.user_reasons == ("4 payments failed in 24 h",)
     high = decider.decide(SHADY, "order", HOME)
-    assert (high.outcome, high.reasons) == ("deny", ("high_fraud_risk", "very_low_trust"))
+    assert (high.outcome, high.reasons) == ("deny", ("high_fraud_risk",))
     assert high.user_reasons == ("7 accounts share this device",)
     assert decider.decide(SHADY, "message", HOME).outcome == "step_up"
     assert decider.decide(SHADY, "comment", HOME).outcome == "allow"  # low-risk action
