@@ -98,6 +98,7 @@ def takeover_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
         strategy="backward",
         tolerance=LOOKBACK,
         allow_exact_matches=False,
+        check_sortedness=False,  # sorted by ``at`` above; polars cannot check it per group
     ).filter(_C("login_at").is_not_null())
 
     def typed(types: tuple[str, ...], user: str) -> pl.DataFrame:

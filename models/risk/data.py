@@ -1,18 +1,17 @@
 """Training rows for the platform fraud model: who, as of when, with what was known, and what
 happened next (as the platform observed it).
 
-A row is (user, snapshot time t). Features: ``features.fraud.platform_features`` at t, plus the
+A row is (user, snapshot time t). Features: ``features.fraud.user_features`` at t, plus the
 trust scores of the latest snapshot at or before t. Label: a positive observed label for the user
-in (t, t + horizon], counted only if the label event happened by ``as_of`` (the training cut-off);
-rows whose horizon reaches past ``as_of`` are incomplete and never used. Users already labelled
-fraudulent at t are left out: there is nothing left to predict about them.
+in (t, t + horizon], counted only if the label event happened by ``as_of`` (the training cut-off).
+Label 0 means *unlabelled*, not honest (the model is PU: ``models.risk.pu``); rows whose horizon
+reaches past ``as_of`` carry ``label_complete`` False. Users already labelled fraudulent at t are
+left out: there is nothing left to predict about them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -60,6 +59,14 @@ FEATURES = [f.name for f in USER_FEATURES if f.name not in LABEL_ECHOES] + [
 ]
 
 
+def trust_inputs(scores: pl.DataFrame) -> pl.DataFrame:
+    """``user_id, snapshot_at`` and every ``TRUST_COLUMNS`` signal as Float64 (one dtype whether
+    a snapshot was stored or computed just now)."""
+    return scores.select(
+        "user_id", "snapshot_at", *(pl.col(c).cast(pl.Float64) for c in TRUST_COLUMNS)
+    )
+
+
 def snapshot_rows(
     events: pl.DataFrame, snapshots: Sequence[datetime], *, trust: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -74,7 +81,7 @@ def snapshot_rows(
         return rows.with_columns(
             pl.lit(None, pl.Float64).alias(f"trust_{c}") for c in TRUST_COLUMNS
         )
-    scores = trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+    scores = trust_inputs(trust)
     return attach_trust_scores(rows, scores, strict=False)
 
 
@@ -104,11 +111,8 @@ def training_rows(
     for t in snapshots:
         if not any(timedelta(0) <= t - s < trust_every for s in [*have, *missing]):
             missing.append(t)
-    computed = [
-        platform_trust(events_dir, t).select("user_id", "snapshot_at", *TRUST_COLUMNS)
-        for t in missing
-    ]
-    parts = [] if trust is None else [trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)]
+    computed = [trust_inputs(platform_trust(events_dir, t)) for t in missing]
+    parts = [] if trust is None else [trust_inputs(trust)]
     scores = pl.concat(parts + computed) if parts or computed else None
     rows = snapshot_rows(events, snapshots, trust=scores)
     return labelled_rows(rows, events, horizon=horizon, as_of=as_of)
@@ -128,33 +132,3 @@ def labelled_rows(
     out = out.join(known, on="user_id", how="left")
     fresh = pl.col("_first_fraud").is_null() | (pl.col("_first_fraud") > pl.col("at"))
     return out.filter(fresh).drop("_first_fraud")
-
-
-def _half(user_id: str) -> int:
-    return hashlib.sha256(user_id.encode()).digest()[0] & 1
-
-
-@dataclass(frozen=True)
-class RiskData:
-    train: pl.DataFrame  # snapshots at least one horizon before the hold-out window
-    valid: pl.DataFrame  # hold-out window, half the users: early stopping and calibration
-    test: pl.DataFrame  # hold-out window, the other half: every reported metric and the gate
-
-
-def split(rows: pl.DataFrame, *, horizon: timedelta, holdout_snapshots: int = 2) -> RiskData:
-    """Time split with a label-delay gap: the last ``holdout_snapshots`` complete snapshots are
-    held out; training uses snapshots whose label window ends before the hold-out begins (so no
-    training label peeks into it). The hold-out is split by user into valid and test halves."""
-    complete = rows.filter(pl.col("label_complete"))
-    times = complete.get_column("at").unique().sort()
-    if len(times) < holdout_snapshots + 1:
-        raise ValueError(
-            f"need more than {holdout_snapshots} complete snapshots, have {len(times)}"
-        )
-    start = times[-holdout_snapshots]
-    held = complete.filter(pl.col("at") >= start)
-    train = complete.filter(pl.col("at") + horizon <= start)
-    if train.height == 0:
-        raise ValueError(f"no snapshot is a full horizon ({horizon}) before the hold-out {start}")
-    half = held.get_column("user_id").map_elements(_half, return_dtype=pl.Int64)
-    return RiskData(train, held.filter(half == 0), held.filter(half == 1))

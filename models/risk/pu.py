@@ -72,6 +72,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         anomaly_weight: float = 0.5,
         anomaly_features: list[str] | None = None,
         anomaly_max_rows: int = 50_000,
+        reliable_below: float = 0.95,
         random_state: int = 0,
         n_jobs: int = 2,
     ) -> None:
@@ -86,6 +87,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.anomaly_weight = anomaly_weight
         self.anomaly_features = anomaly_features
         self.anomaly_max_rows = anomaly_max_rows
+        self.reliable_below = reliable_below
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -115,15 +117,6 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         target = np.asarray(y, dtype=np.int64)
         matrix = self._matrix(X, self.feature_names_in_)
-        fold = user_folds(list(groups), self.folds)
-        oof = np.zeros(len(target))
-        self.boosters_: list[lgb.Booster] = []
-        for k in range(self.folds):
-            train = fold != k
-            data = lgb.Dataset(matrix[train], target[train], feature_name=self.feature_names_in_)
-            booster = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
-            oof[~train] = booster.predict(matrix[~train])
-            self.boosters_.append(booster)
         self.anomaly_names_ = list(self.anomaly_features or self.feature_names_in_)
         behaviour = _log_scaled(self._matrix(X, self.anomaly_names_))
         self.forest_ = IsolationForest(
@@ -136,8 +129,23 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         fit_rows = rng.permutation(len(behaviour))[: self.anomaly_max_rows]
         self.forest_.fit(behaviour[fit_rows])
         anomaly = -self.forest_.score_samples(behaviour)
-        self.supervised_reference_ = np.sort(oof)
         self.anomaly_reference_ = np.sort(anomaly)
+        # Unlabelled rows stranger than ``reliable_below`` of all are left out of the negatives:
+        # nobody labelled them, but they may well be fraud (two-step PU, "reliable negatives"),
+        # and teaching the trees that they are honest would bury what only the forest sees.
+        reliable = (target == 1) | (
+            _percentile(self.anomaly_reference_, anomaly) < self.reliable_below
+        )
+        fold = user_folds(list(groups), self.folds)
+        oof = np.zeros(len(target))
+        self.boosters_: list[lgb.Booster] = []
+        for k in range(self.folds):
+            train = (fold != k) & reliable
+            data = lgb.Dataset(matrix[train], target[train], feature_name=self.feature_names_in_)
+            booster = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
+            oof[fold == k] = booster.predict(matrix[fold == k])
+            self.boosters_.append(booster)
+        self.supervised_reference_ = np.sort(oof)
         blend = self._blend(oof, anomaly)
         self.calibrator_ = LogisticRegression(C=1e4).fit(blend.reshape(-1, 1), target)
         labelled = self.calibrator_.predict_proba(blend.reshape(-1, 1))[:, 1]
@@ -156,11 +164,24 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         c = self.label_frequency_
         return labelled / (c + labelled * (1 - c))
 
-    def parts(self, X: pl.DataFrame) -> dict[str, np.ndarray]:
-        """Each part's score for ``X``: ``supervised`` (bag mean), ``anomaly``, their ``blend``
-        in [0, 1] and the calibrated ``risk``."""
+    def _supervised(self, matrix: np.ndarray, users: Any | None) -> np.ndarray:
+        if users is None:
+            return np.mean([b.predict(matrix) for b in self.boosters_], axis=0)
+        # Each user by the fold model that never saw them: a user the bag was trained on as
+        # "unlabelled" would otherwise be scored by trees that learned them as a negative.
+        fold = user_folds(list(users), self.folds)
+        out = np.zeros(len(matrix))
+        for k, booster in enumerate(self.boosters_):
+            if (fold == k).any():
+                out[fold == k] = booster.predict(matrix[fold == k])
+        return out
+
+    def parts(self, X: pl.DataFrame, *, users: Any | None = None) -> dict[str, np.ndarray]:
+        """Each part's score for ``X``: ``supervised``, ``anomaly`` (and its percentile), their
+        ``blend`` in [0, 1] and the calibrated ``risk``. ``users`` (the rows' user ids) scores
+        each row by its user's out-of-fold model; without them, by the bag's mean."""
         matrix = self._matrix(X, self.feature_names_in_)
-        supervised = np.mean([b.predict(matrix) for b in self.boosters_], axis=0)
+        supervised = self._supervised(matrix, users)
         anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
         blend = self._blend(supervised, anomaly)
         labelled = self.calibrator_.predict_proba(blend.reshape(-1, 1))[:, 1]
@@ -179,10 +200,18 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def predict(self, X: pl.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def feature_contributions(self, X: pl.DataFrame) -> np.ndarray:
-        """Per-feature log-odds contributions of the supervised bag (rows x features + bias)."""
+    def feature_contributions(self, X: pl.DataFrame, *, users: Any | None = None) -> np.ndarray:
+        """Per-feature log-odds contributions of the supervised part (rows x features + bias),
+        from the same model(s) as :meth:`parts`."""
         matrix = self._matrix(X, self.feature_names_in_)
-        return np.mean([b.predict(matrix, pred_contrib=True) for b in self.boosters_], axis=0)
+        if users is None:
+            return np.mean([b.predict(matrix, pred_contrib=True) for b in self.boosters_], axis=0)
+        fold = user_folds(list(users), self.folds)
+        out = np.zeros((len(matrix), len(self.feature_names_in_) + 1))
+        for k, booster in enumerate(self.boosters_):
+            if (fold == k).any():
+                out[fold == k] = booster.predict(matrix[fold == k], pred_contrib=True)
+        return out
 
     @property
     def feature_importances_(self) -> np.ndarray:

@@ -26,7 +26,7 @@ from features.platform_graph.store import (
 )
 from features.platform_graph.trust import platform_trust
 from features.schema import TABLES, problems
-from models.risk.data import TRUST_COLUMNS
+from models.risk.data import trust_inputs
 from pipelines.partitions import AFTER_LANDING, SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
 
@@ -153,7 +153,7 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     rows = user_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
-        trust = scores.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+        trust = trust_inputs(scores)
         rows = attach_trust_scores(rows, trust, strict=False)
     path = storage.features.write("fraud_features", day, rows)
     yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
