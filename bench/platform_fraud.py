@@ -2,7 +2,7 @@
 
     python -m bench.platform_fraud --users 20000 --days 35 --seed 11 [--hard]
 
-Simulates and ingests a platform (under $VOUCH_DATA_DIR/bench/platform_fraud), runs the real
+Simulates and ingests a platform (under $VOUCH_DATA_DIR/bench/platform_fraud/<run>), runs the real
 Dagster assets as of the end (trust graph and scores, fraud features, model release with its
 floors and gate, user scores, review queue), then, and only then, reads the simulator's ground
 truth to judge what was published. Prints, as its last line, one JSON object:
@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard", action="store_true", help="fraudsters that hide (simulator)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    root = get_settings().data_dir.resolve() / "bench" / "platform_fraud"
+    run = f"{args.users}x{args.days}-seed{args.seed}{'-hard' if args.hard else ''}"
+    root = get_settings().data_dir.resolve() / "bench" / "platform_fraud" / run
     shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, hard=args.hard)
     settings = Settings(data_dir=root)
