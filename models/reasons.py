@@ -99,6 +99,11 @@ PHRASES: dict[str, Say] = {
     "trust_component_burst_share": lambda v: f"{v:.0%} of linked accounts signed up in one burst",
     "trust_community_burst_share": lambda v: f"{v:.0%} of the community signed up in one burst",
     "trust_in_money": lambda v: f"money from {v:.0f} linked accounts",
+    "trust_out_degree": lambda v: f"{v:.0f} follows, connections and ratings given",
+    "trust_in_degree": lambda v: f"{v:.0f} follows, connections and ratings received",
+    "trust_out_follow": lambda v: f"follows {v:.0f} accounts",
+    "trust_negative_received": lambda v: f"{v:.0f} reports and blocks received",
+    "trust_engine_trust": lambda v: f"little trust from endorsements ({v:.2f})",
 }
 _COUNT = re.compile(r"^(?P<fact>.+?)(_(?P<kind>n|amount))?_(?P<window>1h|24h|7d|30d|ever)$")
 

@@ -131,4 +131,46 @@ def labelled_rows(
     out = label_rows(rows, labels, horizon=horizon, as_of=as_of)
     out = out.join(known, on="user_id", how="left")
     fresh = pl.col("_first_fraud").is_null() | (pl.col("_first_fraud") > pl.col("at"))
-    return out.filter(fresh).drop("_first_fraud")
+    weights = user_label_weights(labels)
+    return (
+        out.filter(fresh)
+        .drop("_first_fraud")
+        .join(weights, on="user_id", how="left")
+        .with_columns(
+            label_weight=pl.when(pl.col("label") == 1)
+            .then(pl.col("label_weight").fill_null(1.0))
+            .otherwise(1.0)
+        )
+    )
+
+
+# Labels an analyst or the owner gave: fraud, as far as anyone can tell.
+STRONG_LABELS = frozenset({"review_confirmed", "banned_for_fraud", "reported_takeover"})
+
+
+def label_precision(labels: pl.DataFrame) -> dict[str, float]:
+    """How often each kind of positive label is right, estimated without any truth: the share
+    of users with that label whom a strong label (a review, a ban, a reported takeover) also
+    names, smoothed (+1 / +2). A lost dispute alone is a noisy label (honest sellers lose some);
+    strong labels count fully."""
+    positive = labels.filter(pl.col("label") == 1)
+    strong = set(positive.filter(pl.col("kind").is_in(STRONG_LABELS))["user_id"].to_list())
+    out = {}
+    for kind, group in positive.group_by("kind"):
+        name = str(kind[0])
+        users = set(group["user_id"].to_list())
+        out[name] = 1.0 if name in STRONG_LABELS else (len(users & strong) + 1) / (len(users) + 2)
+    return out
+
+
+def user_label_weights(labels: pl.DataFrame) -> pl.DataFrame:
+    """``user_id, label_weight``: the best estimated precision among the user's positive labels
+    (the weight of the user's positive rows in training)."""
+    precision = label_precision(labels)
+    positive = labels.filter(pl.col("label") == 1)
+    return positive.group_by("user_id").agg(
+        pl.col("kind")
+        .replace_strict(precision, return_dtype=pl.Float64)
+        .max()
+        .alias("label_weight")
+    )

@@ -52,10 +52,11 @@ def _log_scaled(x: np.ndarray) -> np.ndarray:
 class RiskModel(ClassifierMixin, BaseEstimator):
     """PU LightGBM bag + IsolationForest, blended and calibrated (see the module docstring).
 
-    ``fit(X, y, groups=user_ids)``: ``y`` is 1 for rows whose user was labelled fraud soon after,
-    0 for the rest (unlabelled, not honest). ``anomaly_weight`` is the blend's share of the
-    anomaly percentile; ``anomaly_features`` limits the forest to behaviour columns (all when
-    None).
+    ``fit(X, y, groups=user_ids, sample_weight=w)``: ``y`` is 1 for rows whose user was labelled
+    fraud soon after, 0 for the rest (unlabelled, not honest); ``w`` weighs each row (a noisy
+    label's estimated precision; the unlabelled rows' sampling rate). ``anomaly_weight`` is the
+    blend's share of the anomaly percentile; ``anomaly_features`` limits the forest to some
+    columns (all when None).
     """
 
     def __init__(
@@ -111,11 +112,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def _matrix(self, X: pl.DataFrame, names: list[str]) -> np.ndarray:
         return X.select(names).cast(pl.Float64).to_numpy()
 
-    def fit(self, X: pl.DataFrame, y: Any, *, groups: Any) -> RiskModel:
+    def fit(
+        self, X: pl.DataFrame, y: Any, *, groups: Any, sample_weight: Any | None = None
+    ) -> RiskModel:
         self.feature_names_in_ = list(X.columns)
         self.n_features_in_ = len(self.feature_names_in_)
         self.classes_ = np.array([0, 1])
         target = np.asarray(y, dtype=np.int64)
+        weight = np.ones(len(target)) if sample_weight is None else np.asarray(sample_weight)
         matrix = self._matrix(X, self.feature_names_in_)
         self.anomaly_names_ = list(self.anomaly_features or self.feature_names_in_)
         behaviour = _log_scaled(self._matrix(X, self.anomaly_names_))
@@ -141,15 +145,27 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.boosters_: list[lgb.Booster] = []
         for k in range(self.folds):
             train = (fold != k) & reliable
-            data = lgb.Dataset(matrix[train], target[train], feature_name=self.feature_names_in_)
+            data = lgb.Dataset(
+                matrix[train],
+                target[train],
+                weight=weight[train],
+                feature_name=self.feature_names_in_,
+            )
             booster = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
             oof[fold == k] = booster.predict(matrix[fold == k])
             self.boosters_.append(booster)
         self.supervised_reference_ = np.sort(oof)
         blend = self._blend(oof, anomaly)
-        self.calibrator_ = LogisticRegression(C=1e4).fit(blend.reshape(-1, 1), target)
+        self.calibrator_ = LogisticRegression(C=1e4).fit(
+            blend.reshape(-1, 1), target, sample_weight=weight
+        )
         labelled = self.calibrator_.predict_proba(blend.reshape(-1, 1))[:, 1]
-        self.label_frequency_ = float(labelled[target == 1].mean()) if target.any() else 1.0
+        positive = target == 1
+        self.label_frequency_ = (
+            float(np.average(labelled[positive], weights=weight[positive]))
+            if positive.any()
+            else 1.0
+        )
         self.oof_supervised_, self.oof_anomaly_, self.oof_blend_ = oof, anomaly, blend
         self.oof_risk_ = self._risk(labelled)
         return self
@@ -189,6 +205,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             "supervised": supervised,
             "anomaly": anomaly,
             "anomaly_percentile": _percentile(self.anomaly_reference_, anomaly),
+            "supervised_percentile": _percentile(self.supervised_reference_, supervised),
             "blend": blend,
             "risk": self._risk(labelled),
         }

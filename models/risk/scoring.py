@@ -39,7 +39,9 @@ def user_scores(
     users = rows.get_column("user_id")
     if hasattr(model, "parts"):
         parts = model.parts(x, users=users)
-        risk, strange = parts["risk"], parts["anomaly_percentile"]
+        risk = parts["risk"]
+        # "behaves unlike" is a reason only where the strangeness, not the trees, put them high
+        strange = np.where(parts["supervised_percentile"] < 0.9, parts["anomaly_percentile"], 0)
         contributions = model.feature_contributions(x, users=users)
     else:  # a model from before the anomaly part
         risk, strange = model.predict_proba(x)[:, 1], np.zeros(rows.height)

@@ -36,7 +36,9 @@ class TrainedRisk:
 
 def sample_rows(rows: pl.DataFrame, *, limit: int = MAX_UNLABELLED, seed: int = 0) -> pl.DataFrame:
     """Every positive row and at most ``limit`` unlabelled ones, with ``weight`` restoring the
-    unlabelled rows' share (for calibration)."""
+    unlabelled rows' share (for calibration) and ``label_weight`` (1 where the rows have none)."""
+    if "label_weight" not in rows.columns:
+        rows = rows.with_columns(label_weight=pl.lit(1.0))
     positives = rows.filter(pl.col("label") == 1)
     unlabelled = rows.filter(pl.col("label") != 1)
     kept = unlabelled if unlabelled.height <= limit else unlabelled.sample(limit, seed=seed)
@@ -95,7 +97,13 @@ def train_risk(
     features = [f for f in FEATURES if f in rows.columns and f not in LABEL_ECHOES]
     data = sample_rows(rows)
     model = RiskModel(**params)
-    model.fit(data.select(features), data.get_column("label"), groups=data.get_column("user_id"))
+    weight = data.get_column("weight") * data.get_column("label_weight")
+    model.fit(
+        data.select(features),
+        data.get_column("label"),
+        groups=data.get_column("user_id"),
+        sample_weight=weight,
+    )
     scored = data.with_columns(risk=pl.Series(model.oof_risk_))
     metrics = measure(model.oof_risk_, data, capacity=capacity, truth=truth)
     metrics |= {

@@ -75,3 +75,26 @@ def test_risk_feature_tables_carry_no_truth_column() -> None:
         columns = {f.name.removeprefix("trust_") for f in table}
         assert truth_only.isdisjoint(columns), name
     assert truth_only.isdisjoint(f.removeprefix("trust_") for f in FEATURES)
+
+
+def test_risk_label_precision_discounts_labels_strong_ones_rarely_confirm() -> None:
+    from models.risk.data import label_precision, user_label_weights
+
+    labels = pl.DataFrame(
+        {
+            "user_id": ["s1", "s2", "s3", "s4", "s1"],
+            "label_at": [T0] * 5,
+            "kind": ["dispute_lost_seller"] * 4 + ["review_confirmed"],
+            "label": [1, 1, 1, 1, 1],
+        },
+        schema={
+            "user_id": pl.String,
+            "label_at": pl.Datetime("us", "UTC"),
+            "kind": pl.String,
+            "label": pl.Int8,
+        },
+    )
+    precision = label_precision(labels)
+    assert precision == {"dispute_lost_seller": (1 + 1) / (4 + 2), "review_confirmed": 1.0}
+    weights = dict(user_label_weights(labels).iter_rows())
+    assert weights == {"s1": 1.0, "s2": 1 / 3, "s3": 1 / 3, "s4": 1 / 3}
