@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from cli.run import materialize_day, materialized
+import dagster
 from pipelines.assets.features import fraud_features, trust_graph, trust_scores
 from pipelines.assets.models import fraud_model, review_queue_asset, user_scores_asset
 from pipelines.ingest import Lake, ingest_days, landing_partitions
@@ -125,13 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     days = sorted(landing_partitions(settings.landing))
     ingest_days(settings.landing, days, lake=lake, progress=True)
     end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=args.days)
-    result = materialize_day(
-        [*ASSETS, review_queue_asset], day=end.date(), settings=settings, log_level="WARNING"
+    result = dagster.materialize(
+        [*ASSETS, review_queue_asset],
+        resources={"storage": Storage(settings)},
+        partition_key=end.date().isoformat(),
+        raise_on_error=False,
     )
     if not result.success:
         print("the assets failed; see the log above", file=sys.stderr)
         return 1
-    released = materialized(result).get("fraud_model", {})
+    released = {
+        k: v.value
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "fraud_model"
+        for k, v in e.step_materialization_data.materialization.metadata.items()
+    }
     out = {
         "users": args.users,
         "days": args.days,
