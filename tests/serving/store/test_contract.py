@@ -123,8 +123,8 @@ def test_old_version_dropped_after_grace_only(store: Store) -> None:
 
 def test_counters_increment_per_key(store: Store) -> None:
     user = _users(1)[0]
-    key = keys.rate_key("user", user, "payout", window_s=60, now_s=0)
-    other = keys.rate_key("ip", "10.0.0.1", "payout", window_s=60, now_s=0)
+    key = keys.rate_key("user", user, action="payout", window_s=60, now_s=0)
+    other = keys.rate_key("ip", "10.0.0.1", action="payout", window_s=60, now_s=0)
     counts = [store.fetch(Ask(user_id=user, counters=(Counter(key, 60),))).counts for _ in range(3)]
     assert counts == [(1,), (2,), (3,)]
     both = store.fetch(Ask(user_id=user, counters=(Counter(key, 60), Counter(other, 60))))
