@@ -3,6 +3,7 @@ would say them ("7 accounts share this device"), from the model's per-feature co
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -110,7 +111,7 @@ _COUNT = re.compile(r"^(?P<fact>.+?)(_(?P<kind>n|amount))?_(?P<window>1h|24h|7d|
 
 def phrase(feature: str, value: float | None) -> str:
     """One feature's value in words."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or math.isnan(value):  # ints and numpy scalars too
         return f"{feature.replace('_', ' ')} unknown"
     if feature in PHRASES:
         return PHRASES[feature](value)

@@ -108,7 +108,9 @@ class Decider:
         )
         self.local = rate.LocalCounters()
 
-    def decide(self, user_id: str | None, action: str, context: Context | None = None) -> Decision:
+    def decide(
+        self, user_id: str | None, action: str, *, context: Context | None = None
+    ) -> Decision:
         ctx = context or Context()
         rule = self.rules.actions.get(action)
         if rule is None:

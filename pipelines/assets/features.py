@@ -94,7 +94,7 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
         edges=read_snapshot_edges(root, day),
         nodes=read_snapshot_nodes(root, day),
     )
-    path = storage.features.write("trust_scores", day, scores)
+    path = storage.features.write("trust_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -155,7 +155,7 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     if scores is not None:
         trust = trust_inputs(scores)
         rows = attach_trust_scores(rows, trust, strict=False)
-    path = storage.features.write("fraud_features", day, rows)
+    path = storage.features.write("fraud_features", day, frame=rows)
     yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
     yield _schema_check("schema", rows, "fraud_features")
 
@@ -189,7 +189,7 @@ def feed_training(context: AssetExecutionContext, storage: StorageParam):
     groups = training_groups(
         storage.lake.events_dir, start=start, end=start + timedelta(days=1), trust=trust
     )
-    path = storage.features.write("feed_training", day, groups)
+    path = storage.features.write("feed_training", day, frame=groups)
     yield MaterializeResult(
         metadata={"path": str(path), "rows": groups.height, "groups": groups["group_id"].n_unique()}
     )

@@ -76,7 +76,7 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
         },
     )
     history = risk_history(done.trained, rows)
-    storage.features.write("risk_history", day, history)
+    storage.features.write("risk_history", day, frame=history)
     return MaterializeResult(
         metadata={
             "version": done.candidate.version,
@@ -124,7 +124,7 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
             model_version=f"{FRAUD_MODEL}/{version}",
             scored_at=snapshot_time(day),
         )
-    path = storage.features.write("user_scores", day, scores)
+    path = storage.features.write("user_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -157,7 +157,7 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) ->
         storage.features.read("fraud_features", day),
         capacity=REVIEW_CAPACITY,
     )
-    path = storage.features.write("review_queue", day, queue)
+    path = storage.features.write("review_queue", day, frame=queue)
     return MaterializeResult(
         metadata={
             "path": str(path),

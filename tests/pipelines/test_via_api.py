@@ -149,7 +149,7 @@ def _pipeline(app: Any, settings: Settings) -> tuple[date, str]:
     day = datetime.now(UTC).date() + timedelta(days=1)
     for asset in (trust_graph, trust_scores, fraud_features):
         _run_asset(asset, day=day, storage=storage)
-    storage.features.write("user_scores", day, _trust_only_scores(storage, day))
+    storage.features.write("user_scores", day, frame=_trust_only_scores(storage, day))
     [done] = _run_asset(published_scores, day=day, storage=storage)
     return day, str(done.metadata["version"])
 
