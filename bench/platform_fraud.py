@@ -28,11 +28,11 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import dagster
 import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-import dagster
 from pipelines.assets.features import fraud_features, trust_graph, trust_scores
 from pipelines.assets.models import fraud_model, review_queue_asset, user_scores_asset
 from pipelines.ingest import Lake, ingest_days, landing_partitions
