@@ -25,7 +25,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models.feed import FeedRanker, Windows, train_and_evaluate, trust_snapshots
+from features.feed.inputs import trust_snapshots
+from models.feed import FeedRanker, Windows, train_and_evaluate
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings, get_settings
 from simulator import SimConfig, simulate
