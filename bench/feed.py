@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if history < 1:
         parser.error("--days must leave at least one day of history before the train window")
     started = time.perf_counter()
-    root = get_settings().data_dir.resolve() / "bench" / "feed"
+    root = get_settings().bench / "feed"
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
     lake, simulated = _platform(root, config, reuse=args.reuse)
 
