@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=21)
     parser.add_argument("--seed", type=int, default=23)
     args = parser.parse_args(argv)
-    root = get_settings().data_dir.resolve() / "bench" / "platform_trust"
+    root = get_settings().bench / "platform_trust"
     shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
     layout = Settings(data_dir=root)

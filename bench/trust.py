@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "networkx": nx_fig,
     }
     _report(figures)
-    out = get_settings().data_dir.resolve() / "bench" / "trust.json"
+    out = get_settings().bench / "trust.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
     print(f"wrote {out}")

@@ -127,7 +127,7 @@ def _report(args: argparse.Namespace) -> int:
     print(f"\nQuarantined lines: {quarantined:,}  ({settings.lake}/quarantine)\n")
     for reason, field, n in summary["quarantine"]:
         print(f"  {reason:<28}{field:<26}{n:>8,}")
-    picture = plot_summary(summary, settings.data_dir.resolve() / "reports" / "lake.png")
+    picture = plot_summary(summary, settings.reports / "lake.png")
     print(f"\nPicture: {picture}")
     print(
         f"\nNext: DuckDB views in {settings.warehouse} (events, quarantine, one per event type),"

@@ -14,7 +14,7 @@ the same code usable for training sets and for live ranking. Column meanings: ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import polars as pl
@@ -72,7 +72,8 @@ def _encode(cand: pl.DataFrame, inputs: FeedInputs) -> tuple[pl.DataFrame, FeedI
     def post(name: str) -> pl.Expr:
         return pl.col(name).cast(posts, strict=False).to_physical()
 
-    coded = FeedInputs(
+    coded = replace(
+        inputs,
         posts=inputs.posts.with_columns(_p=post("post_id"), _a=user("author_id")),
         engagements=inputs.engagements.with_columns(
             _v=user("viewer_id"), _a=user("author_id"), _p=post("post_id")
@@ -85,7 +86,17 @@ def _encode(cand: pl.DataFrame, inputs: FeedInputs) -> tuple[pl.DataFrame, FeedI
 
 
 def _post_side(cand: pl.DataFrame, inputs: FeedInputs, *, config: FeedConfig) -> pl.DataFrame:
-    posts = inputs.posts.drop("post_id").rename({"created_at": "_created_at"})
+    # The columns a candidate takes from its post (not, say, its visibility).
+    posts = inputs.posts.select(
+        "author_id",
+        pl.col("created_at").alias("_created_at"),
+        "topic",
+        "has_link",
+        "has_media",
+        "text_length",
+        "_p",
+        "_a",
+    )
     cand = cand.join(posts, on="_p", how="left").with_columns(
         # A post created at or after the request did not exist for it.
         pl.when(pl.col("_created_at") < pl.col("request_at")).then(pl.col(c)).alias(c)

@@ -87,7 +87,11 @@ def flagged_users(
     source: EventSource, at: datetime, *, statuses: Iterable[str] = ("banned",)
 ) -> set[str]:
     """Users flagged by events before ``at``."""
-    history = flag_history(source, before=utc(at), statuses=statuses)
+    return flagged_in(flag_history(source, before=utc(at), statuses=statuses))
+
+
+def flagged_in(history: pl.DataFrame) -> set[str]:
+    """Users whose last change in ``history`` (``flag_history``'s frame) flags them."""
     latest = history.group_by("user_id").agg(pl.col("flagged").last())
     return set(latest.filter(pl.col("flagged")).get_column("user_id").to_list())
 

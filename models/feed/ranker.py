@@ -1,8 +1,8 @@
 """The feed ranker: LightGBM lambdarank over served feeds, with a trust policy at ranking time.
 
-Input frames are what ``features.feed.training_groups`` makes (one row per candidate, rows
-ordered by ``group_id``), extended by ``models.feed.history.history_features``. Labels are the
-graded engagements (0 view, 1 like, 2 comment, 3 share); gains are ``2^label - 1``.
+Input frames are what ``features.feed.training.labelled_groups`` makes (one row per candidate,
+rows ordered by ``group_id``), extended by ``features.feed.history.history_features``. Labels
+are the graded engagements (0 view, 1 like, 2 comment, 3 share); gains are ``2^label - 1``.
 
 Trust works at two levels. As features: author trust, flags and trust-weighted engagement rates
 let the model learn that ring-boosted engagement is worth little. As a policy applied by
@@ -33,7 +33,7 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from models.feed.history import HISTORY_FEATURES
+from features.feed.history import HISTORY_FEATURES
 
 # features.feed's numeric candidate columns (topic and ids are not features: the model should
 # learn taste from the viewer's history, not which topics were popular in the training days).

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from features.feed.inputs import trust_snapshots
 from features.lake import EventSource
-from models.feed.evaluate import Windows, evaluate_ranker, trust_snapshots, window_groups
+from models.feed.evaluate import Windows, evaluate_ranker, window_groups
 from models.feed.ndcg import mean_ndcg
 from models.feed.ranker import FeedRanker
 from models.tracking import Candidate, GateResult, Tracker, gate, log_candidate

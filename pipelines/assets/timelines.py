@@ -16,8 +16,9 @@ from dagster import (
     asset,
 )
 
+from features.feed.inputs import followed_posts
 from features.platform_graph.store import snapshot_time
-from models.feed.serve import followed_posts, publication
+from models.feed.serve import publication
 from models.tracking import champion_version, load_model
 from pipelines.assets.features import trust_scores
 from pipelines.assets.models import FEED_MODEL, feed_ranker, user_scores_asset

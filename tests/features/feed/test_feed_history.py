@@ -1,15 +1,16 @@
-"""The ranker's extra history features: trust-weighted, and blind to events at or after the
-request."""
+"""The history features (what the ranker reads beyond feed_features): trust-weighted, and blind
+to events at or after the request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
+from features.feed.history import AUTHOR_PRIOR, HISTORY_FEATURES, history_features
 from features.feed.inputs import FeedInputs
-from models.feed.history import AUTHOR_PRIOR, HISTORY_FEATURES, history_features
 
 T = datetime(2026, 8, 10, 12, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -107,7 +108,7 @@ def test_dwell_relative_to_the_viewer_and_the_platform() -> None:
     dwell = views.select(
         "event_id", dwell_ms=pl.when(pl.col("viewer_id") == "vic").then(9000).otherwise(400)
     )
-    got = history_features(CANDIDATES, inputs(), trust=TRUST, dwell=dwell)
+    got = history_features(CANDIDATES, replace(inputs(), dwell=dwell), trust=TRUST)
     tech, food = got.row(0, named=True), got.row(1, named=True)
     assert tech["viewer_topic_dwell"] == pytest.approx(0.0)  # no tech views: the viewer's mean
     assert food["viewer_topic_dwell"] > 0.0

@@ -1,4 +1,5 @@
-"""Point-in-time history signals for feed candidates, beyond ``features.feed``'s columns.
+"""Point-in-time history signals for feed candidates, beyond ``feed_features``' columns: the rest
+of what the feed ranker reads.
 
 They sharpen the two halves of relevance (does the viewer care about this topic, is this post
 any good) and make engagement evidence trust-aware:
@@ -19,19 +20,16 @@ any good) and make engagement evidence trust-aware:
   platform's, as a quality signal. Log scale: dwell times are heavy-tailed.
 
 Every sum uses events strictly before ``request_at`` and trust snapshots at or before it, like
-``features.feed``. These belong in ``features.feed`` eventually; they live here while the ranker
-is their only reader.
+``feed_features``. They take what ``feed_features`` made of the candidates and the same
+``FeedInputs`` (dwell times included): nothing here reads the lake.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import polars as pl
 
 from features.feed.asof import asof_sums
 from features.feed.inputs import FeedInputs
-from features.lake import EventSource, read_events, utc
 
 HISTORY_FEATURES = (
     "viewer_trust",
@@ -95,31 +93,16 @@ def _trust_as_of(
     return frame.with_columns(found)
 
 
-def read_view_dwell(source: EventSource, *, before: datetime) -> pl.DataFrame:
-    """``(event_id, dwell_ms)`` of every view with a dwell time before ``before``."""
-    return read_events(
-        source,
-        {"event_id": "event_id", "dwell_ms": "payload.dwell_ms"},
-        types=("POST_ENGAGED",),
-        before=utc(before),
-        where="payload.engagement = 'view' AND payload.dwell_ms IS NOT NULL",
-    )
-
-
 def history_features(
-    frame: pl.DataFrame,
-    inputs: FeedInputs,
-    *,
-    trust: pl.DataFrame | None = None,
-    dwell: pl.DataFrame | None = None,
+    frame: pl.DataFrame, inputs: FeedInputs, *, trust: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """``frame`` (candidates with viewer_id, post_id, author_id, topic, request_at, as
-    ``features.feed`` makes them) plus ``HISTORY_FEATURES``, rows in the same order.
+    ``feed_features`` makes them) plus ``HISTORY_FEATURES``, rows in the same order.
 
     ``trust``: (user_id, snapshot_at, trust) or None (every engagement then weighs 1 and
-    ``viewer_trust`` is null). ``dwell``: ``read_view_dwell``'s (event_id, dwell_ms) or None
-    (the dwell features are then null)."""
+    ``viewer_trust`` is null). Without ``inputs.dwell`` the dwell features are null."""
     columns = frame.columns
+    dwell = inputs.dwell
     events = inputs.engagements.join(
         inputs.posts.select("post_id", "topic"), on="post_id", how="left"
     ).select("event_id", "viewer_id", "author_id", "post_id", "topic", "engaged_at", "grade")
