@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     run = f"{args.users}x{args.days}-seed{args.seed}{'-hard' if args.hard else ''}"
-    root = get_settings().data_dir.resolve() / "bench" / "platform_fraud" / run
+    root = get_settings().bench / "platform_fraud" / run
     shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, hard=args.hard)
     settings = Settings(data_dir=root)
