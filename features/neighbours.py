@@ -109,11 +109,10 @@ def aggregate(
         out: dict[str, np.ndarray] = {}
         if {"sum", "mean", "std"} & set(how):
             sums = np.asarray(adj @ x)
-            mean = sums * inverse
-            out |= {"sum": sums, "mean": mean}
+            out |= {"sum": sums, "mean": sums * inverse}
         if "std" in how:
             second = np.asarray(adj @ (x * x)) * inverse
-            out["std"] = np.sqrt(np.maximum(second - mean * mean, 0.0))
+            out["std"] = np.sqrt(np.maximum(second - out["mean"] ** 2, 0.0))
     if "max" in how:
         out["max"] = _extreme(adj, x, op=np.maximum)
     if "min" in how:
