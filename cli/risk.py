@@ -6,10 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 def _rate(text: str) -> float:
@@ -22,65 +18,27 @@ def _rate(text: str) -> float:
     return rate
 
 
-def _read(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(src, dst, attributes, labels) as numpy arrays on dense ids 0..n-1 (the features' order)."""
-    import numpy as np
-    import polars as pl
-
-    features = pl.read_csv(args.features)
-    if "node" not in features.columns:
-        raise ValueError(f"{args.features}: no 'node' column")
-    labels = pl.read_csv(args.labels)
-    edges = pl.read_csv(args.edges)
-    for frame, path, needed in (
-        (labels, args.labels, ("node", "label")),
-        (edges, args.edges, ("src", "dst")),
-    ):
-        missing = set(needed) - set(frame.columns)
-        if missing:
-            raise ValueError(f"{path}: missing columns {sorted(missing)}")
-    ids = features["node"]
-    if ids.is_duplicated().any():
-        raise ValueError(f"{args.features}: repeated node ids")
-    index = pl.DataFrame({"node": ids, "_i": np.arange(len(ids))})
-    joined = index.join(labels.select("node", "label"), on="node", how="left")
-    if joined["label"].null_count():
-        raise ValueError(f"{args.labels}: {joined['label'].null_count()} nodes have no label")
-    y = joined.sort("_i")["label"].to_numpy().astype(np.int64)
-    if not np.isin(y, (0, 1)).all() or y.sum() < 2:
-        raise ValueError(f"{args.labels}: labels must be 0/1 with at least two positives")
-
-    def dense(column: str) -> pl.Expr:
-        return pl.col(column).replace_strict(index["node"], index["_i"], default=None)
-
-    pairs = edges.select(dense("src").alias("s"), dense("dst").alias("d"))
-    dropped = pairs.height - pairs.drop_nulls().height
-    if dropped:
-        print(f"ignoring {dropped} edges to nodes without features", file=sys.stderr)
-    pairs = pairs.drop_nulls()
-    x = features.drop("node").cast(pl.Float64).to_numpy()
-    return pairs["s"].to_numpy(), pairs["d"].to_numpy(), x, y
-
-
 def _evaluate_graph(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `vouch --help` should not pay for LightGBM and sklearn.
-    from models.graph_risk import evaluate_graph
+    from models.graph_risk import evaluate_graph, read_graph
 
     for path in (args.edges, args.features, args.labels):
         if not path.exists():
             print(f"vouch risk evaluate-graph: no such file: {path}", file=sys.stderr)
             return 2
     try:
-        src, dst, x, y = _read(args)
+        graph = read_graph(args.edges, args.features, args.labels)
     except ValueError as e:
         print(f"vouch risk evaluate-graph: {e}", file=sys.stderr)
         return 2
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if graph.ignored_edges and progress:
+        progress(f"ignoring {graph.ignored_edges} edges to nodes without features")
     result = evaluate_graph(
-        src,
-        dst,
-        x,
-        y,
+        graph.src,
+        graph.dst,
+        graph.x,
+        graph.labels,
         label_rate=args.label_rate,
         seed=args.seed,
         progress=progress,
