@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.stats import norm, rankdata
 from sklearn.decomposition import TruncatedSVD
 
 from features.neighbours import aggregate
@@ -23,7 +24,7 @@ from features.structure import STRUCTURAL_FEATURES, structural_features
 # Wide attribute sets are summarised before aggregation: neighbour max/mean of 500 sparse binary
 # columns is mostly zeros and multiplies the model's width by three.
 MAX_AGGREGATED = 32
-# Standardised attributes are clipped: one extreme column should not decide a cosine alone.
+# Standardised attributes are clipped: one extreme binary column should not decide a cosine alone.
 CLIP = 5.0
 
 
@@ -39,8 +40,16 @@ class NodeViews:
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
-    spread = x.std(axis=0)
-    z = (x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    """Columns on one scale, whatever their units and tails: rank-based normal scores for
+    columns with more than two values (counts and amounts are heavy-tailed, and a monotone
+    re-expression of a column should not change who looks unusual), z-scores for binary ones."""
+    z = np.zeros_like(x, dtype=np.float64)
+    for j, column in enumerate(x.T):
+        distinct = len(np.unique(column[: min(len(column), 10_000)]))
+        if distinct > 2:
+            z[:, j] = norm.ppf((rankdata(column) - 0.5) / len(column))
+        elif distinct == 2:
+            z[:, j] = (column - column.mean()) / column.std()
     return np.clip(z, -CLIP, CLIP)
 
 
