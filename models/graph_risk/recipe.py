@@ -4,11 +4,11 @@
    ``AnomalyEnsemble`` over the structural features and one over the attributes; each on a rank
    scale, combined with fixed weights (``blend``). Only the affinity has a direction assumed
    (unlike the neighbours = anomalous); the two ensembles are two-sided.
-2. With labels (any positive seen): a positive-unlabelled LightGBM on raw attributes, structure,
-   neighbour aggregates, residuals and the unsupervised scores: the seen positives against every
-   other node (seen negatives and the unlabelled: on a platform most users are honest, so
-   unlabelled ~ negative, with noise). Every node is scored by models that did not train on it
-   (cross-fitting), so hidden positives are not pushed down by having been fitted as negatives.
+2. With labels (any positive seen): LightGBM on raw attributes, structure, neighbour aggregates,
+   residuals and the unsupervised scores, trained on the seen labels (``labelled_scores``). The
+   unsupervised scores as inputs let even one or two positives say which kind of unusual counts.
+   A positive-unlabelled variant (seen positives against every other node, cross-fitted) is kept
+   as ``learner="pu"``: it did worse on every check graph (see ``RecipeConfig.learner``).
 3. Mix: rank average of the two, the supervised share growing with the positives seen and, once
    there are enough to judge, chosen by how each does out of fold on the seen labels.
 """
@@ -39,9 +39,14 @@ class RecipeConfig:
     half_share_positives: float = 10.0
     # Out-of-fold evidence counts like this many positives' worth of prior belief.
     prior_strength: float = 5.0
+    # "labelled": the seen labels only; "pu": seen positives against every other node. On every
+    # check graph "labelled" ranked the hidden nodes better (PU's unlabelled hold the hidden
+    # positives as negatives, and its many rows let a few positives be memorised).
+    learner: str = "labelled"
     trees: int = 300
     learning_rate: float = 0.03
     leaves: int = 15
+    min_leaf: int = 20
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,7 @@ def _booster(config: RecipeConfig, *, seed: int) -> lgb.LGBMClassifier:
         n_estimators=config.trees,
         learning_rate=config.learning_rate,
         num_leaves=config.leaves,
-        # Few positives: leaves must be allowed to hold only a handful of rows.
-        min_child_samples=3,
+        min_child_samples=config.min_leaf,
         min_child_weight=1e-3,
         subsample=0.8,
         subsample_freq=1,
@@ -104,51 +108,77 @@ def _booster(config: RecipeConfig, *, seed: int) -> lgb.LGBMClassifier:
     )
 
 
+def _balance(y: np.ndarray) -> np.ndarray:
+    # Square root of the class ratio: full balancing lets a handful of positives dominate.
+    return np.where(y == 1, np.sqrt((y == 0).sum() / max(y.sum(), 1)), 1.0)
+
+
+def labelled_scores(
+    features: np.ndarray,
+    seen: np.ndarray,
+    labels: np.ndarray,
+    *,
+    config: RecipeConfig,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(score per node from a model trained on the seen labels, out-of-fold scores of the seen
+    nodes or None when there are fewer positives than folds to hold them out)."""
+    model = _booster(config, seed=seed).fit(features[seen], labels, sample_weight=_balance(labels))
+    score = model.predict_proba(features)[:, 1]
+    positives = int(labels.sum())
+    if positives < config.folds or positives == len(labels):
+        return score, None
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(seen), dtype=np.int64)
+    for value in (0, 1):  # stratified: every fold gets its share of the few positives
+        members = np.flatnonzero(labels == value)
+        fold[members] = rng.permutation(np.arange(len(members)) % config.folds)
+    held_out = np.zeros(len(seen))
+    for k in range(config.folds):
+        train, test = fold != k, fold == k
+        y = labels[train]
+        part = _booster(config, seed=seed + k + 1).fit(
+            features[seen[train]], y, sample_weight=_balance(y)
+        )
+        held_out[test] = part.predict_proba(features[seen[test]])[:, 1]
+    return score, held_out
+
+
 def pu_scores(
     features: np.ndarray, positives: np.ndarray, *, config: RecipeConfig, seed: int
-) -> tuple[np.ndarray, bool]:
-    """(score per node from models that never trained on it, whether positives got such scores).
-
-    With fewer positives than folds every model keeps all positives (they are never scored
-    out of fold: there is nothing to hold out).
-    """
+) -> np.ndarray:
+    """Positive-unlabelled alternative (``RecipeConfig.learner = "pu"``): the seen positives
+    against every other node, each node scored by a model that did not train on it."""
     n = len(features)
-    rng = np.random.default_rng(seed)
-    fold = rng.integers(0, config.folds, n)
+    fold = np.random.default_rng(seed).integers(0, config.folds, n)
     is_pos = np.zeros(n, dtype=bool)
     is_pos[positives] = True
-    held_out_positives = len(positives) >= config.folds
-    if held_out_positives:
-        fold[positives] = rng.permutation(np.arange(len(positives)) % config.folds)
     out = np.zeros(n)
     for k in range(config.folds):
         test = fold == k
-        train = ~test if held_out_positives else ~test | is_pos
+        train = ~test | is_pos  # positives are never measured on: keep them all
         y = is_pos[train].astype(int)
-        # Balance the classes: a handful of positives against thousands of unlabelled.
-        weight = np.where(y == 1, (y == 0).sum() / max(y.sum(), 1), 1.0)
-        model = _booster(config, seed=seed + k).fit(features[train], y, sample_weight=weight)
+        model = _booster(config, seed=seed + k).fit(features[train], y, sample_weight=_balance(y))
         out[test] = model.predict_proba(features[test])[:, 1]
-    return out, held_out_positives
+    return out
 
 
 def supervised_share(
     unsupervised: np.ndarray,
-    supervised: np.ndarray,
-    *,
-    seen: np.ndarray,
+    held_out: np.ndarray | None,
     labels: np.ndarray,
-    validated: bool,
+    *,
     config: RecipeConfig,
 ) -> float:
-    """The supervised model's share in the mix: a prior from the number of positives, moved
-    towards the share that ranks the seen labels best out of fold when there are enough."""
+    """The supervised model's share in the mix, for the seen nodes' ``unsupervised`` scores,
+    their out-of-fold supervised scores ``held_out`` and ``labels``: a prior from the number of
+    positives, moved towards the share that ranks the seen labels best when there is evidence."""
     positives = int(labels.sum())
     prior = positives / (positives + config.half_share_positives)
-    if not validated or positives == len(labels):
+    if held_out is None:
         return prior
     grid = np.linspace(0.0, 1.0, 11)
-    u, s = ranks(unsupervised)[seen], ranks(supervised)[seen]
+    u, s = ranks(unsupervised), ranks(held_out)
     fit = [roc_auc_score(labels, (1 - w) * u + w * s) for w in grid]
     # Among equally good shares take the one nearest the prior (ties are common on few labels).
     best = max(range(len(grid)), key=lambda i: (round(fit[i], 6), -abs(grid[i] - prior)))
@@ -183,9 +213,10 @@ def score_graph(
     if len(positives) == 0:
         return GraphRisk(unsupervised, unsupervised, None, 0.0, parts)
     features, _ = node_matrix(adj, views, scores={**views.affinity, **parts})
-    supervised, validated = pu_scores(features, positives, config=config, seed=seed)
-    share = supervised_share(
-        unsupervised, supervised, seen=seen, labels=labels, validated=validated, config=config
-    )
+    if config.learner == "pu":
+        supervised, held_out = pu_scores(features, positives, config=config, seed=seed), None
+    else:
+        supervised, held_out = labelled_scores(features, seen, labels, config=config, seed=seed)
+    share = supervised_share(unsupervised[seen], held_out, labels, config=config)
     score = (1 - share) * ranks(unsupervised) + share * ranks(supervised)
     return GraphRisk(score, unsupervised, supervised, share, parts)

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from models.graph_risk import evaluate_graph, score_graph, seen_labels
-from models.graph_risk.recipe import RecipeConfig, blend, pu_scores
+from models.graph_risk.recipe import (
+    RecipeConfig,
+    blend,
+    labelled_scores,
+    pu_scores,
+    supervised_share,
+)
 from models.metrics import roc_auc
 
 
@@ -44,17 +50,41 @@ def test_blend_lets_one_confident_part_stand_out() -> None:
     assert score[0] == pytest.approx(score[3]) and score[0] > score[1]
 
 
-def test_pu_scores_come_from_models_that_did_not_train_on_the_node() -> None:
+def test_labelled_scores_hold_out_positives_only_when_there_are_enough() -> None:
     rng = np.random.default_rng(0)
     features = rng.normal(size=(300, 3))
+    truth = (np.arange(300) < 30).astype(int)
+    features[truth == 1] += 3.0
+    seen = np.arange(0, 300, 3)  # 10 positives among 100 seen
+    config = RecipeConfig(trees=50)
+    score, held_out = labelled_scores(features, seen, truth[seen], config=config, seed=0)
+    assert held_out is not None and held_out.shape == seen.shape
+    assert roc_auc(truth[seen], held_out) > 0.9  # out of fold, yet the shift is plain
+    hidden = np.setdiff1d(np.arange(300), seen)
+    assert roc_auc(truth[hidden], score[hidden]) > 0.9
+    few = np.array([0, *range(100, 160)])  # one positive: nothing to hold out
+    _, held_out = labelled_scores(features, few, truth[few], config=config, seed=0)
+    assert held_out is None
+
+
+def test_pu_alternative_scores_every_node_out_of_fold() -> None:
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(300, 3))
     positives = np.arange(10)
-    features[positives] += 4.0
-    score, validated = pu_scores(features, positives, config=RecipeConfig(trees=50), seed=0)
-    assert validated  # ten positives, five folds: each positive scored out of fold
-    assert roc_auc(np.isin(np.arange(300), positives).astype(int), score) > 0.9
-    # A lone positive is trained on by every fold and never validated.
-    _, validated = pu_scores(features, positives[:1], config=RecipeConfig(trees=20), seed=0)
-    assert not validated
+    features[:20] += 4.0  # ten seen positives, ten hidden ones like them
+    score = pu_scores(features, positives, config=RecipeConfig(trees=50, min_leaf=3), seed=0)
+    truth = (np.arange(300) < 20).astype(int)
+    assert roc_auc(truth[10:], score[10:]) > 0.9
+
+
+def test_supervised_share_follows_the_evidence() -> None:
+    config = RecipeConfig()
+    labels = np.array([1] * 20 + [0] * 80)
+    useless = np.random.default_rng(0).random(100)
+    perfect = labels + 0.01 * useless
+    assert supervised_share(useless, None, labels, config=config) == pytest.approx(20 / 30)
+    assert supervised_share(useless, perfect, labels, config=config) > 0.85
+    assert supervised_share(perfect, useless, labels, config=config) < 0.2
 
 
 def test_recipe_finds_the_anomalies_with_and_without_labels() -> None:
