@@ -39,6 +39,8 @@ class RecipeConfig:
     half_share_positives: float = 10.0
     # Out-of-fold evidence counts like this many positives' worth of prior belief.
     prior_strength: float = 5.0
+    # How the unsupervised score ranks the seen labels counts like this many positives' worth.
+    evidence_positives: float = 2.0
     # "labelled": the seen labels only; "pu": seen positives against every other node. On every
     # check graph "labelled" ranked the hidden nodes better (PU's unlabelled hold the hidden
     # positives as negatives, and its many rows let a few positives be memorised).
@@ -175,6 +177,13 @@ def supervised_share(
     positives, moved towards the share that ranks the seen labels best when there is evidence."""
     positives = int(labels.sum())
     prior = positives / (positives + config.half_share_positives)
+    if 0 < positives < len(labels):
+        # The unsupervised score never saw a label, so how it ranks the seen ones is fair
+        # evidence even from one positive: where it misses them, lean on the labels sooner.
+        agreement = roc_auc_score(labels, unsupervised)
+        trust_unsupervised = float(np.clip(2 * agreement - 1, 0.0, 1.0))
+        weight = positives / (positives + config.evidence_positives)
+        prior = 1 - (1 - prior) * (1 - weight + weight * trust_unsupervised)
     if held_out is None:
         return prior
     grid = np.linspace(0.0, 1.0, 11)

@@ -82,7 +82,10 @@ def test_supervised_share_follows_the_evidence() -> None:
     labels = np.array([1] * 20 + [0] * 80)
     useless = np.random.default_rng(0).random(100)
     perfect = labels + 0.01 * useless
-    assert supervised_share(useless, None, labels, config=config) == pytest.approx(20 / 30)
+    # Without out-of-fold scores: the prior from 20 positives (2/3), raised when the
+    # unsupervised score misses the seen positives, kept when it finds them.
+    assert supervised_share(perfect, None, labels, config=config) == pytest.approx(20 / 30)
+    assert supervised_share(1 - perfect, None, labels, config=config) > 0.95
     assert supervised_share(useless, perfect, labels, config=config) > 0.85
     assert supervised_share(perfect, useless, labels, config=config) < 0.2
 
