@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import TypedDict
 
 import polars as pl
 
@@ -29,6 +30,15 @@ CANDIDATE_SCHEMA = {
     "post_id": pl.String,
     "request_at": pl.Datetime("us", "UTC"),
 }
+
+
+class _Decay(TypedDict):
+    """The keyword arguments every decayed affinity here shares."""
+
+    at: str
+    time: str
+    value: str
+    half_life: timedelta
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def _affinities(cand: pl.DataFrame, inputs: FeedInputs, *, config: FeedConfig) -
         viewer_author_engagements=pl.lit(1, pl.UInt32),
     )
     cand = cand.with_columns(_topic=pl.col("topic").cast(names, strict=False).to_physical())
-    decay = {"at": "request_at", "time": "engaged_at", "value": "w", "half_life": config.half_life}
+    decay = _Decay(at="request_at", time="engaged_at", value="w", half_life=config.half_life)
     cand = asof_decayed(cand, weights, by=["_v", "_a"], name="viewer_author_affinity", **decay)
     cand = asof_sums(
         cand,

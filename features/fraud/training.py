@@ -129,7 +129,7 @@ def observed_labels(
                 pl.lit(label, pl.Int8).alias("label"),
             )
         )
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "user_id": pl.String,
         "label_at": events.schema["at"],
         "kind": pl.String,

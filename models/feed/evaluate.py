@@ -122,7 +122,7 @@ def compare(
     result: dict[str, Any] = {f"ndcg_at_{k}": {}}
     evaluated = None
     for name, s in scores.items():
-        per = ndcg_per_group(group, s, labels, k=k)
+        per = ndcg_per_group(group, s, labels=labels, k=k)
         if evaluated is None:
             defined = np.isfinite(per)
             evaluated = defined & (sizes >= min_candidates)

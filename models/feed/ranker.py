@@ -25,6 +25,7 @@ some NDCG: ``evaluate`` reports the model with and without the policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -225,7 +226,8 @@ class FeedRanker(BaseEstimator):
         train, self.n_train_groups_ = self._dataset(X, y, group)
         if self.n_train_groups_ == 0:
             raise ValueError("no training group with two candidates and a positive label")
-        valid_sets, callbacks = [], []
+        valid_sets: list[lgb.Dataset] = []
+        callbacks: list[Callable[..., Any]] = []
         self.evals_result_: dict[str, Any] = {}
         if eval_set is not None:
             valid, self.n_valid_groups_ = self._dataset(eval_set, None, None, reference=train)

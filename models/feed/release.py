@@ -62,7 +62,7 @@ def release_ranker(
 
     def ndcg_at_k(labels: np.ndarray, scores: np.ndarray) -> float:
         finite = np.where(np.isfinite(scores), scores, -1e9)  # removed (flagged) rows rank last
-        return mean_ndcg(groups, finite, labels, k=k)
+        return mean_ndcg(groups, finite, labels=labels, k=k)
 
     candidate = log_candidate(
         tracker,

@@ -103,7 +103,7 @@ def training_rows(
     """
     events = read_flat(events_dir, until=as_of)
     first = events.get_column("at").min()
-    start = max(as_of - lookback, first) if first is not None else as_of
+    start = max(as_of - lookback, first) if isinstance(first, datetime) else as_of
     n = int((as_of - start) / every)
     snapshots = [as_of - every * k for k in range(n, 0, -1)]
     have = [] if trust is None else trust.get_column("snapshot_at").unique().to_list()

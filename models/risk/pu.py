@@ -49,6 +49,11 @@ def _log_scaled(x: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.sign(x) * np.log1p(np.abs(x)), nan=0.0)
 
 
+def _predict(booster: lgb.Booster, matrix: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """A booster's dense output (LightGBM's stubs allow sparse ones too)."""
+    return np.asarray(booster.predict(matrix, **kwargs), dtype=np.float64)
+
+
 class RiskModel(ClassifierMixin, BaseEstimator):
     """PU LightGBM bag + IsolationForest, blended and calibrated (see the module docstring).
 
@@ -152,7 +157,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                 feature_name=self.feature_names_in_,
             )
             booster = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
-            oof[fold == k] = booster.predict(matrix[fold == k])
+            oof[fold == k] = _predict(booster, matrix[fold == k])
             self.boosters_.append(booster)
         self.supervised_reference_ = np.sort(oof)
         blend = self._blend(oof, anomaly)
@@ -182,14 +187,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     def _supervised(self, matrix: np.ndarray, users: Any | None) -> np.ndarray:
         if users is None:
-            return np.mean([b.predict(matrix) for b in self.boosters_], axis=0)
+            return np.mean([_predict(b, matrix) for b in self.boosters_], axis=0)
         # Each user by the fold model that never saw them: a user the bag was trained on as
         # "unlabelled" would otherwise be scored by trees that learned them as a negative.
         fold = user_folds(list(users), self.folds)
         out = np.zeros(len(matrix))
         for k, booster in enumerate(self.boosters_):
             if (fold == k).any():
-                out[fold == k] = booster.predict(matrix[fold == k])
+                out[fold == k] = _predict(booster, matrix[fold == k])
         return out
 
     def parts(self, X: pl.DataFrame, *, users: Any | None = None) -> dict[str, np.ndarray]:
@@ -222,12 +227,12 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         from the same model(s) as :meth:`parts`."""
         matrix = self._matrix(X, self.feature_names_in_)
         if users is None:
-            return np.mean([b.predict(matrix, pred_contrib=True) for b in self.boosters_], axis=0)
+            return np.mean([_predict(b, matrix, pred_contrib=True) for b in self.boosters_], axis=0)
         fold = user_folds(list(users), self.folds)
         out = np.zeros((len(matrix), len(self.feature_names_in_) + 1))
         for k, booster in enumerate(self.boosters_):
             if (fold == k).any():
-                out[fold == k] = booster.predict(matrix[fold == k], pred_contrib=True)
+                out[fold == k] = _predict(booster, matrix[fold == k], pred_contrib=True)
         return out
 
     @property
