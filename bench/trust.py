@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ids_s, _ = _timed(
         "ours: id mapping (SignedGraph.from_edges), for reference",
-        lambda: SignedGraph.from_edges(src, dst, weight),
+        lambda: SignedGraph.from_edges(src, dst, weight=weight),
     )
     duel = _head_to_head(src, dst, weight, n, seeds, damping=damping, tol=args.tol, repeat=repeat)
     ours_s, score_s, build_s, l1 = (

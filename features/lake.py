@@ -171,7 +171,8 @@ def read_flat(
     files = sorted(Path(events_dir).glob("*/*.parquet"))
     if not files:
         return pl.DataFrame(schema=FLAT_SCHEMA)
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[object] = []
     if until is not None:
         until = until.astimezone(UTC)
         where.append("event_date <= ? AND occurred_at <= ?")
@@ -192,4 +193,4 @@ def read_flat(
             f"WHERE {' AND '.join(where)} ORDER BY occurred_at, event_id",
             params=[glob, *params],
         ).pl()
-    return frame.cast(FLAT_SCHEMA)  # type: ignore[arg-type]
+    return frame.cast(FLAT_SCHEMA)

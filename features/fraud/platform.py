@@ -24,6 +24,7 @@ from features.fraud.lookups import last_before
 from features.fraud.rolling import WINDOWS, window_aggregates
 from features.fraud.schema import PLATFORM_FEATURES
 from features.fraud.signals import identity_features, mule_features
+from features.fraud.takeover import takeover_features
 
 HISTORY = {"30d": timedelta(days=30), "ever": None}
 ACTIONS = (
@@ -210,6 +211,18 @@ def platform_features(
             pl.sum_horizontal(f"{m}_amount_30d" for m in money_30d),
         ).alias("amount_ratio_30d"),
     ).select(*q.columns, *(f.name for f in PLATFORM_FEATURES))  # the contract's order
+
+
+def user_features(
+    events: pl.DataFrame,
+    queries: pl.DataFrame,
+    *,
+    fx: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """Snapshot rows (``schema.USER_FEATURES``): :func:`platform_features` and the takeover
+    sequences of ``features.fraud.takeover``, row for row."""
+    rows = platform_features(events, queries, fx=fx)
+    return pl.concat([rows, takeover_features(events, queries)], how="horizontal")
 
 
 def action_queries(

@@ -48,6 +48,13 @@ LABEL_EVENTS: dict[str, tuple[str, str, pl.Expr, int]] = {
         _C("account_status").is_in(["banned", "suspended"]) & (_C("reason_code") == _FRAUD),
         1,
     ),
+    # The owner reported a takeover: the account itself was used by someone else for a while.
+    "reported_takeover": (
+        "ACCOUNT_STATUS_CHANGED",
+        "subject_id",
+        _C("reason_code") == "reported_account_takeover",
+        1,
+    ),
     "review_cleared": ("REVIEW_DECISION", "subject_id", _C("decision") == "cleared", 0),
 }
 

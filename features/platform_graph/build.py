@@ -31,14 +31,16 @@ from features.platform_graph.sightings import read_sightings, shared_entity_edge
 from features.trust_engine.graph import RELATIONS, SignedGraph
 
 TRUST_TYPES = ("friend", "follow", "verified_connection")
-EDGE_SCHEMA = {
-    "src": pl.String,
-    "dst": pl.String,
-    "relation": pl.String,
-    "weight": pl.Float64,
-    "time": pl.Datetime("us", "UTC"),
-    "events": pl.UInt32,
-}
+EDGE_SCHEMA = pl.Schema(
+    {
+        "src": pl.String(),
+        "dst": pl.String(),
+        "relation": pl.String(),
+        "weight": pl.Float64(),
+        "time": pl.Datetime("us", "UTC"),
+        "events": pl.UInt32(),
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def read_signed_edges(path: str | Path) -> EdgeList:
         if not np.isfinite(time).all():
             raise ValueError(f"{path}: timestamps must be numbers (unix seconds)")
     graph = SignedGraph.from_edges(
-        _ids(frame["src"]), _ids(frame["dst"]), rating / scale, time=time
+        _ids(frame["src"]), _ids(frame["dst"]), weight=rating / scale, time=time
     )
     return EdgeList(graph=graph, rating_scale=scale, self_loops_dropped=int(loops.sum()))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import polars as pl
 
@@ -136,10 +137,14 @@ def selection_overlaps(valid: Sequence[Fold], test: Sequence[Fold]) -> list[str]
 
 def check_covered(tx: pl.DataFrame, all_folds: Sequence[Fold]) -> list[str]:
     """Folds whose training or assessment days the table does not reach (one message each)."""
-    first, last = tx[DAY_COLUMN].min(), tx[DAY_COLUMN].max()
+    # polars types min/max as any Python scalar; on the Date column they are date or None.
+    first, last = (
+        cast("date | None", tx[DAY_COLUMN].min()),
+        cast("date | None", tx[DAY_COLUMN].max()),
+    )
     return [
         f"fold training from {f.train_start} needs data {f.train_start}..{f.test_end - DAY}, "
         f"the table covers {first}..{last}"
         for f in all_folds
-        if first is None or f.train_start < first or f.test_end - DAY > last
+        if first is None or last is None or f.train_start < first or f.test_end - DAY > last
     ]

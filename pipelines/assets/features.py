@@ -16,7 +16,7 @@ from dagster import (
 
 from features import checks
 from features.feed.training import training_groups
-from features.fraud import attach_trust_scores, platform_features, snapshot_queries
+from features.fraud import attach_trust_scores, snapshot_queries, user_features
 from features.lake import read_flat
 from features.platform_graph.store import (
     build_snapshot,
@@ -26,7 +26,7 @@ from features.platform_graph.store import (
 )
 from features.platform_graph.trust import platform_trust
 from features.schema import TABLES, problems
-from models.risk.data import TRUST_COLUMNS
+from models.risk.data import trust_inputs
 from pipelines.partitions import AFTER_LANDING, SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
 
@@ -94,7 +94,7 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
         edges=read_snapshot_edges(root, day),
         nodes=read_snapshot_nodes(root, day),
     )
-    path = storage.features.write("trust_scores", day, scores)
+    path = storage.features.write("trust_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -150,12 +150,12 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     day = partition_day(context)
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
-    rows = platform_features(events, snapshot_queries(events, at))
+    rows = user_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
-        trust = scores.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+        trust = trust_inputs(scores)
         rows = attach_trust_scores(rows, trust, strict=False)
-    path = storage.features.write("fraud_features", day, rows)
+    path = storage.features.write("fraud_features", day, frame=rows)
     yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
     yield _schema_check("schema", rows, "fraud_features")
 
@@ -189,7 +189,7 @@ def feed_training(context: AssetExecutionContext, storage: StorageParam):
     groups = training_groups(
         storage.lake.events_dir, start=start, end=start + timedelta(days=1), trust=trust
     )
-    path = storage.features.write("feed_training", day, groups)
+    path = storage.features.write("feed_training", day, frame=groups)
     yield MaterializeResult(
         metadata={"path": str(path), "rows": groups.height, "groups": groups["group_id"].n_unique()}
     )

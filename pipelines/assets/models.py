@@ -22,8 +22,8 @@ from features.platform_graph.store import snapshot_time
 from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
 from models.risk import review_queue, training_rows, user_scores
-from models.risk.release import release
-from models.risk.scoring import BANDS
+from models.risk.release import release, risk_history
+from models.risk.scoring import BANDS, fallback_scores
 from models.tracking import champion_version, load_model
 from pipelines.assets.features import feed_training, fraud_features, trust_scores
 from pipelines.partitions import SNAPSHOT_DAYS, partition_day
@@ -53,7 +53,7 @@ def _truth(storage: Storage) -> pl.DataFrame | None:
 )
 def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Train on labelled snapshots before D, log to MLflow, register; the champion alias moves
-    only if the candidate beats the champion on the same hold-out."""
+    only if the candidate clears the floors and beats the champion on the same rows."""
     day = partition_day(context)
     rows = training_rows(
         storage.lake.events_dir,
@@ -67,7 +67,6 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
         rows,
         tracker=storage.tracker,
         model_name=FRAUD_MODEL,
-        horizon=HORIZON,
         capacity=REVIEW_CAPACITY,
         truth=_truth(storage),
         tags={
@@ -76,12 +75,15 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
             "dagster_run": context.run.run_id,
         },
     )
+    history = risk_history(done.trained, rows)
+    storage.features.write("risk_history", day, frame=history)
     return MaterializeResult(
         metadata={
             "version": done.candidate.version,
             "run_id": done.candidate.run_id,
             "promoted": done.gate.promoted,
             "champion": str(done.gate.champion_version),
+            "floors_failed": "; ".join(done.failed) or "none",
             **{k: float(v) for k, v in done.trained.metrics.items()},
         }
     )
@@ -107,16 +109,22 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model)."""
     day = partition_day(context)
     rows = storage.features.read("fraud_features", day)
-    model = load_model(storage.tracker, FRAUD_MODEL)
-    version = champion_version(storage.tracker, FRAUD_MODEL) or "unknown"
-    scores = user_scores(
-        model,
-        rows,
-        features=list(model.feature_names_in_),
-        model_version=f"{FRAUD_MODEL}/{version}",
-        scored_at=snapshot_time(day),
-    )
-    path = storage.features.write("user_scores", day, scores)
+    version = champion_version(storage.tracker, FRAUD_MODEL)
+    if version is None:  # no model has cleared its floors yet: rules and the trust graph
+        version = "fallback"
+        scores = fallback_scores(
+            rows, model_version=f"{FRAUD_MODEL}/fallback", scored_at=snapshot_time(day)
+        )
+    else:
+        model = load_model(storage.tracker, FRAUD_MODEL)
+        scores = user_scores(
+            model,
+            rows,
+            features=list(model.feature_names_in_),
+            model_version=f"{FRAUD_MODEL}/{version}",
+            scored_at=snapshot_time(day),
+        )
+    path = storage.features.write("user_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -149,7 +157,7 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) ->
         storage.features.read("fraud_features", day),
         capacity=REVIEW_CAPACITY,
     )
-    path = storage.features.write("review_queue", day, queue)
+    path = storage.features.write("review_queue", day, frame=queue)
     return MaterializeResult(
         metadata={
             "path": str(path),

@@ -90,7 +90,7 @@ def test_graph_matches_signed_graph_from_edges(story_lake: Path) -> None:
     reference = SignedGraph.from_edges(
         edges["src"].to_numpy(),
         edges["dst"].to_numpy(),
-        edges["weight"].to_numpy(),
+        weight=edges["weight"].to_numpy(),
         ids=np.array([uid(u) for u in USERS]),
     )
     assert graph.n == len(USERS) == reference.n

@@ -25,7 +25,7 @@ def _toy() -> tuple[SignedGraph, pl.DataFrame]:
     src, dst = rng.integers(0, 60, 600), rng.integers(0, 60, 600)
     keep = src != dst
     w = np.where(rng.random(keep.sum()) < 0.15, -1.0, 1.0)
-    graph = SignedGraph.from_edges(src[keep], dst[keep], w)
+    graph = SignedGraph.from_edges(src[keep], dst[keep], weight=w)
     labels = pl.DataFrame(
         {"node_id": np.arange(0, 20), "label": np.where(np.arange(20) < 8, -1, 1)}
     )
@@ -93,7 +93,7 @@ def test_alpha_inductive(alpha: tuple[SignedGraph, pl.DataFrame]) -> None:
 
 
 def test_labels_match_text_ids_of_numeric_graphs() -> None:
-    graph = SignedGraph.from_edges(np.array([2, 10, 9]), np.array([10, 9, 2]), np.ones(3))
+    graph = SignedGraph.from_edges(np.array([2, 10, 9]), np.array([10, 9, 2]), weight=np.ones(3))
     labels = pl.DataFrame({"node_id": ["10", "9", "7"], "label": [1, -1, 1]})
     dense, fraud = labelled_nodes(graph, labels)
     assert graph.ids[dense[:2]].tolist() == [10, 9] and dense[2] == -1

@@ -25,7 +25,7 @@ def _random_graph(n: int, m: int, seed: int) -> SignedGraph:
     keep = src != dst
     pairs = np.unique(np.column_stack([src[keep], dst[keep]]), axis=0)  # nx keeps one per pair
     weight = rng.uniform(0.1, 1.0, len(pairs)) * np.where(rng.random(len(pairs)) < 0.2, -1, 1)
-    return SignedGraph.from_edges(pairs[:, 0], pairs[:, 1], weight, ids=np.arange(n))
+    return SignedGraph.from_edges(pairs[:, 0], pairs[:, 1], weight=weight, ids=np.arange(n))
 
 
 def _networkx(graph: SignedGraph, seeds: np.ndarray, damping: float) -> np.ndarray:
@@ -60,7 +60,7 @@ def test_personalized_pagerank_matches_networkx(n: int, m: int, seed: int, dampi
 def test_dangling_mass_returns_to_the_seeds() -> None:
     # 0 -> 1 -> 2, and 2 rates no one: the walk must restart at the seed, not vanish or spread.
     graph = SignedGraph.from_edges(
-        np.array([0, 1]), np.array([1, 2]), np.array([1.0, 1.0]), ids=np.arange(4)
+        np.array([0, 1]), np.array([1, 2]), weight=np.array([1.0, 1.0]), ids=np.arange(4)
     )
     scores = personalized_pagerank(graph, np.array([0]), damping=0.85, tol=1e-14).scores
     expected = _networkx(graph, np.array([0]), 0.85)
@@ -69,7 +69,7 @@ def test_dangling_mass_returns_to_the_seeds() -> None:
 
 
 def test_negative_edges_carry_no_trust() -> None:
-    graph = SignedGraph.from_edges(np.array([0, 0]), np.array([1, 2]), np.array([1.0, -1.0]))
+    graph = SignedGraph.from_edges(np.array([0, 0]), np.array([1, 2]), weight=np.array([1.0, -1.0]))
     scores = personalized_pagerank(graph, np.array([0]), tol=1e-14).scores
     assert scores[2] == 0.0 and scores[1] > 0.0
 

@@ -28,7 +28,7 @@ EDGES = [
 
 def _graph() -> SignedGraph:
     src, dst, w = (np.array(c) for c in zip(*EDGES, strict=True))
-    return SignedGraph.from_edges(src, dst, w, ids=np.arange(8))
+    return SignedGraph.from_edges(src, dst, weight=w, ids=np.arange(8))
 
 
 def _reference(alpha: float, beta: float, iterations: int) -> tuple[dict, dict]:

@@ -31,7 +31,7 @@ def _market(seed: int = 0, n: int = 300, m: int = 3000) -> SignedGraph:
     rating = rng.choice([-10, -3, 1, 2, 5, 10], keep.sum(), p=[0.05, 0.05, 0.4, 0.3, 0.1, 0.1])
     time = 1.3e9 + rng.uniform(0, 3 * 365 * DAY, keep.sum())
     return SignedGraph.from_edges(
-        src[keep], dst[keep], rating / 10.0, time=time, ids=np.arange(n + 5)
+        src[keep], dst[keep], weight=rating / 10.0, time=time, ids=np.arange(n + 5)
     )  # 5 nodes without edges
 
 
@@ -86,7 +86,7 @@ def test_agreement_leaves_the_rater_out() -> None:
     # 0 alone vouches for 1: no one else speaks for 1, so 0 learns nothing from it.
     # 2 and 3 both pan 4; 5 praises 4 against them.
     g = SignedGraph.from_edges(
-        np.array([0, 2, 3, 5]), np.array([1, 4, 4, 4]), np.array([1.0, -1.0, -1.0, 1.0])
+        np.array([0, 2, 3, 5]), np.array([1, 4, 4, 4]), weight=np.array([1.0, -1.0, -1.0, 1.0])
     )
     agreement = rater_agreement(g, np.ones(g.m))
     assert agreement[0] == 0.0
@@ -102,7 +102,7 @@ def test_a_burst_counts_about_once_and_a_track_record_many_times() -> None:
     g = SignedGraph.from_edges(
         np.r_[nodes, 3, 4, 5],
         np.r_[np.full(8, 2), 2, 2, 2],
-        np.ones(11),
+        weight=np.ones(11),
         time=np.r_[times, 0, 0, 0],
     )
     evidence = evidence_trust(g, np.ones(g.m), window=30 * DAY)
@@ -119,13 +119,16 @@ def test_default_seeds_are_well_rated_and_label_free() -> None:
 
 
 def test_graphs_without_trust_or_without_edges_still_score() -> None:
-    only_distrust = SignedGraph.from_edges(np.array([0, 1]), np.array([1, 2]), -np.ones(2))
+    only_distrust = SignedGraph.from_edges(np.array([0, 1]), np.array([1, 2]), weight=-np.ones(2))
     scores = score_graph(only_distrust)
     assert not scores["seed"].any() and (scores["propagated_trust"] == 0).all()
     assert scores["trust"].is_between(0, 1).all()
     assert scores["trust"][1] < cold_start_trust()  # distrusted by 0
     empty = SignedGraph.from_edges(
-        np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), ids=np.arange(3)
+        np.array([], dtype=np.int64),
+        np.array([], dtype=np.int64),
+        weight=np.array([]),
+        ids=np.arange(3),
     )
     assert score_graph(empty)["trust"].to_list() == pytest.approx([cold_start_trust()] * 3)
 
