@@ -108,6 +108,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from pipelines.ingest import Lake
     from pipelines.ingest.summary import lake_summary, plot_summary
 
     settings = get_settings()
@@ -124,7 +125,7 @@ def _report(args: argparse.Namespace) -> int:
     for day, n, actors in summary["by_day"][-args.days :]:
         print(f"  {day!s:<12}{n:>12,}{actors:>14,}")
     quarantined = sum(n for *_, n in summary["quarantine"])
-    print(f"\nQuarantined lines: {quarantined:,}  ({settings.lake}/quarantine)\n")
+    print(f"\nQuarantined lines: {quarantined:,}  ({Lake(settings.lake).quarantine_dir})\n")
     for reason, field, n in summary["quarantine"]:
         print(f"  {reason:<28}{field:<26}{n:>8,}")
     picture = plot_summary(summary, settings.reports / "lake.png")

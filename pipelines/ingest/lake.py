@@ -3,6 +3,7 @@
     <lake>/events/event_date=D/part-<tag>.parquet         valid events, by the day they happened
     <lake>/quarantine/landing_date=D/part-<tag>.parquet   refused lines, by the day they arrived
     <lake>/_ingest_log/landing_date=D/<tag>.json          what each ingest read and did
+    <lake>/_schema/{events,quarantine}.parquet            empty, typed: views before any data
 
 where ``<tag>`` is ``<landing date>-<run id>``: every file names the ingest that wrote it.
 
@@ -84,6 +85,11 @@ class Lake:
     @property
     def log_dir(self) -> Path:
         return self.root / "_ingest_log"
+
+    @property
+    def schema_dir(self) -> Path:
+        """Empty typed files the DuckDB views read while a table has no data yet."""
+        return self.root / "_schema"
 
     def event_partition(self, day: date) -> Path:
         return self.events_dir / f"event_date={day.isoformat()}"

@@ -12,12 +12,10 @@ from core_api.events import LAKE_SCHEMA, PAYLOADS, SUBJECT, type_fields
 from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
 
 
-def _source(lake: Lake, table: str, schema: pa.Schema, partition: str) -> str:
-    directory = lake.root / table
+def _source(directory: Path, *, anchor: Path, schema: pa.Schema, partition: str) -> str:
     if any(directory.glob("*/*.parquet")):
         return f"read_parquet('{directory}/*/*.parquet', hive_partitioning = true)"
     # No data yet: an empty file with the right columns keeps every view (and query) valid.
-    anchor = lake.root / "_schema" / f"{table}.parquet"
     anchor.parent.mkdir(parents=True, exist_ok=True)
     empty = schema.append(pa.field(partition, pa.date32())).empty_table()
     pq.write_table(empty, anchor)
@@ -40,11 +38,21 @@ def refresh_views(lake: Lake, database: Path) -> dict[str, int]:
     with duckdb.connect(str(database)) as con:
         con.execute(
             "CREATE OR REPLACE VIEW events AS SELECT * FROM "
-            + _source(lake, "events", LAKE_SCHEMA, "event_date")
+            + _source(
+                lake.events_dir,
+                anchor=lake.schema_dir / "events.parquet",
+                schema=LAKE_SCHEMA,
+                partition="event_date",
+            )
         )
         con.execute(
             "CREATE OR REPLACE VIEW quarantine AS SELECT * FROM "
-            + _source(lake, "quarantine", QUARANTINE_SCHEMA, "landing_date")
+            + _source(
+                lake.quarantine_dir,
+                anchor=lake.schema_dir / "quarantine.parquet",
+                schema=QUARANTINE_SCHEMA,
+                partition="landing_date",
+            )
         )
         for event_type in PAYLOADS:
             con.execute(
