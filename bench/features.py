@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.handbook.exists():
         figures["handbook"] = _handbook(args.handbook)
-    out = get_settings().data_dir.resolve() / "bench" / "features.json"
+    out = get_settings().bench / "features.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))

@@ -25,7 +25,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models.feed import FeedRanker, Windows, train_and_evaluate, trust_snapshots
+from features.feed.inputs import trust_snapshots
+from models.feed import FeedRanker, Windows, train_and_evaluate
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings, get_settings
 from simulator import SimConfig, simulate
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if history < 1:
         parser.error("--days must leave at least one day of history before the train window")
     started = time.perf_counter()
-    root = get_settings().data_dir.resolve() / "bench" / "feed"
+    root = get_settings().bench / "feed"
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
     lake, simulated = _platform(root, config, reuse=args.reuse)
 

@@ -37,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     rates = [float(r) for r in args.rates.split(",")]
     report: dict[str, dict[str, dict]] = {}
     for folder in args.graphs:
-        graph = read_graph(folder / "edges.csv", folder / "features.csv", folder / "labels.csv")
+        graph = read_graph(
+            folder / "edges.csv", folder / "features.csv", labels=folder / "labels.csv"
+        )
         for rate in rates:
             runs = [
                 evaluate_graph(
-                    graph.src, graph.dst, graph.x, graph.labels, label_rate=rate, seed=seed
+                    graph.src, graph.dst, x=graph.x, labels=graph.labels, label_rate=rate, seed=seed
                 )
                 for seed in range(args.seeds)
             ]

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=float, default=0.0)
     args = parser.parse_args(argv)
 
-    root = get_settings().data_dir.resolve() / "bench" / "ingest"
+    root = get_settings().bench / "ingest"
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, faults=args.faults)
     landing, lines = _landing(root, config)
     files = sorted(str(p) for p in landing.rglob("*.ndjson"))

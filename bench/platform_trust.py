@@ -3,7 +3,7 @@
     python -m bench.platform_trust [--users 20000 --days 21]
 
 Simulates and ingests a platform (kept under $VOUCH_DATA_DIR/bench/platform_trust), scores every
-user as of the end with ``features.platform_trust`` and compares with the ground truth, which
+user as of the end with ``features.platform_graph.trust`` and compares with the ground truth, which
 nothing else reads. Prints ROC AUC of ``1 - trust`` against "fraudulent", overall and per
 typology (each typology against the honest users), and the time the scoring took.
 """
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings, get_settings
 from simulator import SimConfig, simulate
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=21)
     parser.add_argument("--seed", type=int, default=23)
     args = parser.parse_args(argv)
-    root = get_settings().data_dir.resolve() / "bench" / "platform_trust"
+    root = get_settings().bench / "platform_trust"
     shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
     layout = Settings(data_dir=root)

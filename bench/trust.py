@@ -6,7 +6,7 @@ Builds a synthetic signed graph (heavy-tailed out- and in-degrees, 80% of edges 
 communities, 7% negative, node ids shuffled so communities are not contiguous in memory),
 then times personalised PageRank over its positive edges from the same seeds with the same
 damping:
-  - ours: ``features.trust.propagation.personalized_pagerank``, graph build from the edge
+  - ours: ``features.trust_engine.propagation.personalized_pagerank``, graph build from the edge
     arrays (SignedGraph, positive-edge CSR) included, to an L1 step change below ``--tol``;
   - igraph: ``Graph.personalized_pagerank`` (PRPACK), graph build and scoring timed apart;
   - networkx: ``pagerank`` with ``personalization`` on a ``--nx-nodes`` graph from the same
@@ -29,8 +29,8 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 
-from features.graph import SignedGraph
-from features.trust.propagation import personalized_pagerank, seeded_trust
+from features.trust_engine.graph import SignedGraph
+from features.trust_engine.propagation import personalized_pagerank, seeded_trust
 from settings import get_settings
 
 
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ids_s, _ = _timed(
         "ours: id mapping (SignedGraph.from_edges), for reference",
-        lambda: SignedGraph.from_edges(src, dst, weight),
+        lambda: SignedGraph.from_edges(src, dst, weight=weight),
     )
     duel = _head_to_head(src, dst, weight, n, seeds, damping=damping, tol=args.tol, repeat=repeat)
     ours_s, score_s, build_s, l1 = (
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         "networkx": nx_fig,
     }
     _report(figures)
-    out = get_settings().data_dir.resolve() / "bench" / "trust.json"
+    out = get_settings().bench / "trust.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
     print(f"wrote {out}")

@@ -92,8 +92,8 @@ def _busiest_viewer() -> str | None:
 
     import polars as pl
 
+    from features.feed.inputs import followed_posts
     from features.platform_graph.store import snapshot_time
-    from models.feed.serve import followed_posts
     from pipelines.assets.timelines import FEED_DAYS
     from pipelines.resources import Storage
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _dates(text: str) -> tuple[date, ...]:
-    from models.fraud.protocol import parse_dates
+    from models.handbook.protocol import parse_dates
 
     try:
         return parse_dates(text)
@@ -22,8 +22,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `vouch --help` should not pay for LightGBM and sklearn.
     import polars as pl
 
-    from models.fraud.handbook import DEFAULT_GRID, evaluate
-    from models.fraud.protocol import (
+    from models.handbook.benchmark import DEFAULT_GRID, evaluate
+    from models.handbook.protocol import (
         TEST_TRAIN_STARTS,
         VALID_TRAIN_STARTS,
         check_covered,

@@ -18,7 +18,12 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.via_api:
         return _simulate_via_api(args, settings=settings)
     config = SimConfig(
-        users=args.users, days=args.days, seed=args.seed, start=args.start, faults=args.faults
+        users=args.users,
+        days=args.days,
+        seed=args.seed,
+        start=args.start,
+        faults=args.faults,
+        hard=args.hard,
     )
     out = args.out or settings.landing
     summary = simulate(
@@ -59,9 +64,10 @@ def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     import dagster
 
-    from pipelines.assets.ingest import LANDING_DAYS, lake_events, warehouse_views
+    from pipelines.assets.ingest import lake_events, warehouse_views
     from pipelines.ingest import landing_partitions
     from pipelines.instance import local_instance
+    from pipelines.partitions import LANDING_DAYS
     from pipelines.resources import Storage
 
     settings = get_settings()
@@ -121,7 +127,7 @@ def _report(args: argparse.Namespace) -> int:
     print(f"\nQuarantined lines: {quarantined:,}  ({settings.lake}/quarantine)\n")
     for reason, field, n in summary["quarantine"]:
         print(f"  {reason:<28}{field:<26}{n:>8,}")
-    picture = plot_summary(summary, settings.data_dir.resolve() / "reports" / "lake.png")
+    picture = plot_summary(summary, settings.reports / "lake.png")
     print(f"\nPicture: {picture}")
     print(
         f"\nNext: DuckDB views in {settings.warehouse} (events, quarantine, one per event type),"
@@ -151,6 +157,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="share of lines corrupted in transit, e.g. 0.001 (default 0)",
+    )
+    sim.add_argument(
+        "--hard",
+        action="store_true",
+        help="adversarial fraud that hides: accounts aged weeks before acting, own devices and "
+        "residential IPs, an ordinary life beside the fraud, slower and smaller money moves "
+        "(default: off; without it a seed gives the same bytes as always)",
     )
     sim.add_argument("--out", type=Path, help="landing directory (default $VOUCH_DATA_DIR/landing)")
     sim.add_argument(

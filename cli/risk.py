@@ -27,7 +27,7 @@ def _evaluate_graph(args: argparse.Namespace) -> int:
             print(f"vouch risk evaluate-graph: no such file: {path}", file=sys.stderr)
             return 2
     try:
-        graph = read_graph(args.edges, args.features, args.labels)
+        graph = read_graph(args.edges, args.features, labels=args.labels)
     except ValueError as e:
         print(f"vouch risk evaluate-graph: {e}", file=sys.stderr)
         return 2
@@ -37,8 +37,8 @@ def _evaluate_graph(args: argparse.Namespace) -> int:
     result = evaluate_graph(
         graph.src,
         graph.dst,
-        graph.x,
-        graph.labels,
+        x=graph.x,
+        labels=graph.labels,
         label_rate=args.label_rate,
         seed=args.seed,
         progress=progress,

@@ -64,7 +64,7 @@ def _check(args: argparse.Namespace) -> int:
         mfa_age_s=args.mfa_age_s,
         account_status=args.status,
     )
-    decision = Decider(store, rules=rules).decide(args.user, args.action, context)
+    decision = Decider(store, rules=rules).decide(args.user, args.action, context=context)
     print(json.dumps(decision.to_dict()))
     return 0
 
@@ -99,7 +99,7 @@ def _examples(decider: Decider, *, action: str) -> int:
             account_age_s=7200.0,
         )
         decider.remember(user, ctx)
-        d = decider.decide(user, action, ctx)
+        d = decider.decide(user, action, context=ctx)
         risk = "-" if d.fraud_risk is None else f"{d.fraud_risk:.3f}"
         print(f"  {label:<40} {d.outcome:<8} risk {risk:<6} {', '.join(d.reasons) or '-'}")
     return 0

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from features.trust.score import TrustConfig
+    from features.trust_engine.score import TrustConfig
 
 
 def _config(args: argparse.Namespace) -> TrustConfig:
     # Imported here, not at the top: `vouch --help` should not pay for scipy and sklearn.
-    from features.trust.score import TrustConfig
+    from features.trust_engine.score import TrustConfig
 
     return TrustConfig(
         damping=args.damping,
@@ -28,8 +28,8 @@ def _score(args: argparse.Namespace) -> int:
     import numpy as np
     import polars as pl
 
-    from features.trust.io import read_signed_edges
-    from features.trust.score import score_graph
+    from features.trust_engine.io import read_signed_edges
+    from features.trust_engine.score import score_graph
 
     started = time.perf_counter()
     edges = read_signed_edges(args.edges)
@@ -64,8 +64,8 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from features.trust.evaluate import PROTOCOLS, evaluate
-    from features.trust.io import read_labels, read_signed_edges
+    from features.trust_engine.evaluate import PROTOCOLS, evaluate
+    from features.trust_engine.io import read_labels, read_signed_edges
 
     graph = read_signed_edges(args.edges).graph
     labels = read_labels(args.labels)

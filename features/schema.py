@@ -17,12 +17,14 @@ from features.platform_graph import schema as graph
 TS = pl.Datetime("us", "UTC")
 F64, I64, B = pl.Float64, pl.Int64, pl.Boolean
 
-# Per user and snapshot (features.platform_trust): the trust score, its parts, its evidence.
+# Per user and snapshot (features.platform_graph.trust): the trust score, its parts, its evidence.
 TRUST_SCORES: tuple[Feature, ...] = (
     Feature("user_id", pl.String, "the user"),
     Feature("snapshot_at", TS, "the snapshot's time: only events before it were read"),
     Feature("trust", F64, "[0, 1], higher = more trustworthy: engine_trust * (1 - graph_risk)"),
-    Feature("engine_trust", F64, "[0, 1] features.trust's combined score on endorsement edges"),
+    Feature(
+        "engine_trust", F64, "[0, 1] features.trust_engine's combined score on endorsement edges"
+    ),
     Feature("graph_risk", F64, "[0, 1] noisy-OR of ring density, negative in-share, sign-up burst"),
     Feature("evidence_trust", F64, "[0, 1] Beta-reputation of burst-discounted rating evidence"),
     Feature("reach", F64, "[0, 1] seeded propagation relative to the median reached user"),
@@ -44,7 +46,7 @@ TRUST_SCORES: tuple[Feature, ...] = (
 TABLES: dict[str, tuple[Feature, ...]] = {
     "trust_scores": TRUST_SCORES,
     "graph_edges": graph.EDGES,
-    "platform_fraud_features": fraud.PLATFORM_FEATURES,
+    "fraud_features": fraud.USER_FEATURES,
     "card_features": fraud.CARD_FEATURES,
     "feed_candidates": feed.CANDIDATE + feed.FEATURES,
     "feed_training": feed.TRAINING,

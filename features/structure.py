@@ -34,15 +34,15 @@ STRUCTURAL_FEATURES = (
 )
 
 
-def _binary(adj: sp.spmatrix) -> sp.csr_matrix:
-    a = sp.csr_matrix(adj, dtype=np.float64)
+def _binary(adj: sp.csr_matrix) -> sp.csr_matrix:
+    a = sp.csr_matrix(adj)
     a = ((a + a.T) != 0).astype(np.float64).tocsr()
     a.setdiag(0.0)
     a.eliminate_zeros()
     return a
 
 
-def triangles(adj: sp.spmatrix) -> np.ndarray:
+def triangles(adj: sp.csr_matrix) -> np.ndarray:
     """Triangles through each node of the undirected, unweighted version of ``adj``."""
     a = _binary(adj)
     out = np.zeros(a.shape[0])
@@ -52,14 +52,14 @@ def triangles(adj: sp.spmatrix) -> np.ndarray:
     return out / 2.0
 
 
-def core_numbers(adj: sp.spmatrix) -> np.ndarray:
+def core_numbers(adj: sp.csr_matrix) -> np.ndarray:
     """The k-core each node belongs to (largest k with the node in a subgraph of min degree k)."""
     a = _binary(adj)
     cores = nx.core_number(nx.from_scipy_sparse_array(a))
     return np.array([cores[i] for i in range(a.shape[0])], dtype=np.float64)
 
 
-def structural_features(adj: sp.spmatrix) -> dict[str, np.ndarray]:
+def structural_features(adj: sp.csr_matrix) -> dict[str, np.ndarray]:
     """{name: value per node} for ``STRUCTURAL_FEATURES``, on the undirected unweighted graph.
 
     Egonet = the node, its neighbours and the edges among them (OddBall, Akoglu et al. 2010);

@@ -13,6 +13,7 @@ scores ties are rare enough not to matter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +82,26 @@ def recall_at_fpr(y_true: ArrayLike, score: ArrayLike, *, fpr: float = 0.01) -> 
     return float(tprs[fprs <= fpr].max())
 
 
+@overload
+def card_precision_at_k(
+    y_true: ArrayLike,
+    score: ArrayLike,
+    *,
+    card: ArrayLike,
+    day: ArrayLike,
+    k: int = ...,
+    per_day: Literal[False] = ...,
+) -> float: ...
+@overload
+def card_precision_at_k(
+    y_true: ArrayLike,
+    score: ArrayLike,
+    *,
+    card: ArrayLike,
+    day: ArrayLike,
+    k: int = ...,
+    per_day: Literal[True],
+) -> tuple[float, list[float]]: ...
 def card_precision_at_k(
     y_true: ArrayLike,
     score: ArrayLike,

@@ -3,6 +3,7 @@ would say them ("7 accounts share this device"), from the model's per-feature co
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -81,13 +82,36 @@ PHRASES: dict[str, Say] = {
     "verified_phone": lambda v: "phone verified" if v else "phone not verified",
     "verified_id": lambda v: "identity verified" if v else "identity not verified",
     "verified_email": lambda v: "e-mail verified" if v else "e-mail not verified",
+    "risky_login_hours_ago": lambda v: (
+        f"login from a new device or country {_minutes(v * 3600)} ago"
+    ),
+    "failed_logins_before_risky_login": lambda v: f"{v:.0f} failed logins just before that login",
+    "credential_changes_since_risky_login": lambda v: f"{v:.0f} credential changes since then",
+    "money_out_since_risky_login": lambda v: f"{v:.0f} transfers or payouts since then",
+    "risky_login_to_money_out_hours": lambda v: f"money out {_minutes(v * 3600)} after that login",
+    "trust_ring_device_density": lambda v: f"in a dense block of shared devices ({v:.2f})",
+    "trust_ring_ip_density": lambda v: f"in a dense block of shared IP addresses ({v:.2f})",
+    "trust_ring_device_ip_density": lambda v: f"in a dense device+IP block ({v:.2f})",
+    "trust_flagged_neighbours": lambda v: f"{v:.0f} linked accounts banned for fraud",
+    "trust_shared_flagged_neighbours": lambda v: f"{v:.0f} banned accounts share a device or IP",
+    "trust_negative_in_share": lambda v: f"{v:.0%} of links to the user are reports or blocks",
+    "trust_in_report": lambda v: f"reported by {v:.0f} users",
+    "trust_in_block": lambda v: f"blocked by {v:.0f} users",
+    "trust_component_burst_share": lambda v: f"{v:.0%} of linked accounts signed up in one burst",
+    "trust_community_burst_share": lambda v: f"{v:.0%} of the community signed up in one burst",
+    "trust_in_money": lambda v: f"money from {v:.0f} linked accounts",
+    "trust_out_degree": lambda v: f"{v:.0f} follows, connections and ratings given",
+    "trust_in_degree": lambda v: f"{v:.0f} follows, connections and ratings received",
+    "trust_out_follow": lambda v: f"follows {v:.0f} accounts",
+    "trust_negative_received": lambda v: f"{v:.0f} reports and blocks received",
+    "trust_engine_trust": lambda v: f"little trust from endorsements ({v:.2f})",
 }
 _COUNT = re.compile(r"^(?P<fact>.+?)(_(?P<kind>n|amount))?_(?P<window>1h|24h|7d|30d|ever)$")
 
 
 def phrase(feature: str, value: float | None) -> str:
     """One feature's value in words."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or math.isnan(value):  # ints and numpy scalars too
         return f"{feature.replace('_', ' ')} unknown"
     if feature in PHRASES:
         return PHRASES[feature](value)
@@ -102,18 +126,47 @@ def phrase(feature: str, value: float | None) -> str:
     return f"{feature.replace('_', ' ')} = {value:.3g}"
 
 
+def _risky_side(contributions: np.ndarray, cols: list[np.ndarray]) -> list[tuple[float, float]]:
+    """Per feature, its median over the batch and the sign of its values' correlation with its
+    contributions: which side of the median raises the risk."""
+    out = []
+    for j, col in enumerate(cols):
+        x = np.asarray(col, dtype=np.float64)
+        ok = ~np.isnan(x)
+        if ok.sum() < 3 or np.ptp(x[ok]) == 0:
+            out.append((np.nan, 0.0))
+            continue
+        c = contributions[ok, j]
+        corr = np.corrcoef(x[ok], c)[0, 1] if np.ptp(c) > 0 else 0.0
+        out.append((float(np.median(x[ok])), float(np.sign(np.nan_to_num(corr)))))
+    return out
+
+
 def top_reasons(
     contributions: np.ndarray, values: pl.DataFrame, *, features: list[str], k: int = 3
 ) -> list[list[str]]:
     """Per row, the ``k`` features that raised the risk most (positive contributions), in words.
 
-    ``contributions``: rows x features (a trailing bias column is ignored), from the model.
+    ``contributions``: rows x features (a trailing bias column is ignored), from the model. Over
+    a batch, a feature is said only when the row's value sits on the side of the batch median
+    that raises the risk (a tree's interactions can credit "1 account shares this device" with a
+    push up; an analyst would not call that a reason). A batch of one says every push up.
     """
     contributions = np.asarray(contributions)[:, : len(features)]
-    order = np.argsort(-contributions, axis=1)[:, :k]
-    cols = [values.get_column(f).to_numpy() for f in features]
+    cols = [values.get_column(f).cast(pl.Float64).to_numpy() for f in features]
+    sides = _risky_side(contributions, cols) if len(values) >= 3 else None
+    order = np.argsort(-contributions, axis=1)
     out = []
     for i, row in enumerate(order):
-        said = [phrase(features[j], cols[j][i]) for j in row if contributions[i, j] > 0]
+        said: list[str] = []
+        for j in row:
+            if contributions[i, j] <= 0 or len(said) == k:
+                break
+            value = cols[j][i]
+            if sides is not None:
+                median, sign = sides[j]
+                if np.isnan(value) or sign == 0 or (value - median) * sign <= 0:
+                    continue
+            said.append(phrase(features[j], None if np.isnan(value) else float(value)))
         out.append(said)
     return out

@@ -164,9 +164,12 @@ def gate(
     metric: Metric,
     metric_name: str,
     predict_fn: str = "predict_proba",
+    candidate_scores: np.ndarray | None = None,
 ) -> GateResult:
     """Move ``champion`` to the candidate only if it scores higher on ``holdout`` than the current
-    champion does on the same rows (a first candidate becomes champion)."""
+    champion does on the same rows (a first candidate becomes champion). ``candidate_scores``:
+    the candidate's own out-of-fold scores of those rows, when it was trained on them. A champion
+    that cannot score the rows (an older feature schema) does not hold the candidate back."""
     client = tracker._client()
 
     def score(model: Any) -> float:
@@ -174,17 +177,39 @@ def gate(
         return float(metric(target, out[:, 1] if out.ndim == 2 else out))
 
     current = champion_version(tracker, candidate.model_name)
-    mine = score(mlflow.sklearn.load_model(f"models:/{candidate.model_name}/{candidate.version}"))
-    theirs = None if current is None else score(load_model(tracker, candidate.model_name))
+    if candidate_scores is not None:
+        mine = float(metric(target, candidate_scores))
+    else:
+        mine = score(
+            mlflow.sklearn.load_model(f"models:/{candidate.model_name}/{candidate.version}")
+        )
+    theirs: float | None = None
+    note = "none"
+    if current is not None:
+        try:
+            theirs = score(load_model(tracker, candidate.model_name))
+            note = f"{theirs:.6f}"
+        except (KeyError, ValueError, AttributeError, pl.exceptions.PolarsError) as exc:
+            note = f"cannot score these rows: {type(exc).__name__}"
     promoted = theirs is None or mine > theirs
     if promoted:
         client.set_registered_model_alias(candidate.model_name, CHAMPION, candidate.version)
     verdict = {
         "gate_metric": metric_name,
         "gate_candidate": f"{mine:.6f}",
-        "gate_champion": "none" if theirs is None else f"{theirs:.6f}",
+        "gate_champion": note,
         "gate_result": "promoted" if promoted else "kept as candidate",
     }
     for key, value in verdict.items():
         client.set_model_version_tag(candidate.model_name, candidate.version, key, value)
     return GateResult(promoted, mine, theirs, candidate.version if promoted else current)
+
+
+def reject(tracker: Tracker, candidate: Candidate, *, failed: list[str]) -> GateResult:
+    """Record a candidate that failed its floors: registered, tagged, never champion."""
+    client = tracker._client()
+    client.set_model_version_tag(
+        candidate.model_name, candidate.version, "gate_result", "rejected: " + "; ".join(failed)
+    )
+    current = champion_version(tracker, candidate.model_name)
+    return GateResult(False, float("nan"), None, current)

@@ -28,7 +28,7 @@ class FeatureStore:
     def partition(self, name: str, day: date) -> Path:
         return self.table(name) / f"{_PREFIX}{day.isoformat()}"
 
-    def write(self, name: str, day: date, frame: pl.DataFrame) -> Path:
+    def write(self, name: str, day: date, *, frame: pl.DataFrame) -> Path:
         final = self.partition(name, day)
         tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
         tmp.mkdir(parents=True)

@@ -40,7 +40,6 @@ REASONS = {
     "rate_limited_user": "too many of these actions by this user in the window",
     "rate_limited_ip": "too many of these actions from this IP in the window",
     "high_fraud_risk": "fraud risk in the band where critical actions are denied",
-    "very_low_trust": "trust below the floor for critical actions",
     "new_account": "critical action within the account's first minutes",
     "mfa_required": "the action always needs a fresh second factor",
     "elevated_fraud_risk": "fraud risk in the band that needs a step-up",
@@ -109,7 +108,9 @@ class Decider:
         )
         self.local = rate.LocalCounters()
 
-    def decide(self, user_id: str | None, action: str, context: Context | None = None) -> Decision:
+    def decide(
+        self, user_id: str | None, action: str, *, context: Context | None = None
+    ) -> Decision:
         ctx = context or Context()
         rule = self.rules.actions.get(action)
         if rule is None:
@@ -223,9 +224,9 @@ class Decider:
                 deny.append("high_fraud_risk")
             elif rule.criticality != "low" and band >= BAND_ORDER[risk.step_up_band]:
                 step_up.append("elevated_fraud_risk")
-            if rule.critical and record.trust < risk.deny_trust_critical:
-                deny.append("very_low_trust")
-            elif rule.criticality != "low" and record.trust < rule.min_trust:
+            # Only the risk denies (it already weighs the trust graph): one verdict, so the
+            # safest user by risk is never the one refused for trust.
+            if rule.criticality != "low" and record.trust < rule.min_trust:
                 step_up.append("low_trust")
         elif rule.critical:
             step_up += self._unscored(ctx, deny)

@@ -78,7 +78,7 @@ def new_version(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def rate_key(scope: str, subject: str, action: str, *, window_s: int, now_s: float) -> str:
+def rate_key(scope: str, subject: str, *, action: str, window_s: int, now_s: float) -> str:
     """Counter of ``action`` by ``subject`` (a user id or an IP) in the current fixed window."""
     return f"{PREFIX}:rate:{scope}:{subject}:{action}:{window_s}:{int(now_s // window_s)}"
 
@@ -217,7 +217,7 @@ FEED_META_FIELDS = (
 )
 
 
-def timeline_member(created_us: int, post_id: str, author_id: str) -> str:
+def timeline_member(created_us: int, post_id: str, *, author_id: str) -> str:
     return f"{created_us}{MEMBER_SEP}{post_id}{MEMBER_SEP}{author_id}"
 
 

@@ -34,7 +34,7 @@ def counters(
 ) -> tuple[Counter, ...]:
     return tuple(
         Counter(
-            keys.rate_key(lim.scope, who, action, window_s=lim.window_s, now_s=now_s),
+            keys.rate_key(lim.scope, who, action=action, window_s=lim.window_s, now_s=now_s),
             lim.window_s,
         )
         for lim, who in zip(limits, subjects, strict=True)

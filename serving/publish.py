@@ -18,7 +18,18 @@ from serving.keys import Manifest
 from serving.store.base import ScoreStore
 
 GRACE = timedelta(minutes=10)
-SCORE_COLUMNS = ("user_id", "trust", "fraud_risk", "band", "reasons", "model_version", "scored_at")
+# The published-scores table: what ``models`` hands to serving (``user_scores``), column -> dtype.
+# It lives here, at the boundary, because serving imports nothing of ``features`` or ``models``.
+USER_SCORES: dict[str, pl.DataType] = {
+    "user_id": pl.String(),
+    "trust": pl.Float64(),
+    "fraud_risk": pl.Float64(),
+    "band": pl.String(),
+    "reasons": pl.List(pl.String()),
+    "model_version": pl.String(),
+    "scored_at": pl.Datetime("us", "UTC"),
+}
+BAND_NAMES = ("low", "medium", "high")  # what the access rules key on
 
 
 @dataclass(frozen=True)
@@ -30,19 +41,28 @@ class Published:
 
 
 def check_scores(scores: pl.DataFrame) -> list[str]:
-    """What would make ``scores`` unpublishable (empty when fine)."""
-    problems = [f"missing column {c}" for c in SCORE_COLUMNS if c not in scores.columns]
+    """What would make ``scores`` unpublishable (empty when fine): the one publishable rule, run
+    by the pipeline's blocking check and again by :func:`publish` itself."""
+    problems = [f"missing column {c}" for c in USER_SCORES if c not in scores.columns]
+    problems += [
+        f"{c} is {scores.schema[c]}, not {dtype}"
+        for c, dtype in USER_SCORES.items()
+        if c in scores.columns and scores.schema[c] != dtype
+    ]
     if problems:
         return problems
     if scores.height == 0:
         problems.append("no rows")
-    users = scores.get_column("user_id")
-    if users.null_count() or users.n_unique() != users.len():
-        problems.append("user_id must be unique and non-null")
+    nulls = {c: n for c in USER_SCORES if (n := scores.get_column(c).null_count())}
+    if nulls:
+        problems.append(f"nulls: {nulls}")
+    if scores.get_column("user_id").n_unique() != scores.height:
+        problems.append("duplicate users")
     for col in ("trust", "fraud_risk"):
-        values = scores.get_column(col)
-        if values.null_count() or not values.is_between(0, 1).all():
-            problems.append(f"{col} must be in [0, 1] with no nulls")
+        if not scores.get_column(col).is_between(0, 1).all():
+            problems.append(f"{col} outside [0, 1]")
+    if not scores.get_column("band").is_in(BAND_NAMES).all():
+        problems.append("unknown band")
     if scores.get_column("model_version").n_unique() != 1:
         problems.append("one model_version per published set")
     return problems

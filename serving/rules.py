@@ -48,7 +48,6 @@ class Mfa(_Strict):
 class Risk(_Strict):
     deny_band_critical: Band
     step_up_band: Band
-    deny_trust_critical: float = Field(ge=0, le=1)
 
 
 class Unscored(_Strict):

@@ -113,6 +113,16 @@ class Settings(BaseSettings):
         return self._under("mlruns")
 
     @property
+    def reports(self) -> Path:
+        """Pictures the CLI draws (``vouch report``)."""
+        return self._under("reports")
+
+    @property
+    def bench(self) -> Path:
+        """The benchmarks' simulated platforms and their JSON figures."""
+        return self._under("bench")
+
+    @property
     def dagster_home(self) -> Path:
         """DAGSTER_HOME: the instance shared by the CLI and the UI."""
         return self._under("dagster")

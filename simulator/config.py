@@ -14,6 +14,7 @@ class SimConfig:
     seed: int = 7
     start: date = date(2026, 8, 1)  # first simulated day (UTC)
     faults: float = 0.0  # share of lines corrupted in transit
+    hard: bool = False  # adversarial fraud that hides (aged accounts, own devices, cover life)
 
 
 @dataclass(frozen=True)

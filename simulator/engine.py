@@ -13,8 +13,10 @@ from simulator import (
     feed,
     fraud_ato,
     fraud_money,
+    fraud_mules,
     fraud_social,
     fraud_spam,
+    hard_ato,
     market,
     payments,
     social,
@@ -22,6 +24,7 @@ from simulator import (
 from simulator.base import DAY, Day, epoch_us, stream
 from simulator.config import SimConfig, SimSummary
 from simulator.fraud_setup import assign_fraud
+from simulator.hard import harden
 from simulator.identity import sessions, signups
 from simulator.labels import Labels
 from simulator.population import TYPOLOGY_NAMES, assign_referrers, build_population
@@ -60,6 +63,10 @@ def simulate(config: SimConfig, *, out: Path, truth_out: Path, progress: bool = 
     pop = build_population(users=config.users, start_us=start, days=config.days, seed=config.seed)
     assign_referrers(pop, stream(config.seed, "referrers"))
     fs = assign_fraud(pop, start_us=start, days=config.days, seed=config.seed)
+    if config.hard:
+        # Its own stream: normal mode's draws never depend on whether hard mode exists.
+        harden(pop, fs, rng=stream(config.seed, "hard_setup"), start_us=start)
+    takeovers = hard_ato.takeovers if config.hard else fraud_ato.takeovers
     graph = social.Graph(pop.n)
     pool = feed.PostPool()
     work = collab.Collab()
@@ -84,14 +91,14 @@ def simulate(config: SimConfig, *, out: Path, truth_out: Path, progress: bool = 
         sess, more = sessions(pop, day)
         frames += more
         graph.index()
-        frames += fraud_ato.takeovers(pop, fs, day=day)
+        frames += takeovers(pop, fs, day=day)
         frames += fraud_money.scam_selling(pop, fs, mk=mk, day=day)
         frames += fraud_social.sybil_rings(
             pop, fs, graph=graph, pool=pool, mk=mk, ledger=ledger, day=day
         )
         frames += fraud_money.card_testing(pop, fs, mk=mk, graph=graph, ledger=ledger, day=day)
-        frames += fraud_money.mule_inflows(pop, fs, day=day)
-        frames += fraud_spam.spam_farms(pop, graph, pool=pool, day=day)
+        frames += fraud_mules.mule_inflows(pop, fs, day=day)
+        frames += fraud_spam.spam_farms(pop, graph, pool=pool, day=day, tactics=fs.tactics)
         frames += social.daily(pop, graph, sess=sess, day=day)
         frames += feed.daily(pop, graph, pool=pool, sess=sess, day=day)
         frames += collab.daily(pop, graph, st=work, sess=sess, day=day)
@@ -129,5 +136,6 @@ def simulate(config: SimConfig, *, out: Path, truth_out: Path, progress: bool = 
         faults=transport.faults,
         transport=transport.transport_truth,
         analysts=labels.analysts.to_list(),
+        losses=fs.losses,
     )
     return summary

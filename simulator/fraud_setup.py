@@ -13,7 +13,9 @@ import numpy as np
 
 from simulator import catalog as cat
 from simulator.base import DAY, HOUR, MINUTE, stream
+from simulator.losses import Losses
 from simulator.population import ATO, CARD, MULE, SCAM, SPAM, SYBIL, Population
+from simulator.tactics import NORMAL, Tactics
 
 
 @dataclass
@@ -28,6 +30,15 @@ class FraudState:
     attacker_device: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     attacker_country: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     attacker_ip: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    attacker_plat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    tactics: Tactics = NORMAL
+    pass_share: np.ndarray | None = None  # per user: share of incoming money a mule moves on
+    losses: Losses = field(default_factory=Losses)
+
+
+def live(pop: Population, users: np.ndarray, *, t: int) -> np.ndarray:
+    """Members whose scheme has started by ``t`` and who are not banned yet."""
+    return users[(pop.fraud_from[users] < t) & (pop.banned_us[users] > t)]
 
 
 def datacenter_ips(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -189,5 +200,6 @@ def assign_fraud(pop: Population, *, start_us: int, days: int, seed: int) -> Fra
         dtype=np.int64,
     )
     st.attacker_ip = datacenter_ips(rng, victims.size)
+    st.attacker_plat = np.zeros(victims.size, np.int64)
     pop.index_communities()
     return st

@@ -18,7 +18,7 @@ from simulator.base import (
 )
 from simulator.feed import PostPool
 from simulator.fraud_setup import FraudState
-from simulator.fraud_spam import alive_crew, boost, group_crews
+from simulator.fraud_spam import active_from, alive_crew, boost, group_crews
 from simulator.identity import home_context
 from simulator.market import Market, listing_frames, place_orders
 from simulator.payments import Ledger, pm_ids
@@ -30,20 +30,28 @@ from simulator.social import (
     follow_frames,
     trust_frames,
 )
+from simulator.tactics import Tactics
 
 
 def vouch(
-    pop: Population, ring: np.ndarray, *, graph: Graph, day: Day, rng: np.random.Generator
+    pop: Population,
+    ring: np.ndarray,
+    *,
+    graph: Graph,
+    day: Day,
+    rng: np.random.Generator,
+    tactics: Tactics,
 ) -> list[pl.DataFrame]:
-    """Nearly every pair of a new ring connects both ways within a day and a half."""
+    """Most pairs of a ring connect both ways once it starts (within a day and a half, unless
+    the ring is hiding)."""
     out: list[pl.DataFrame] = []
     i, j = np.triu_indices(ring.size, k=1)
-    keep = rng.random(i.size) < 0.8
+    keep = rng.random(i.size) < tactics.ring_vouch_share
     a, b = ring[i[keep]], ring[j[keep]]
     back = rng.random(a.size) < 0.9
     src, dst = np.concatenate([a, b[back]]), np.concatenate([b, a[back]])
-    ts = np.maximum(pop.reg_us[src], pop.reg_us[dst]) + uniform_times(
-        rng, src.size, lo=10 * MINUTE, hi=36 * HOUR
+    ts = np.maximum(active_from(pop, src), active_from(pop, dst)) + uniform_times(
+        rng, src.size, lo=10 * MINUTE, hi=tactics.ring_vouch_within
     )
     kind = np.where(rng.random(src.size) < 0.5, 0, VERIFIED).astype(np.int8)
     acc = graph.add_trust(src, dst, kind=kind, since=ts)
@@ -66,7 +74,7 @@ def vouch(
     )
     if tgt.size and members.size:
         dst = tgt[rng.integers(0, tgt.size, members.size)]
-        ts = pop.reg_us[members] + uniform_times(rng, members.size, lo=HOUR, hi=2 * DAY)
+        ts = active_from(pop, members) + uniform_times(rng, members.size, lo=HOUR, hi=2 * DAY)
         kind = np.full(members.size, FOLLOW_EDGE, np.int8)
         acc = graph.add_trust(members, dst, kind=kind, since=ts)
         out.append(
@@ -105,10 +113,11 @@ def sybil_rings(
     day: Day,
 ) -> list[pl.DataFrame]:
     rng = day.rng("sybil")
+    tac = st.tactics
     out: list[pl.DataFrame] = []
     for ring in st.rings:
         if day.d0 <= pop.fraud_from[ring[0]] < day.d1:
-            out += vouch(pop, ring, graph=graph, day=day, rng=rng)
+            out += vouch(pop, ring, graph=graph, day=day, rng=rng, tactics=tac)
     alive = alive_crew(pop, SYBIL, day=day)
     if alive.size == 0:
         return out
@@ -118,7 +127,7 @@ def sybil_rings(
     if sellers.size and buyers.size:
         # Fake trades inside the ring build up five-star reputations...
         b_sorted, b_ptr, b_row = group_crews(pop, buyers)
-        s = np.repeat(sellers, rng.poisson(0.8, sellers.size))
+        s = np.repeat(sellers, rng.poisson(tac.ring_fake_trades, sellers.size))
         row = b_row[pop.cluster[s]]
         s = s[row >= 0]
         b = b_sorted[
@@ -152,7 +161,7 @@ def sybil_rings(
     spend = alive[pop.is_seller[alive] & (age >= 4 * DAY)]
     if spend.size:
         # ...which are then spent on under-priced listings that honest buyers pay for.
-        s = np.repeat(spend, rng.poisson(1.5, spend.size))
+        s = np.repeat(spend, rng.poisson(tac.ring_scam_listings, spend.size))
         out.append(
             listing_frames(
                 pop,
@@ -162,9 +171,10 @@ def sybil_rings(
                 ctx=home_context(pop, s),
                 rng=rng,
                 category=pop.seller_cat[s].astype(np.int64),
-                price_factor=rng.uniform(0.3, 0.6, s.size),
+                price_factor=rng.uniform(*tac.ring_scam_price, s.size),
                 scam=True,
             )
         )
-    out += boost(pop, pool, crew=alive, day=day, rng=rng, posts=0.6, like=0.7, share=0.3)
+    posts, like, share = tac.ring_boost
+    out += boost(pop, pool, crew=alive, day=day, rng=rng, posts=posts, like=like, share=share)
     return out

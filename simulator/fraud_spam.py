@@ -15,10 +15,17 @@ from simulator.graph import Graph
 from simulator.identity import home_context
 from simulator.population import SPAM, Population
 from simulator.social import follow_frames, message_frames, negative_frames
+from simulator.tactics import Tactics
+
+
+def active_from(pop: Population, users: np.ndarray) -> np.ndarray:
+    """When a crew member starts acting: sign-up, or later when the account was aged first."""
+    return np.maximum(pop.reg_us[users], pop.fraud_from[users])
 
 
 def alive_crew(pop: Population, typ: int, *, day: Day) -> np.ndarray:
-    return np.flatnonzero((pop.typology == typ) & (pop.reg_us < day.d1) & (pop.banned_us > day.d1))
+    started = (pop.reg_us < day.d1) & (pop.fraud_from < day.d1)
+    return np.flatnonzero((pop.typology == typ) & started & (pop.banned_us > day.d1))
 
 
 def group_crews(pop: Population, crew: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,7 +53,7 @@ def boost(
     author = np.repeat(crew, rng.poisson(posts, crew.size))
     ts = np.maximum(
         uniform_times(rng, author.size, lo=day.d0, hi=day.d1 - 2 * HOUR),
-        pop.reg_us[author] + MINUTE,
+        active_from(pop, author) + MINUTE,
     )
     keep = ts < day.d1 - HOUR
     author, ts = author[keep], ts[keep]
@@ -113,22 +120,27 @@ def boost(
     return out
 
 
-def spam_farms(pop: Population, graph: Graph, *, pool: PostPool, day: Day) -> list[pl.DataFrame]:
+def spam_farms(
+    pop: Population, graph: Graph, *, pool: PostPool, day: Day, tactics: Tactics
+) -> list[pl.DataFrame]:
     rng = day.rng("spam")
     crew = alive_crew(pop, SPAM, day=day)
     if crew.size == 0:
         return []
-    out = boost(pop, pool, crew=crew, day=day, rng=rng, posts=2.5, like=0.5, share=0.15, spam=True)
+    posts, like, share = tactics.spam_boost
+    out = boost(
+        pop, pool, crew=crew, day=day, rng=rng, posts=posts, like=like, share=share, spam=True
+    )
     eligible = np.flatnonzero(
         (pop.reg_us < day.d0) & (pop.banned_us > day.d1) & (pop.typology == 0)
     )
     if eligible.size == 0:
         return out
     # Link messages to strangers, one each; many recipients push back.
-    sender = np.repeat(crew, rng.poisson(12, crew.size))
+    sender = np.repeat(crew, rng.poisson(tactics.spam_messages, crew.size))
     to = eligible[rng.integers(0, eligible.size, sender.size)]
     ts = np.maximum(
-        uniform_times(rng, sender.size, lo=day.d0, hi=day.d1), pop.reg_us[sender] + MINUTE
+        uniform_times(rng, sender.size, lo=day.d0, hi=day.d1), active_from(pop, sender) + MINUTE
     )
     keep = ts < day.d1
     sender, to, ts = sender[keep], to[keep], ts[keep]
@@ -158,10 +170,10 @@ def spam_farms(pop: Population, graph: Graph, *, pool: PostPool, day: Day) -> li
             )
         )
     # Follow-for-follow: mass follows of random accounts.
-    f_src = np.repeat(crew, rng.poisson(10, crew.size))
+    f_src = np.repeat(crew, rng.poisson(tactics.spam_follows, crew.size))
     f_dst = eligible[rng.integers(0, eligible.size, f_src.size)]
     f_ts = np.maximum(
-        uniform_times(rng, f_src.size, lo=day.d0, hi=day.d1), pop.reg_us[f_src] + MINUTE
+        uniform_times(rng, f_src.size, lo=day.d0, hi=day.d1), active_from(pop, f_src) + MINUTE
     )
     keep = f_ts < day.d1
     f_src, f_dst, f_ts = f_src[keep], f_dst[keep], f_ts[keep]

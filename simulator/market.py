@@ -154,7 +154,9 @@ def place_orders(
     ctx: pl.Series,
     pm: pl.Series,
     rng: np.random.Generator,
+    own_card: bool = False,
 ) -> list[pl.DataFrame]:
+    """``own_card``: the buyers pay with their own card (a card tester's cover shopping)."""
     seller = mk.seller[listing]
     cheap = mk.relative_price(pop, listing) < 1.0
     qty = np.where(cheap & (rng.random(buyer.size) < 0.08), 2, 1)
@@ -162,7 +164,11 @@ def place_orders(
     mode = np.where(
         same_ring,
         FAKE,
-        np.where(pop.typology[buyer] == CARD, STOLEN, np.where(mk.scam[listing], SCAMMED, HONEST)),
+        np.where(
+            (pop.typology[buyer] == CARD) & (not own_card),
+            STOLEN,
+            np.where(mk.scam[listing], SCAMMED, HONEST),
+        ),
     )
     frames, truth = order_chains(
         pop,
@@ -220,5 +226,6 @@ def daily(
         ctx=sess.ctx.gather(ob),
         pm=pm_ids(pop.pm[u]),
         rng=rng,
+        own_card=True,
     )
     return out

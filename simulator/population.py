@@ -66,6 +66,7 @@ class Population:
     next_device: int = 0
     comm_order: np.ndarray | None = None
     comm_ptr: np.ndarray | None = None
+    camouflage: np.ndarray | None = None  # hard mode: fraud accounts that also live honestly
 
     @property
     def n_communities(self) -> int:
@@ -80,8 +81,10 @@ class Population:
         return keys
 
     def honest_life(self) -> np.ndarray:
-        """Accounts whose everyday behaviour is a real person's (victims and recruits included)."""
-        return (self.typology == 0) | (self.typology == ATO) | (self.typology == MULE)
+        """Accounts whose everyday behaviour is a real person's (victims and recruits included,
+        and in hard mode the fraudsters who pose as ordinary members)."""
+        real = (self.typology == 0) | (self.typology == ATO) | (self.typology == MULE)
+        return real if self.camouflage is None else real | self.camouflage
 
 
 def random_ips(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from simulator import catalog as cat
 from simulator.base import NEVER
 from simulator.config import SimConfig, SimSummary
 from simulator.faults import Faults
+from simulator.losses import Losses, losses_frame
 from simulator.population import TYPOLOGY_NAMES, Population
 
 _TS = pl.Datetime("us", "UTC")
@@ -58,13 +59,18 @@ def write_truth(
     faults: Faults,
     transport: list[pl.DataFrame],
     analysts: list[str],
+    losses: Losses,
 ) -> None:
     truth_out.mkdir(parents=True, exist_ok=True)
     users_frame(pop).write_parquet(truth_out / "users.parquet")
     # Posts and orders whose first event would fall after the run never happened for the lake.
-    end = datetime.combine(config.start, time(), tzinfo=UTC) + timedelta(days=config.days)
+    start = datetime.combine(config.start, time(), tzinfo=UTC)
+    end = start + timedelta(days=config.days)
     pl.concat(posts).filter(pl.col("created_at") < end).write_parquet(truth_out / "posts.parquet")
-    pl.concat(orders).filter(pl.col("placed_at") < end).write_parquet(truth_out / "orders.parquet")
+    placed = pl.concat(orders).filter(pl.col("placed_at") < end)
+    placed.write_parquet(truth_out / "orders.parquet")
+    lost = losses_frame(losses, pop, orders=placed, start=start, end=end)
+    lost.write_parquet(truth_out / "losses.parquet")
     pl.DataFrame(
         faults.records, schema=["file", "line", "kind", "replaced"], orient="row"
     ).write_parquet(truth_out / "faults.parquet")
@@ -84,6 +90,8 @@ def write_truth(
             "feed_oracle": "relevance = interests[viewer][topic(post)] * quality(post)",
             "fraud_from": "when the account turned fraudulent (takeover time for victims)",
             "banned_at": "when a ban or suspension took effect (the labels are in events)",
+            "losses": "money fraud took, once per amount, charged to the account it went "
+            "through first (see simulator.losses)",
         },
     }
     (truth_out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -1,5 +1,6 @@
-"""The one-way imports of docs/architecture.md, checked on the source (AST), not on what
-happens to load."""
+"""The one-way imports of docs/architecture.md ("Import arrows": the rooms of the team brief,
+../shared/ARCHITECTURE.md, plus settings, simulator and cli), checked on the source (AST), not
+on what happens to load. Change a rule here and there together."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def time_decisions(decider: Decider, users: list[str], *, n: int, seed: int) -> 
         for i in range(n):
             ctx = contexts[i & 63]
             start = time.perf_counter_ns()
-            d = decider.decide(users[who[i]], ACTIONS[what[i]], ctx)
+            d = decider.decide(users[who[i]], ACTIONS[what[i]], context=ctx)
             ns.append(time.perf_counter_ns() - start)
             outcomes[d.outcome] = outcomes.get(d.outcome, 0) + 1
     finally:

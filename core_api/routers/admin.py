@@ -166,7 +166,7 @@ def appeal(
     body: AppealIn, me: AnyStatusUser, db: SessionDep, services: ServicesDep, client: ClientDep
 ) -> Appeal:
     # The one action a suspended or banned account keeps (``allowed_when_banned`` in the rules).
-    act(services, client, me, "appeal")
+    act(services, client, me=me, action="appeal")
     if me.user.status not in ("suspended", "banned", "restricted"):
         raise conflict("nothing_to_appeal")
     row = Appeal(user_id=me.user.id, account_status=me.user.status, body=body.body)

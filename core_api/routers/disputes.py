@@ -64,7 +64,7 @@ def arbitrate(
         decided = orders.advance(
             db,
             str(order_id),
-            body.outcome,
+            step_name=body.outcome,
             actor_id=admin.user.id,
             role=orders.ARBITER,
             context=client.event_context(),
@@ -72,7 +72,7 @@ def arbitrate(
         return OrderOut.model_validate(decided)
 
     try:
-        return idempotency.run(db, request, run, status_code=status.HTTP_200_OK)
+        return idempotency.run(db, request, work=run, status_code=status.HTTP_200_OK)
     except orders.OrderError as exc:
         raise order_http(exc) from None
     except payments.LedgerError as exc:

@@ -71,7 +71,7 @@ def my_orders(
 @router.get("/{order_id}", response_model=OrderOut)
 def one(order_id: UUID, me: CurrentUser, db: SessionDep) -> Order:
     try:
-        return orders.visible(db, str(order_id), me.user.id)
+        return orders.visible(db, str(order_id), user_id=me.user.id)
     except orders.OrderError as exc:
         raise order_http(exc) from None
 
@@ -88,7 +88,7 @@ def _step(
     order = orders.advance(
         db,
         str(order_id),
-        step,
+        step_name=step,
         actor_id=me.user.id,
         context=client.event_context(),
         dispute_reason=dispute_reason,
@@ -109,7 +109,7 @@ def _keyed(
     db: SessionDep, request: idempotency.Keyed, run: Callable[[], OrderOut]
 ) -> OrderOut | JSONResponse:
     try:
-        return idempotency.run(db, request, run, status_code=status.HTTP_200_OK)
+        return idempotency.run(db, request, work=run, status_code=status.HTTP_200_OK)
     except orders.OrderError as exc:
         raise order_http(exc) from None
     except payments.LedgerError as exc:

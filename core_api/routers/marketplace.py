@@ -94,7 +94,7 @@ def review(
 ) -> Review:
     """Each party reviews the other once, after delivery."""
     try:
-        order: Order = orders.visible(db, str(order_id), me.user.id)
+        order: Order = orders.visible(db, str(order_id), user_id=me.user.id)
     except orders.OrderError as exc:
         raise order_http(exc) from None
     if order.status != "delivered":

@@ -114,7 +114,7 @@ def send_message(
     client: ClientDep,
 ) -> Message:
     conversation = _mine(db, conversation_id, me)
-    act(services, client, me, "message")
+    act(services, client, me=me, action="message")
     message = Message(conversation_id=conversation.id, sender_id=me.user.id, body=body.body)
     db.add(message)
     # One event per recipient: fraud features count who a sender reaches, not conversations.

@@ -94,7 +94,7 @@ def statement(wallet_id: UUID, me: CurrentUser, db: SessionDep) -> list[EntryOut
 @router.get("/transactions/{transaction_id}", response_model=TransactionOut)
 def transaction(transaction_id: UUID, me: CurrentUser, db: SessionDep) -> LedgerTransaction:
     found = db.get(LedgerTransaction, str(transaction_id))
-    if found is None or not payments.involves(db, found.id, me.user.id):
+    if found is None or not payments.involves(db, found.id, owner_id=me.user.id):
         raise _not_found()
     return found
 
@@ -252,6 +252,6 @@ def _run(
     db: SessionDep, request: idempotency.Keyed, work: Callable[[], TransactionOut]
 ) -> TransactionOut | JSONResponse:
     try:
-        return idempotency.run(db, request, work, status_code=status.HTTP_201_CREATED)
+        return idempotency.run(db, request, work=work, status_code=status.HTTP_201_CREATED)
     except payments.LedgerError as exc:
         raise ledger_http(exc) from None

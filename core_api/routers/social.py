@@ -45,7 +45,7 @@ FeedDep = Annotated[Guarded, Depends(get_feed)]
 
 
 def _post_or_404(db: SessionDep, post_id: UUID, viewer_id: str) -> Post:
-    post = visible_post(db, str(post_id), viewer_id)
+    post = visible_post(db, str(post_id), viewer_id=viewer_id)
     if post is None:
         raise not_found("no_such_post")
     return post
@@ -61,7 +61,7 @@ def create_post(
     client: ClientDep,
     feed: FeedDep,
 ) -> Post:
-    act(services, client, me, "post")
+    act(services, client, me=me, action="post")
     post = Post(author_id=me.user.id, body=body.body, topic=body.topic, visibility=body.visibility)
     db.add(post)
     db.flush()
@@ -137,7 +137,7 @@ def like(
 ) -> EngagementOut:
     post = _post_or_404(db, post_id, me.user.id)
     # The rules have no row for likes: they share the engagement row of comments.
-    act(services, client, me, "comment")
+    act(services, client, me=me, action="comment")
     if db.get(PostLike, (post.id, me.user.id)) is None:
         db.add(PostLike(post_id=post.id, user_id=me.user.id))
         _engaged(db, me, post, client, "like")
@@ -180,7 +180,7 @@ def comment(
     client: ClientDep,
 ) -> Comment:
     post = _post_or_404(db, post_id, me.user.id)
-    act(services, client, me, "comment")
+    act(services, client, me=me, action="comment")
     row = Comment(post_id=post.id, author_id=me.user.id, body=body.body)
     db.add(row)
     _engaged(db, me, post, client, "comment")
@@ -211,7 +211,7 @@ def follow(
     target = existing_user(db, str(user_id))
     if target.id == me.user.id:
         raise invalid("cannot_follow_self")
-    act(services, client, me, "follow")
+    act(services, client, me=me, action="follow")
     if db.get(Follow, (me.user.id, target.id)) is None:
         db.add(Follow(follower_id=me.user.id, followee_id=target.id))
         emit(
@@ -266,7 +266,7 @@ def get_feed_page(
         return fallback_page(db, me.user.id, cursor=None, limit=limit)
     # Timelines were filled at write time; who may see a post is decided now (unfollows,
     # deletions and visibility all take effect on the next read).
-    posts = visible_posts(db, [item.post_id for item in page.items], me.user.id)
+    posts = visible_posts(db, [item.post_id for item in page.items], viewer_id=me.user.id)
     items = [
         FeedItemOut(post=PostOut.model_validate(posts[i.post_id]), score=i.score, ranked=i.scored)
         for i in page.items

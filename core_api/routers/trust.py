@@ -30,7 +30,7 @@ def connect(
     target = existing_user(db, str(body.user_id))
     if target.id == me.user.id:
         raise invalid("cannot_trust_self")
-    act(services, client, me, "trust_connect")
+    act(services, client, me=me, action="trust_connect")
     edge = db.get(TrustEdge, (me.user.id, target.id, body.edge_type))
     if edge is None:
         edge = TrustEdge(

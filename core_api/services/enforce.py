@@ -60,7 +60,7 @@ def record(decision: Decision, *, latency_s: float) -> str:
 def enforce(decider: Decider, action: str, *, user_id: str | None, context: Context) -> Decision:
     """Return the decision when it allows; raise the HTTP answer when it does not."""
     started = time.perf_counter()
-    decision = decider.decide(user_id, action, context)
+    decision = decider.decide(user_id, action, context=context)
     if log.isEnabledFor(logging.INFO):
         log.info(record(decision, latency_s=time.perf_counter() - started))
     if decision.outcome == "allow":

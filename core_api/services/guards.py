@@ -12,7 +12,7 @@ from core_api.deps import LOCKED, Client, Principal, Services
 from core_api.services.enforce import decision_context, enforce
 
 
-def act(services: Services, client: Client, me: Principal, action: str) -> None:
+def act(services: Services, client: Client, *, me: Principal, action: str) -> None:
     """Ask the decision function about ``action``; it sees the caller's account status."""
     context = decision_context(client, user=me.user, auth_session=me.session)
     enforce(services.decider, action, user_id=me.user.id, context=context)

@@ -63,7 +63,7 @@ def replay(session: Session, request: Keyed) -> JSONResponse | None:
 
 
 def run(
-    session: Session, request: Keyed, work: Callable[[], M], *, status_code: int
+    session: Session, request: Keyed, *, work: Callable[[], M], status_code: int
 ) -> M | JSONResponse:
     """Do ``work`` once per key: commit its writes, its events and its answer together."""
     begin_write(session)

@@ -107,7 +107,7 @@ def place(
     return order
 
 
-def visible(session: Session, order_id: str, user_id: str) -> Order:
+def visible(session: Session, order_id: str, *, user_id: str) -> Order:
     """The order if ``user_id`` is its buyer or seller; anyone else is told it does not exist."""
     order = session.get(Order, order_id)
     if order is None or user_id not in (order.buyer_id, order.seller_id):
@@ -131,8 +131,8 @@ def _locked(session: Session, order_id: str) -> Order:
 def advance(
     session: Session,
     order_id: str,
-    step_name: str,
     *,
+    step_name: str,
     actor_id: str,
     role: str | None = None,
     context: dict[str, Any] | None = None,

@@ -187,7 +187,7 @@ def wallets_of(session: Session, owner_id: str) -> list[Wallet]:
     )
 
 
-def involves(session: Session, txn_id: str, owner_id: str) -> bool:
+def involves(session: Session, txn_id: str, *, owner_id: str) -> bool:
     """Whether one of ``owner_id``'s wallets has an entry in the transaction."""
     return (
         session.scalar(

@@ -31,7 +31,7 @@ def visible_to(viewer_id: str) -> ColumnElement[bool]:
     return or_(Post.author_id == viewer_id, Post.visibility == "public", friends)
 
 
-def visible_post(db: Session, post_id: str, viewer_id: str) -> Post | None:
+def visible_post(db: Session, post_id: str, *, viewer_id: str) -> Post | None:
     """The post if ``viewer_id`` may see it; ``None`` whether it is hidden or absent, so a
     probe cannot tell the two apart."""
     return db.scalar(select(Post).where(Post.id == post_id, visible_to(viewer_id)))
@@ -47,7 +47,7 @@ def audience(db: Session, *, author_id: str, visibility: str) -> list[str]:
     return [author_id, *db.scalars(query)]
 
 
-def visible_posts(db: Session, post_ids: Sequence[str], viewer_id: str) -> dict[str, Post]:
+def visible_posts(db: Session, post_ids: Sequence[str], *, viewer_id: str) -> dict[str, Post]:
     if not post_ids:
         return {}
     found = db.scalars(select(Post).where(Post.id.in_(post_ids), visible_to(viewer_id)))

@@ -19,19 +19,25 @@ _US = 1_000_000
 _CELL_TAUS = 200.0
 
 
+def _int(value: object) -> int:
+    """An integer column's min or max as an int (0 for an empty column)."""
+    return 0 if value is None else int(value)  # type: ignore[call-overload]
+
+
 def _group_key(keys: pl.DataFrame, events: pl.DataFrame, by: Sequence[str]) -> pl.Expr:
     """One Int64 per distinct ``by`` tuple, the same in both frames (mixed radix over the
     columns' ranges). Nulls get their own value, which matches nothing with a real key."""
     key: pl.Expr = pl.lit(0, pl.Int64)
     span = 1
     for col in by:
-        lo = min(keys.get_column(col).min() or 0, events.get_column(col).min() or 0)
-        hi = max(keys.get_column(col).max() or 0, events.get_column(col).max() or 0)
-        size = int(hi) - int(lo) + 2  # + 1 for the null slot
+        # integer key columns: polars types min/max as any scalar
+        lo = min(_int(keys.get_column(col).min()), _int(events.get_column(col).min()))
+        hi = max(_int(keys.get_column(col).max()), _int(events.get_column(col).max()))
+        size = hi - lo + 2  # + 1 for the null slot
         span *= size
         if span >= 2**62:
             raise OverflowError(f"group key over {list(by)} needs more than 62 bits")
-        value = (pl.col(col).cast(pl.Int64) - int(lo) + 1).fill_null(0)
+        value = (pl.col(col).cast(pl.Int64) - lo + 1).fill_null(0)
         key = key * size + value
     return key
 

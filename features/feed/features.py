@@ -14,8 +14,9 @@ the same code usable for training sets and for live ranking. Column meanings: ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import TypedDict
 
 import polars as pl
 
@@ -29,6 +30,15 @@ CANDIDATE_SCHEMA = {
     "post_id": pl.String,
     "request_at": pl.Datetime("us", "UTC"),
 }
+
+
+class _Decay(TypedDict):
+    """The keyword arguments every decayed affinity here shares."""
+
+    at: str
+    time: str
+    value: str
+    half_life: timedelta
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,8 @@ def _encode(cand: pl.DataFrame, inputs: FeedInputs) -> tuple[pl.DataFrame, FeedI
     def post(name: str) -> pl.Expr:
         return pl.col(name).cast(posts, strict=False).to_physical()
 
-    coded = FeedInputs(
+    coded = replace(
+        inputs,
         posts=inputs.posts.with_columns(_p=post("post_id"), _a=user("author_id")),
         engagements=inputs.engagements.with_columns(
             _v=user("viewer_id"), _a=user("author_id"), _p=post("post_id")
@@ -85,7 +96,17 @@ def _encode(cand: pl.DataFrame, inputs: FeedInputs) -> tuple[pl.DataFrame, FeedI
 
 
 def _post_side(cand: pl.DataFrame, inputs: FeedInputs, *, config: FeedConfig) -> pl.DataFrame:
-    posts = inputs.posts.drop("post_id").rename({"created_at": "_created_at"})
+    # The columns a candidate takes from its post (not, say, its visibility).
+    posts = inputs.posts.select(
+        "author_id",
+        pl.col("created_at").alias("_created_at"),
+        "topic",
+        "has_link",
+        "has_media",
+        "text_length",
+        "_p",
+        "_a",
+    )
     cand = cand.join(posts, on="_p", how="left").with_columns(
         # A post created at or after the request did not exist for it.
         pl.when(pl.col("_created_at") < pl.col("request_at")).then(pl.col(c)).alias(c)
@@ -141,7 +162,7 @@ def _affinities(cand: pl.DataFrame, inputs: FeedInputs, *, config: FeedConfig) -
         viewer_author_engagements=pl.lit(1, pl.UInt32),
     )
     cand = cand.with_columns(_topic=pl.col("topic").cast(names, strict=False).to_physical())
-    decay = {"at": "request_at", "time": "engaged_at", "value": "w", "half_life": config.half_life}
+    decay = _Decay(at="request_at", time="engaged_at", value="w", half_life=config.half_life)
     cand = asof_decayed(cand, weights, by=["_v", "_a"], name="viewer_author_affinity", **decay)
     cand = asof_sums(
         cand,

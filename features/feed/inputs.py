@@ -1,8 +1,15 @@
-"""What the feed features read from the lake, as of a cut-off: posts, engagements, follows,
-trust-link timelines and flag changes.
+"""The feed's one reader of the lake: everything ``features.feed`` and ``models.feed`` know of the
+lake comes through here, read once per cut-off, and flows on as plain frames.
 
-Everything carries its own event time, so features can be cut again per candidate (strictly
-before its request time); the cut-off here only bounds how much is read.
+:func:`load_inputs` reads posts, engagements (with the dwell time of views), follows, trust-link
+timelines and flag changes before a cut-off into one :class:`FeedInputs`. Everything carries its
+own event time, so features can be cut again per candidate (strictly before its request time);
+the cut-off only bounds how much is read. Labels need what happened *after* the cut-off: asked
+with ``labels_until``, the same read goes on to that time and keeps those engagements apart
+(``outcomes``), where a feature cannot see them.
+
+Also here: the fan-out candidates (:func:`followed_posts`, :func:`pushed_posts`: every post in
+the timelines of its author's followers) and the trust snapshots that author trust is read from.
 """
 
 from __future__ import annotations
@@ -12,23 +19,42 @@ from datetime import datetime
 
 import polars as pl
 
+from features.lake import EventSource, read_events, utc
 from features.platform_graph.build import TRUST_TYPES
-from features.platform_graph.lake import EventSource, read_events, utc
-from features.platform_graph.neighbourhood import flag_history
+from features.platform_graph.neighbourhood import flag_history, flagged_in
+from features.platform_graph.trust import platform_trust
 
 ENGAGEMENT_KINDS = ("view", "like", "comment", "share")  # also the label grades 0..3
+TRUST_SNAPSHOT = pl.Schema(
+    {"user_id": pl.String(), "snapshot_at": pl.Datetime("us", "UTC"), "trust": pl.Float64()}
+)
 
 
 @dataclass(frozen=True)
 class FeedInputs:
-    posts: pl.DataFrame  # post_id, author_id, created_at, topic, has_link, has_media, text_length
-    engagements: pl.DataFrame  # viewer_id, post_id, author_id, engaged_at, engagement, ...
+    """The lake as the feed sees it before ``before`` (the cut-off)."""
+
+    posts: pl.DataFrame  # post_id, author_id, created_at, topic, has_link, ..., visibility
+    engagements: pl.DataFrame  # viewer_id, post_id, author_id, engaged_at, engagement, ..., grade
     follows: pl.DataFrame  # viewer_id, author_id, followed_at (first follow of the pair)
     trust_links: pl.DataFrame  # src, dst, changed_at, weight (strongest live trust type after)
     flags: pl.DataFrame  # user_id, changed_at, flagged
+    # event_id, dwell_ms of the views that carry a dwell time; None: dwell unknown, not zero
+    dwell: pl.DataFrame | None = None
+    before: datetime | None = None
+    # Engagements in [before, labels_until), columns as ``engagements``: labels only, never
+    # features (None: not read).
+    outcomes: pl.DataFrame | None = None
+    labels_until: datetime | None = None
+
+    def flagged(self) -> set[str]:
+        """Users flagged (confirmed fraud or banned, not cleared since) at the cut-off."""
+        return flagged_in(self.flags)
 
 
-def read_posts(source: EventSource, *, before: datetime) -> pl.DataFrame:
+def read_posts(
+    source: EventSource, *, before: datetime, since: datetime | None = None
+) -> pl.DataFrame:
     return read_events(
         source,
         {
@@ -39,15 +65,15 @@ def read_posts(source: EventSource, *, before: datetime) -> pl.DataFrame:
             "has_link": "payload.has_link",
             "has_media": "payload.has_media",
             "text_length": "payload.text_length",
+            "visibility": "payload.visibility",
         },
         types=("POST_CREATED",),
         before=before,
+        since=since,
     ).unique("post_id", keep="first")
 
 
-def read_engagements(
-    source: EventSource, *, before: datetime, since: datetime | None = None
-) -> pl.DataFrame:
+def read_engagements(source: EventSource, *, before: datetime) -> pl.DataFrame:
     frame = read_events(
         source,
         {
@@ -58,10 +84,10 @@ def read_engagements(
             "engagement": "payload.engagement",
             "feed_position": "payload.feed_position",
             "event_id": "event_id",
+            "dwell_ms": "payload.dwell_ms",
         },
         types=("POST_ENGAGED",),
         before=before,
-        since=since,
     )
     grade = pl.col("engagement").replace_strict(
         {k: i for i, k in enumerate(ENGAGEMENT_KINDS)}, return_dtype=pl.Int8
@@ -113,13 +139,66 @@ def read_trust_links(source: EventSource, *, before: datetime) -> pl.DataFrame:
 
 
 def load_inputs(
-    source: EventSource, *, before: datetime, flag_statuses: tuple[str, ...] = ("banned",)
+    source: EventSource,
+    *,
+    before: datetime,
+    labels_until: datetime | None = None,
+    flag_statuses: tuple[str, ...] = ("banned",),
 ) -> FeedInputs:
+    """Everything the feed reads of the lake before ``before``, and, with ``labels_until``, the
+    engagements from ``before`` to it as ``outcomes``."""
     before = utc(before)
+    until = before if labels_until is None else max(utc(labels_until), before)
+    engaged = read_engagements(source, before=until)
+    seen = engaged.filter(pl.col("engaged_at") < before)
+    timed = (pl.col("engagement") == "view") & pl.col("dwell_ms").is_not_null()
     return FeedInputs(
         posts=read_posts(source, before=before),
-        engagements=read_engagements(source, before=before),
+        engagements=seen.drop("dwell_ms"),
         follows=read_follows(source, before=before),
         trust_links=read_trust_links(source, before=before),
         flags=flag_history(source, before=before, statuses=flag_statuses),
+        dwell=seen.filter(timed).select("event_id", "dwell_ms"),
+        before=before,
+        outcomes=(
+            None
+            if labels_until is None
+            else engaged.filter(pl.col("engaged_at") >= before).drop("dwell_ms")
+        ),
+        labels_until=None if labels_until is None else until,
     )
+
+
+def pushed_posts(posts: pl.DataFrame, follows: pl.DataFrame, *, since: datetime) -> pl.DataFrame:
+    """``viewer_id, post_id, author_id, created_at``: every non-private post of ``posts`` created
+    from ``since`` on, once per follower who followed its author before it was created (fan-out
+    on write; follows are never undone in the event contract). Newest first per viewer."""
+    fresh = posts.filter(
+        (pl.col("created_at") >= utc(since)) & (pl.col("visibility") != "private")
+    ).select("post_id", "author_id", "created_at")
+    pushed = (pl.col("followed_at") < pl.col("created_at")) & (
+        pl.col("viewer_id") != pl.col("author_id")
+    )
+    return (
+        fresh.join(follows, on="author_id")
+        .filter(pushed)
+        .select("viewer_id", "post_id", "author_id", "created_at")
+        .sort("viewer_id", "created_at", "post_id", descending=[False, True, False])
+    )
+
+
+def followed_posts(source: EventSource, *, since: datetime, before: datetime) -> pl.DataFrame:
+    """:func:`pushed_posts` of the posts created in [since, before), read from the lake: what
+    the timelines hold at ``before`` (two small reads, without the engagements)."""
+    before = utc(before)
+    posts = read_posts(source, before=before, since=utc(since))
+    return pushed_posts(posts, read_follows(source, before=before), since=since)
+
+
+def trust_snapshots(source: EventSource, times: list[datetime]) -> pl.DataFrame:
+    """``(user_id, snapshot_at, trust)`` from ``features.platform_graph.trust`` at each time (a
+    snapshot holds only events before its time): where author trust is read from."""
+    frames = [
+        platform_trust(source, utc(t)).select("user_id", "snapshot_at", "trust") for t in times
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=TRUST_SNAPSHOT)

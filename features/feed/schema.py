@@ -115,16 +115,10 @@ TRAINING = (
     *FEATURES,
 )
 
-TABLES: dict[str, tuple[Feature, ...]] = {
-    "feed_features": CANDIDATE + FEATURES,
-    "feed_training": TRAINING,
-}
-
 __all__ = [
     "CANDIDATE",
     "FEATURES",
     "SCHEMA_VERSION",
-    "TABLES",
     "TRAINING",
     "Feature",
     "polars_schema",

@@ -7,8 +7,8 @@ are computed as of ``request_at``: strictly before every impression of the group
 what the viewer did further down the same feed.
 
 The label is the strongest engagement the viewer gave the post from the impression on, within
-``label_window``: 0 view, 1 like, 2 comment, 3 share. Labels need events after ``end``, so they are
-read up to ``end + label_window``; features never are.
+``label_window``: 0 view, 1 like, 2 comment, 3 share. Labels need events after ``end``, so the
+inputs are read with outcomes up to ``end + label_window``; features never see those.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from features.feed.features import FeedConfig, feed_features
-from features.feed.inputs import FeedInputs, load_inputs, read_engagements
-from features.platform_graph.lake import EventSource, utc
+from features.feed.inputs import FeedInputs, load_inputs
+from features.lake import EventSource, utc
+
+LABEL_WINDOW = timedelta(days=1)  # how long after an impression an engagement still labels it
 
 
 def impressions(engagements: pl.DataFrame, *, session_gap: timedelta) -> pl.DataFrame:
@@ -73,26 +75,31 @@ def label_impressions(
     )
 
 
-def training_groups(
-    source: EventSource,
+def labelled_groups(
+    inputs: FeedInputs,
     *,
     start: datetime,
-    end: datetime,
     trust: pl.DataFrame | None = None,
     config: FeedConfig | None = None,
-    label_window: timedelta = timedelta(days=1),
+    label_window: timedelta = LABEL_WINDOW,
     session_gap: timedelta = timedelta(minutes=30),
-    inputs: FeedInputs | None = None,
 ) -> pl.DataFrame:
-    """Labelled candidate groups for feeds served in [start, end), sorted by group and position.
-
-    ``inputs`` (read as of ``end``) can be passed in to share one lake read between calls.
-    """
-    start, end = utc(start), utc(end)
-    inputs = inputs or load_inputs(source, before=end)
-    # Labels may look past ``end``; this read feeds labels only. It starts a day early so a feed
-    # served across ``start`` keeps its real first impression.
-    later = read_engagements(source, before=end + label_window, since=start - timedelta(days=1))
+    """Labelled candidate groups for feeds served from ``start`` to the inputs' cut-off, sorted
+    by group and position. ``inputs`` must hold outcomes for ``label_window`` past the cut-off
+    (``load_inputs(..., labels_until=end + label_window)``)."""
+    if inputs.before is None or inputs.outcomes is None or inputs.labels_until is None:
+        raise ValueError("labels need inputs read with labels_until")
+    start, end = utc(start), inputs.before
+    if inputs.labels_until < end + label_window:
+        raise ValueError(f"labels need outcomes until {end + label_window}")
+    # Labels look past ``end``, at the outcomes; features never do. They start a day early so a
+    # feed served across ``start`` keeps its real first impression.
+    later = pl.concat(
+        [
+            inputs.engagements.filter(pl.col("engaged_at") >= start - timedelta(days=1)),
+            inputs.outcomes.filter(pl.col("engaged_at") < end + label_window),
+        ]
+    )
     shown = impressions(later, session_gap=session_gap).filter(
         (pl.col("request_at") >= start) & (pl.col("request_at") < end)
     )
@@ -115,4 +122,26 @@ def training_groups(
         pl.exclude(
             "group_id", "viewer_id", "post_id", "request_at", "shown_at", "feed_position", "label"
         ),
+    )
+
+
+def training_groups(
+    source: EventSource,
+    *,
+    start: datetime,
+    end: datetime,
+    trust: pl.DataFrame | None = None,
+    config: FeedConfig | None = None,
+    label_window: timedelta = LABEL_WINDOW,
+    session_gap: timedelta = timedelta(minutes=30),
+) -> pl.DataFrame:
+    """:func:`labelled_groups` of feeds served in [start, end), from one read of the lake."""
+    inputs = load_inputs(source, before=end, labels_until=utc(end) + label_window)
+    return labelled_groups(
+        inputs,
+        start=start,
+        trust=trust,
+        config=config,
+        label_window=label_window,
+        session_gap=session_gap,
     )

@@ -29,7 +29,7 @@ DAY = timedelta(days=1)
 _DAY_US = us(DAY)
 
 
-def _days(days: Sequence[int]) -> dict[str, timedelta | None]:
+def _days(days: Iterable[int]) -> dict[str, timedelta | None]:
     return {f"{n}DAY": n * DAY for n in days}
 
 
@@ -72,8 +72,8 @@ def _risk(term: pl.DataFrame, n: int) -> pl.Series:
 
 def _handbook_columns(
     cust: pl.DataFrame, term: pl.DataFrame, *, days: Sequence[int]
-) -> list[pl.Expr]:
-    cols: list[pl.Expr] = [
+) -> list[pl.Expr | pl.Series]:
+    cols: list[pl.Expr | pl.Series] = [
         (pl.col("TX_DATETIME").dt.weekday() >= 6).cast(pl.Int8).alias("TX_DURING_WEEKEND"),
         (pl.col("TX_DATETIME").dt.hour() <= 6).cast(pl.Int8).alias("TX_DURING_NIGHT"),
     ]

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from features.fraud.lake import encode_ids, money
+from features.fraud.encode import encode_ids, money
 from features.fraud.lookups import last_before
 from features.fraud.rolling import WINDOWS, window_aggregates
 from features.fraud.schema import PLATFORM_FEATURES
 from features.fraud.signals import identity_features, mule_features
+from features.fraud.takeover import takeover_features
 
 HISTORY = {"30d": timedelta(days=30), "ever": None}
 ACTIONS = (
@@ -166,10 +167,10 @@ def platform_features(
 ) -> pl.DataFrame:
     """``queries`` with every platform feature (``schema.PLATFORM_FEATURES``) appended, row for row.
 
-    ``events``: the flat frame of ``read_events``. ``queries``: ``user_id``, ``at`` and optionally
-    ``device_id``, ``ip``, ``country``, ``amount`` (missing ones are taken as null). ``fx`` converts
-    amounts to one reference currency (currency -> rate); without it amounts stay in their own
-    currency, which a user rarely changes.
+    ``events``: the frame of ``features.lake.read_flat``. ``queries``: ``user_id``, ``at`` and
+    optionally ``device_id``, ``ip``, ``country``, ``amount`` (missing ones are taken as null).
+    ``fx`` converts amounts to one reference currency (currency -> rate); without it amounts stay
+    in their own currency, which a user rarely changes.
     """
     ev = money(events, fx=fx)
     ev = ev.with_columns(price_ratio=listing_price_ratios(ev))
@@ -210,6 +211,18 @@ def platform_features(
             pl.sum_horizontal(f"{m}_amount_30d" for m in money_30d),
         ).alias("amount_ratio_30d"),
     ).select(*q.columns, *(f.name for f in PLATFORM_FEATURES))  # the contract's order
+
+
+def user_features(
+    events: pl.DataFrame,
+    queries: pl.DataFrame,
+    *,
+    fx: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """Snapshot rows (``schema.USER_FEATURES``): :func:`platform_features` and the takeover
+    sequences of ``features.fraud.takeover``, row for row."""
+    rows = platform_features(events, queries, fx=fx)
+    return pl.concat([rows, takeover_features(events, queries)], how="horizontal")
 
 
 def action_queries(

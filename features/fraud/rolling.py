@@ -27,7 +27,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import polars as pl
@@ -53,6 +53,10 @@ _US = timedelta(microseconds=1)
 _CHUNK_ROWS = 1 << 20  # rows per group of entities processed together (see _own_windows_by_chunk)
 
 
+@overload
+def us(span: timedelta) -> int: ...
+@overload
+def us(span: None) -> None: ...
 def us(span: timedelta | None) -> int | None:
     """A duration in whole microseconds (None stays None: unbounded)."""
     return None if span is None else span // _US

@@ -14,6 +14,7 @@ from dataclasses import replace
 import polars as pl
 
 from features.columns import Feature, problems
+from features.fraud.takeover import TAKEOVER_FEATURES
 
 __all__ = ["Feature", "problems"]  # the shared column description, re-exported
 
@@ -166,6 +167,8 @@ def _mark(features: tuple[Feature, ...]) -> tuple[Feature, ...]:
 
 
 PLATFORM_FEATURES: tuple[Feature, ...] = _mark(_platform())
+# A user's snapshot row (the fraud_features table): the platform features and the takeover story.
+USER_FEATURES: tuple[Feature, ...] = PLATFORM_FEATURES + TAKEOVER_FEATURES
 
 # Columns ``asof_join`` / ``label_rows`` add (trust score columns keep their own names, prefixed).
 TRAINING_COLUMNS: tuple[Feature, ...] = (

@@ -48,6 +48,13 @@ LABEL_EVENTS: dict[str, tuple[str, str, pl.Expr, int]] = {
         _C("account_status").is_in(["banned", "suspended"]) & (_C("reason_code") == _FRAUD),
         1,
     ),
+    # The owner reported a takeover: the account itself was used by someone else for a while.
+    "reported_takeover": (
+        "ACCOUNT_STATUS_CHANGED",
+        "subject_id",
+        _C("reason_code") == "reported_account_takeover",
+        1,
+    ),
     "review_cleared": ("REVIEW_DECISION", "subject_id", _C("decision") == "cleared", 0),
 }
 
@@ -106,7 +113,7 @@ def observed_labels(
     as_of: datetime | None = None,
     kinds: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Label events seen by ``as_of`` (flat events of ``lake.read_events``): ``user_id``,
+    """Label events seen by ``as_of`` (flat events of ``features.lake.read_flat``): ``user_id``,
     ``label_at``, ``kind``, ``label`` (Int8: 1 fraud, 0 cleared)."""
     if as_of is not None:
         events = events.filter(_C("at") <= as_of)
@@ -122,7 +129,7 @@ def observed_labels(
                 pl.lit(label, pl.Int8).alias("label"),
             )
         )
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "user_id": pl.String,
         "label_at": events.schema["at"],
         "kind": pl.String,

@@ -17,6 +17,7 @@ rows other entities have: appending later events leaves every earlier result bit
 from __future__ import annotations
 
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -43,11 +44,16 @@ def micros(values: pl.Series) -> np.ndarray:
     raise TypeError(f"{values.name}: expected a datetime or integer time column, got {dtype}")
 
 
+def _fits_int62(key: pl.Series) -> bool:
+    """An integer key with no value below 0 or from 2**62 on (nulls aside)."""
+    # polars types min/max as any Python scalar; on an integer series they are int or None.
+    lo, hi = cast("int | None", key.min()), cast("int | None", key.max())
+    return (lo or 0) >= 0 and (hi or 0) < 2**62
+
+
 def key_codes(*keys: pl.Series) -> list[np.ndarray]:
     """The same int64 code for the same entity across several key series; null keys get -1."""
-    if all(k.dtype.is_integer() for k in keys) and all(
-        (k.min() or 0) >= 0 and (k.max() or 0) < 2**62 for k in keys
-    ):
+    if all(k.dtype.is_integer() and _fits_int62(k) for k in keys):
         return [k.cast(pl.Int64).fill_null(-1).to_numpy() for k in keys]
     joined = pl.concat([k.cast(pl.String) for k in keys])
     codes = joined.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()

@@ -1,10 +1,13 @@
-"""The platform's trust graph from the lake: snapshots, ring and cluster signals, neighbourhoods.
+"""The platform's own graph, read from the lake: edges, rings, clusters, neighbourhoods, trust.
 
-A plain library (polars / DuckDB / numpy / scipy). Modules: ``lake`` (point-in-time reads),
-``build`` (edges and SignedGraph), ``sightings`` (user–device / user–IP), ``store`` (partitioned
-snapshots), ``rings`` (FRAUDAR dense blocks), ``clusters`` (components, communities, bursts),
-``neighbourhood`` (flags and neighbourhood statistics), ``signals`` (all per-user signals),
-``schema`` (the output contract).
+Where ``features.trust_engine`` scores any signed graph (Bitcoin OTC as well as ours), this room
+knows the platform: which events make which edges, what a ring looks like here, and (``trust``)
+how the engine's score is tempered by ring signals into each user's published ``trust``.
+A plain library (polars / DuckDB / numpy / scipy). Modules: ``build`` (edges and SignedGraph),
+``sightings`` (user–device / user–IP), ``store`` (partitioned snapshots), ``rings`` (FRAUDAR
+dense blocks), ``clusters`` (components, communities, bursts), ``neighbourhood`` (flags and
+neighbourhood statistics), ``signals`` (all per-user signals), ``schema`` (the output contract),
+``trust`` (per-user platform trust).
 """
 
 from features.platform_graph.build import (
@@ -16,7 +19,6 @@ from features.platform_graph.build import (
     to_signed_graph,
 )
 from features.platform_graph.clusters import burst_share, cluster_signals, label_propagation
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, read_events
 from features.platform_graph.neighbourhood import (
     flag_history,
     flagged_as_of,
@@ -47,7 +49,6 @@ from features.platform_graph.store import (
 
 __all__ = [
     "EDGE_SCHEMA",
-    "SYSTEM_ACTOR_ID",
     "Bipartite",
     "EdgeWeights",
     "block_density",
@@ -67,7 +68,6 @@ __all__ = [
     "latest_snapshot_date",
     "neighbourhood_stats",
     "peel",
-    "read_events",
     "read_sightings",
     "read_snapshot",
     "read_snapshot_edges",

@@ -1,8 +1,8 @@
 """The platform's trust graph as of a snapshot time, built from lake events.
 
 One long edge frame (``EDGE_SCHEMA``): one row per (src, dst, relation), already aggregated, so the
-frame is what gets stored and what becomes a :class:`features.graph.SignedGraph`. Only events with
-``occurred_at < at`` count. Relations and signs (weights in [-1, 1]):
+frame is what gets stored and what becomes a :class:`features.trust_engine.graph.SignedGraph`.
+Only events with ``occurred_at < at`` count. Relations and signs (weights in [-1, 1]):
 
 - ``friend`` / ``follow`` / ``verified_connection``: the latest TRUST_CONNECTION_ADDED weight of
   that edge type, unless a later TRUST_CONNECTION_REMOVED took it back. USER_FOLLOWED also makes a
@@ -26,19 +26,21 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from features.graph import RELATIONS, SignedGraph
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, EventSource, read_events, utc
+from features.lake import SYSTEM_ACTOR_ID, EventSource, read_events, utc
 from features.platform_graph.sightings import read_sightings, shared_entity_edges
+from features.trust_engine.graph import RELATIONS, SignedGraph
 
 TRUST_TYPES = ("friend", "follow", "verified_connection")
-EDGE_SCHEMA = {
-    "src": pl.String,
-    "dst": pl.String,
-    "relation": pl.String,
-    "weight": pl.Float64,
-    "time": pl.Datetime("us", "UTC"),
-    "events": pl.UInt32,
-}
+EDGE_SCHEMA = pl.Schema(
+    {
+        "src": pl.String(),
+        "dst": pl.String(),
+        "relation": pl.String(),
+        "weight": pl.Float64(),
+        "time": pl.Datetime("us", "UTC"),
+        "events": pl.UInt32(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,9 @@ def to_signed_graph(edges: pl.DataFrame, *, nodes: pl.Series | None = None) -> S
     """
     unknown = set(edges.get_column("relation").unique().to_list()) - set(RELATIONS)
     if unknown:
-        raise ValueError(f"relations not in features.graph.RELATIONS: {sorted(unknown)}")
+        raise ValueError(
+            f"relations not in features.trust_engine.graph.RELATIONS: {sorted(unknown)}"
+        )
     every = [edges.get_column("src"), edges.get_column("dst")]
     if nodes is not None:
         every.append(nodes.cast(pl.String))

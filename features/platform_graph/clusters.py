@@ -41,9 +41,14 @@ def _projection(sightings: pl.DataFrame, *, max_users: int) -> tuple[pl.DataFram
     return users, edges
 
 
-def label_propagation(
-    adjacency: sp.sparray | sp.spmatrix, *, rounds: int = 30, seed: int = 0
-) -> np.ndarray:
+# The formats ``label_propagation`` takes. Not ``sp.sparray | sp.spmatrix``: those are marker
+# classes without the matrix methods (in scipy and in its stubs alike).
+Adjacency = (
+    sp.csr_array | sp.csr_matrix | sp.csc_array | sp.csc_matrix | sp.coo_array | sp.coo_matrix
+)
+
+
+def label_propagation(adjacency: Adjacency, *, rounds: int = 30, seed: int = 0) -> np.ndarray:
     """Community labels of an undirected weighted graph (a square sparse matrix; either triangle
     or both may be given, weights add up). Each label is the id of some node of its community."""
     sym = sp.coo_matrix(adjacency + adjacency.T)

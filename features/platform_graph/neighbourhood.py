@@ -15,8 +15,8 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from features.graph import RELATIONS, SignedGraph
-from features.platform_graph.lake import EventSource, read_events, utc
+from features.lake import EventSource, read_events, utc
+from features.trust_engine.graph import RELATIONS, SignedGraph
 
 TRUST_RELATIONS = ("friend", "follow", "verified_connection")
 # Statements other users make about a user; shared_* edges are observations, not statements.
@@ -87,7 +87,11 @@ def flagged_users(
     source: EventSource, at: datetime, *, statuses: Iterable[str] = ("banned",)
 ) -> set[str]:
     """Users flagged by events before ``at``."""
-    history = flag_history(source, before=utc(at), statuses=statuses)
+    return flagged_in(flag_history(source, before=utc(at), statuses=statuses))
+
+
+def flagged_in(history: pl.DataFrame) -> set[str]:
+    """Users whose last change in ``history`` (``flag_history``'s frame) flags them."""
     latest = history.group_by("user_id").agg(pl.col("flagged").last())
     return set(latest.filter(pl.col("flagged")).get_column("user_id").to_list())
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -122,7 +123,8 @@ def component_blocks(graph: Bipartite, *, c: float = 5.0, rounds: int = 2) -> pl
         sub = Bipartite(graph.rows[keep], graph.cols[keep], graph.n_rows, graph.n_cols)
         blocks = _blocks_once(sub, weights[keep])
         blocks = blocks.with_columns(block=pl.col("block") + offset, round=pl.lit(r, pl.Int8))
-        offset += int(blocks.get_column("block").max() or 0) + 1
+        # polars types max() as any Python scalar; "block" is an integer column.
+        offset += (cast("int | None", blocks.get_column("block").max()) or 0) + 1
         found.append(blocks)
         free[blocks.get_column("node").to_numpy()] = False
     if not found:
@@ -186,7 +188,7 @@ def _bipartite(
         rows=links.get_column("row").cast(pl.Int64).to_numpy(),
         cols=links.get_column("col").to_numpy(),
         n_rows=users.height,
-        n_cols=links.height and int(links.get_column("col").max()) + 1,  # not `max or -1`: 0
+        n_cols=links.height and cast(int, links.get_column("col").max()) + 1,  # not `max or -1`: 0
     )
     return graph, users
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from features.columns import Feature, polars_schema
-from features.graph import RELATIONS
+from features.trust_engine.graph import RELATIONS
 
 __all__ = ["Feature", "polars_schema"]  # the shared column description, re-exported
 
@@ -35,7 +35,9 @@ EDGES = (
         "user id the edge starts at (who trusts, pays, reports; either user for shared_*)",
     ),
     Feature("dst", S, "user id the edge points to"),
-    Feature("relation", S, "one of features.graph.RELATIONS (stored as the partition name)"),
+    Feature(
+        "relation", S, "one of features.trust_engine.graph.RELATIONS (stored as the partition name)"
+    ),
     Feature(
         "weight",
         F64,
@@ -167,14 +169,3 @@ NEIGHBOURHOOD_STATS = (
     ),
     Feature("is_flagged", B, "the user itself is in the flagged set given"),
 )
-
-TABLES: dict[str, tuple[Feature, ...]] = {
-    "graph_edges": EDGES,
-    "graph_nodes": NODES,
-    "sightings": SIGHTINGS,
-    "ring_signals": RING_SIGNALS,
-    "dense_blocks": DENSE_BLOCKS,
-    "cluster_signals": CLUSTER_SIGNALS,
-    "flag_history": FLAG_HISTORY,
-    "neighbourhood_stats": NEIGHBOURHOOD_STATS,
-}

@@ -21,16 +21,18 @@ from datetime import datetime
 
 import polars as pl
 
-from features.platform_graph.lake import SYSTEM_ACTOR_ID, EventSource, read_events
+from features.lake import SYSTEM_ACTOR_ID, EventSource, read_events
 
-SIGHTING_SCHEMA = {
-    "user_id": pl.String,
-    "kind": pl.String,  # "device" | "ip"
-    "entity": pl.String,
-    "first_seen": pl.Datetime("us", "UTC"),
-    "last_seen": pl.Datetime("us", "UTC"),
-    "events": pl.UInt32,
-}
+SIGHTING_SCHEMA = pl.Schema(
+    {
+        "user_id": pl.String(),
+        "kind": pl.String(),  # "device" | "ip"
+        "entity": pl.String(),
+        "first_seen": pl.Datetime("us", "UTC"),
+        "last_seen": pl.Datetime("us", "UTC"),
+        "events": pl.UInt32(),
+    }
+)
 KINDS = {"device": "shared_device", "ip": "shared_ip"}
 
 

@@ -1,7 +1,7 @@
 """Every per-user graph signal of one snapshot time in one frame: rings, clusters, neighbourhood.
 
 This is what the fraud features join as "the trust-graph signals of the latest snapshot before
-t"; the trust scores themselves live in ``features.trust``.
+t"; the trust scores themselves live in ``features.trust_engine``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from datetime import datetime
 
 import polars as pl
 
-from features.graph import SignedGraph
+from features.lake import EventSource, utc
 from features.platform_graph.build import EdgeWeights, graph_edges, graph_nodes, to_signed_graph
 from features.platform_graph.clusters import cluster_signals
-from features.platform_graph.lake import EventSource, utc
 from features.platform_graph.neighbourhood import flagged_users, neighbourhood_stats
 from features.platform_graph.rings import ring_signals
 from features.platform_graph.schema import CLUSTER_SIGNALS, NEIGHBOURHOOD_STATS, RING_SIGNALS
 from features.platform_graph.sightings import read_sightings
+from features.trust_engine.graph import SignedGraph
 
 
 def user_signals(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.graph import SignedGraph
+from features.lake import EventSource
 from features.platform_graph.build import (
     EDGE_SCHEMA,
     EdgeWeights,
@@ -30,7 +30,7 @@ from features.platform_graph.build import (
     graph_nodes,
     to_signed_graph,
 )
-from features.platform_graph.lake import EventSource
+from features.trust_engine.graph import SignedGraph
 
 _PREFIX = "snapshot_date="
 

@@ -30,11 +30,10 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from features.feed.history import history_features
 from features.feed.inputs import load_inputs
-from features.feed.training import training_groups
-from features.platform_graph.lake import EventSource, utc
-from features.platform_trust import platform_trust
-from models.feed.history import history_features, read_view_dwell
+from features.feed.training import LABEL_WINDOW, labelled_groups
+from features.lake import EventSource, utc
 from models.feed.ndcg import ndcg_per_group
 from models.feed.ranker import FeedRanker
 
@@ -59,26 +58,15 @@ class Windows:
         return cls(train=(a, b), valid=(b, c), test=(c, c + test_days * day))
 
 
-def trust_snapshots(source: EventSource, times: list[datetime]) -> pl.DataFrame:
-    """``(user_id, snapshot_at, trust)`` from ``features.platform_trust`` at each time (a
-    snapshot holds only events before its time)."""
-    frames = [
-        platform_trust(source, utc(t)).select("user_id", "snapshot_at", "trust") for t in times
-    ]
-    empty = pl.DataFrame(
-        schema={"user_id": pl.String, "snapshot_at": pl.Datetime("us", "UTC"), "trust": pl.Float64}
-    )
-    return pl.concat(frames) if frames else empty
-
-
 def window_groups(
     source: EventSource, window: tuple[datetime, datetime], *, trust: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """Labelled candidate groups of feeds served in ``window`` with every ranker feature."""
-    inputs = load_inputs(source, before=window[1])
-    groups = training_groups(source, start=window[0], end=window[1], trust=trust, inputs=inputs)
-    dwell = read_view_dwell(source, before=window[1])
-    return history_features(groups, inputs, trust=trust, dwell=dwell)
+    """Labelled candidate groups of feeds served in ``window`` with every ranker feature: one
+    read of the lake, then labels and features, then the history features."""
+    end = utc(window[1])
+    inputs = load_inputs(source, before=end, labels_until=end + LABEL_WINDOW)
+    groups = labelled_groups(inputs, start=window[0], trust=trust)
+    return history_features(groups, inputs, trust=trust)
 
 
 def chronological_scores(frame: pl.DataFrame) -> NDArray[np.float64]:
@@ -134,7 +122,7 @@ def compare(
     result: dict[str, Any] = {f"ndcg_at_{k}": {}}
     evaluated = None
     for name, s in scores.items():
-        per = ndcg_per_group(group, s, labels, k=k)
+        per = ndcg_per_group(group, s, labels=labels, k=k)
         if evaluated is None:
             defined = np.isfinite(per)
             evaluated = defined & (sizes >= min_candidates)

@@ -29,7 +29,7 @@ def _dense(group: NDArray[np.generic]) -> tuple[NDArray[np.int64], NDArray[np.in
 
 
 def ndcg_per_group(
-    group: ArrayLike, scores: ArrayLike, labels: ArrayLike, *, k: int = 10
+    group: ArrayLike, scores: ArrayLike, *, labels: ArrayLike, k: int = 10
 ) -> NDArray[np.float64]:
     """NDCG@k of each group (in order of sorted group id); NaN where no row has a positive label
     (the ideal DCG is 0, so NDCG is undefined there). Higher scores rank first."""
@@ -62,7 +62,7 @@ def ndcg_per_group(
         return np.where(ideal > 0, dcg / ideal, np.nan)
 
 
-def mean_ndcg(group: ArrayLike, scores: ArrayLike, labels: ArrayLike, *, k: int = 10) -> float:
+def mean_ndcg(group: ArrayLike, scores: ArrayLike, *, labels: ArrayLike, k: int = 10) -> float:
     """Mean NDCG@k over the groups where it is defined (at least one positive label)."""
-    per = ndcg_per_group(group, scores, labels, k=k)
+    per = ndcg_per_group(group, scores, labels=labels, k=k)
     return float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")

@@ -1,8 +1,8 @@
 """The feed ranker: LightGBM lambdarank over served feeds, with a trust policy at ranking time.
 
-Input frames are what ``features.feed.training_groups`` makes (one row per candidate, rows
-ordered by ``group_id``), extended by ``models.feed.history.history_features``. Labels are the
-graded engagements (0 view, 1 like, 2 comment, 3 share); gains are ``2^label - 1``.
+Input frames are what ``features.feed.training.labelled_groups`` makes (one row per candidate,
+rows ordered by ``group_id``), extended by ``features.feed.history.history_features``. Labels
+are the graded engagements (0 view, 1 like, 2 comment, 3 share); gains are ``2^label - 1``.
 
 Trust works at two levels. As features: author trust, flags and trust-weighted engagement rates
 let the model learn that ring-boosted engagement is worth little. As a policy applied by
@@ -25,6 +25,7 @@ some NDCG: ``evaluate`` reports the model with and without the policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -33,7 +34,7 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from models.feed.history import HISTORY_FEATURES
+from features.feed.history import HISTORY_FEATURES
 
 # features.feed's numeric candidate columns (topic and ids are not features: the model should
 # learn taste from the viewer's history, not which topics were popular in the training days).
@@ -225,7 +226,8 @@ class FeedRanker(BaseEstimator):
         train, self.n_train_groups_ = self._dataset(X, y, group)
         if self.n_train_groups_ == 0:
             raise ValueError("no training group with two candidates and a positive label")
-        valid_sets, callbacks = [], []
+        valid_sets: list[lgb.Dataset] = []
+        callbacks: list[Callable[..., Any]] = []
         self.evals_result_: dict[str, Any] = {}
         if eval_set is not None:
             valid, self.n_valid_groups_ = self._dataset(eval_set, None, None, reference=train)

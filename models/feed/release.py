@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from features.platform_graph.lake import EventSource
-from models.feed.evaluate import Windows, evaluate_ranker, trust_snapshots, window_groups
+from features.feed.inputs import trust_snapshots
+from features.lake import EventSource
+from models.feed.evaluate import Windows, evaluate_ranker, window_groups
 from models.feed.ndcg import mean_ndcg
 from models.feed.ranker import FeedRanker
 from models.tracking import Candidate, GateResult, Tracker, gate, log_candidate
@@ -61,7 +62,7 @@ def release_ranker(
 
     def ndcg_at_k(labels: np.ndarray, scores: np.ndarray) -> float:
         finite = np.where(np.isfinite(scores), scores, -1e9)  # removed (flagged) rows rank last
-        return mean_ndcg(groups, finite, labels, k=k)
+        return mean_ndcg(groups, finite, labels=labels, k=k)
 
     candidate = log_candidate(
         tracker,

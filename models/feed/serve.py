@@ -2,10 +2,10 @@
 authors they follow, the viewer's priors for posts it did not score, and the authors the trust
 policy acts on. ``serving.feed`` combines them per request; it cannot run the model itself.
 
-Candidates are what fan-out on write puts in a timeline: every post that is not private, by an
-author the viewer followed before the post was created (follows are never undone in the event
-contract). Features are computed as of the snapshot time ``at`` exactly like the ranker's
-training rows (``features.feed`` + ``history_features``), so a published score is what
+One read of the lake as of the snapshot time ``at`` (``features.feed.inputs.load_inputs``) gives
+everything: the candidates (what fan-out on write puts in a timeline, ``pushed_posts``), their
+features, computed exactly like the ranker's training rows (``feed_features`` then
+``history_features``), and the flagged authors. So a published score is what
 ``FeedRanker.predict_raw`` would have said of that candidate at ``at``.
 """
 
@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from features.feed.features import feed_features
-from features.feed.inputs import load_inputs, read_follows
-from features.platform_graph.lake import EventSource, read_events, utc
-from features.platform_graph.neighbourhood import flagged_users
-from models.feed.history import history_features, read_view_dwell
+from features.feed.history import history_features
+from features.feed.inputs import FeedInputs, load_inputs, pushed_posts
+from features.lake import EventSource, utc
 from models.feed.ranker import FeedRanker
 
 PER_VIEWER = 1000  # candidates scored per viewer: the newest, as many as a feed read ranks
@@ -40,55 +39,33 @@ class FeedPublication:
     flagged_policy: str  # "remove" | "demote" ("keep" publishes no flagged authors)
 
 
-def followed_posts(source: EventSource, *, since: datetime, before: datetime) -> pl.DataFrame:
-    """``viewer_id, post_id, author_id, created_at``: every non-private post created in
-    [since, before), once per follower who followed its author before it was created."""
-    posts = read_events(
-        source,
-        {"post_id": "subject_id", "author_id": "actor_id", "created_at": "occurred_at"},
-        types=("POST_CREATED",),
-        since=utc(since),
-        before=utc(before),
-        where="payload.visibility <> 'private'",
-    ).unique("post_id", keep="first")
-    follows = read_follows(source, before=before)
-    pushed = (pl.col("followed_at") < pl.col("created_at")) & (
-        pl.col("viewer_id") != pl.col("author_id")
-    )
-    return (
-        posts.join(follows, on="author_id")
-        .filter(pushed)
-        .select("viewer_id", "post_id", "author_id", "created_at")
-        .sort("viewer_id", "created_at", "post_id", descending=[False, True, False])
-    )
-
-
 def score_candidates(
     ranker: FeedRanker,
-    source: EventSource,
+    inputs: FeedInputs,
     *,
-    at: datetime,
     trust: pl.DataFrame | None,
     days: int = 3,
     per_viewer: int = PER_VIEWER,
     viewers: pl.Series | None = None,
 ) -> pl.DataFrame:
     """``viewer_id, post_id, author_id, created_at, score``: the raw ranker score (before the
-    trust policy) of each viewer's newest ``per_viewer`` followed posts of the last ``days``."""
-    at = utc(at)
-    cands = followed_posts(source, since=at - timedelta(days=days), before=at)
+    trust policy) of each viewer's newest ``per_viewer`` followed posts of the last ``days``
+    before the inputs' cut-off, with features as of that cut-off."""
+    if inputs.before is None:
+        raise ValueError("scoring needs inputs with a cut-off (load_inputs)")
+    at = inputs.before
+    cands = pushed_posts(inputs.posts, inputs.follows, since=at - timedelta(days=days))
     if viewers is not None:
         cands = cands.filter(pl.col("viewer_id").is_in(viewers.implode()))
     cands = cands.filter(pl.int_range(pl.len()).over("viewer_id") < per_viewer)
     if cands.is_empty():
         return cands.with_columns(score=pl.lit(None, pl.Float64))
-    inputs = load_inputs(source, before=at)
     frame = feed_features(
         cands.select("viewer_id", "post_id", request_at=pl.lit(at, pl.Datetime("us", "UTC"))),
         inputs,
         trust=trust,
     )
-    frame = history_features(frame, inputs, trust=trust, dwell=read_view_dwell(source, before=at))
+    frame = history_features(frame, inputs, trust=trust)
     return cands.with_columns(score=pl.Series(ranker.predict_raw(frame), dtype=pl.Float64))
 
 
@@ -139,12 +116,13 @@ def publication(
 ) -> FeedPublication:
     """One feed version as of ``at``: scores, priors and author policy, with the ranker's own
     policy parameters so the online read demotes exactly as ``FeedRanker.predict`` would."""
-    scored = score_candidates(ranker, source, at=at, trust=trust, days=days, viewers=viewers)
+    inputs = load_inputs(source, before=at)
+    scored = score_candidates(ranker, inputs, trust=trust, days=days, viewers=viewers)
     factor = float(ranker.low_trust_factor)
     demotion = -math.inf if factor <= 0 else math.log(factor) / float(ranker.sigmoid_scale)
     authors = author_policy(
         user_scores,
-        flagged=flagged_users(source, at),
+        flagged=inputs.flagged(),
         min_trust=float(ranker.min_trust),
         keep_flagged=ranker.flagged == "keep",
     )

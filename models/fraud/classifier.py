@@ -41,6 +41,14 @@ def _matrix(X: Any, names: list[str] | None = None) -> tuple[np.ndarray, list[st
     return np.asarray(X, dtype=np.float64), columns
 
 
+def _dense(out: object) -> np.ndarray:
+    """A booster prediction as the array it is: LightGBM answers with sparse matrices only for
+    sparse input, and ``_matrix`` always hands it a dense one."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"expected a dense prediction, got {type(out).__name__}")
+    return out
+
+
 def _threads(n_jobs: int | None) -> int:
     """scikit-learn's convention (None: 1, -1: every core) in LightGBM's (0: every core).
     One thread by default: OpenMP threads that spin waiting for each other on a machine busy
@@ -186,7 +194,9 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         return Calibrator(self.calibration).fit(self._margin(x), y)
 
     def _margin(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster_.predict(matrix, raw_score=True, num_iteration=self.best_iteration_)
+        return _dense(
+            self.booster_.predict(matrix, raw_score=True, num_iteration=self.best_iteration_)
+        )
 
     def _read(self, X: Any) -> np.ndarray:
         if not hasattr(self, "booster_"):
@@ -218,7 +228,9 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         LightGBM's ``pred_contrib``), the last column the expected score; rows sum to
         ``decision_function``. In log-odds, before calibration."""
         matrix = self._read(X)
-        return self.booster_.predict(matrix, pred_contrib=True, num_iteration=self.best_iteration_)
+        return _dense(
+            self.booster_.predict(matrix, pred_contrib=True, num_iteration=self.best_iteration_)
+        )
 
     def top_reasons(self, X: Any, k: int = 3) -> list[list[tuple[str, float]]]:
         """Per row, up to ``k`` (feature, contribution) pairs that pushed the score up the most,

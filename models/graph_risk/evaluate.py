@@ -48,9 +48,9 @@ def _figures(labels: np.ndarray, score: np.ndarray) -> dict[str, float]:
 def evaluate_graph(
     src: np.ndarray,
     dst: np.ndarray,
+    *,
     x: np.ndarray,
     labels: np.ndarray,
-    *,
     label_rate: float = 0.0,
     seed: int = 0,
     config: RecipeConfig | None = None,
@@ -64,15 +64,15 @@ def evaluate_graph(
     seen = seen_labels(labels, rate=label_rate, seed=seed)
     hidden = np.setdiff1d(np.arange(len(labels)), seen)
     say(f"{len(labels)} nodes, {len(src)} edges; {len(seen)} labels seen, {len(hidden)} hidden")
-    risk = score_graph(src, dst, x, seen=seen, labels=labels[seen], seed=seed, config=config)
+    risk = score_graph(src, dst, x=x, seen=seen, labels=labels[seen], seed=seed, config=config)
     say(f"recipe: supervised share {risk.supervised_share:.2f}")
     forest = IsolationForest(random_state=seed).fit(x)
     peers = {"isolation_forest": -forest.score_samples(x)}
     if labels[seen].sum() > 0:
         booster = lgb.LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1)
         booster.fit(x[seen], labels[seen])
-        peers["lightgbm_raw"] = booster.predict_proba(x)[:, 1]
-    result: dict[str, object] = _figures(labels[hidden], risk.score[hidden])
+        peers["lightgbm_raw"] = np.asarray(booster.predict_proba(x))[:, 1]
+    result: dict[str, object] = dict(_figures(labels[hidden], risk.score[hidden]))
     result["unsupervised"] = _figures(labels[hidden], risk.unsupervised[hidden])
     for name, score in peers.items():
         result[name] = _figures(labels[hidden], score[hidden])

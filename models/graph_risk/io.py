@@ -26,7 +26,7 @@ def _require(frame: pl.DataFrame, path: Path, columns: tuple[str, ...]) -> None:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
 
 
-def read_graph(edges: Path, features: Path, labels: Path) -> AttributedGraph:
+def read_graph(edges: Path, features: Path, *, labels: Path) -> AttributedGraph:
     """``edges``: src,dst; ``features``: node,f0..fk; ``labels``: node,label (0/1).
 
     Node ids may be any values; missing attributes are filled with the column's median; every

@@ -118,15 +118,15 @@ def _balance(y: np.ndarray) -> np.ndarray:
 def labelled_scores(
     features: np.ndarray,
     seen: np.ndarray,
-    labels: np.ndarray,
     *,
+    labels: np.ndarray,
     config: RecipeConfig,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(score per node from a model trained on the seen labels, out-of-fold scores of the seen
     nodes or None when there are fewer positives than folds to hold them out)."""
     model = _booster(config, seed=seed).fit(features[seen], labels, sample_weight=_balance(labels))
-    score = model.predict_proba(features)[:, 1]
+    score = np.asarray(model.predict_proba(features))[:, 1]
     positives = int(labels.sum())
     if positives < config.folds or positives == len(labels):
         return score, None
@@ -142,7 +142,7 @@ def labelled_scores(
         part = _booster(config, seed=seed + k + 1).fit(
             features[seen[train]], y, sample_weight=_balance(y)
         )
-        held_out[test] = part.predict_proba(features[seen[test]])[:, 1]
+        held_out[test] = np.asarray(part.predict_proba(features[seen[test]]))[:, 1]
     return score, held_out
 
 
@@ -161,15 +161,15 @@ def pu_scores(
         train = ~test | is_pos  # positives are never measured on: keep them all
         y = is_pos[train].astype(int)
         model = _booster(config, seed=seed + k).fit(features[train], y, sample_weight=_balance(y))
-        out[test] = model.predict_proba(features[test])[:, 1]
+        out[test] = np.asarray(model.predict_proba(features[test]))[:, 1]
     return out
 
 
 def supervised_share(
     unsupervised: np.ndarray,
     held_out: np.ndarray | None,
-    labels: np.ndarray,
     *,
+    labels: np.ndarray,
     config: RecipeConfig,
 ) -> float:
     """The supervised model's share in the mix, for the seen nodes' ``unsupervised`` scores,
@@ -198,8 +198,8 @@ def supervised_share(
 def score_graph(
     src: np.ndarray,
     dst: np.ndarray,
-    x: np.ndarray,
     *,
+    x: np.ndarray,
     seen: np.ndarray | None = None,
     labels: np.ndarray | None = None,
     seed: int = 0,
@@ -225,7 +225,9 @@ def score_graph(
     if config.learner == "pu":
         supervised, held_out = pu_scores(features, positives, config=config, seed=seed), None
     else:
-        supervised, held_out = labelled_scores(features, seen, labels, config=config, seed=seed)
-    share = supervised_share(unsupervised[seen], held_out, labels, config=config)
+        supervised, held_out = labelled_scores(
+            features, seen, labels=labels, config=config, seed=seed
+        )
+    share = supervised_share(unsupervised[seen], held_out, labels=labels, config=config)
     score = (1 - share) * ranks(unsupervised) + share * ranks(supervised)
     return GraphRisk(score, unsupervised, supervised, share, parts)

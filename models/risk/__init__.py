@@ -1,26 +1,28 @@
-"""The platform's fraud risk: training sets from point-in-time features and observed labels, the
-calibrated model, per-user scores with reasons, and the analysts' review queue.
+"""The platform's fraud risk: training rows from point-in-time features and observed labels, the
+PU model with its anomaly part, per-user scores with reasons, and the analysts' review queue.
 
-- ``data``: rows (user, snapshot time) with features, labels as observed, and time splits;
-- ``train``: fit a ``models.fraud.FraudClassifier`` and measure it (observed labels and, when the
-  caller has it, ground truth);
-- ``scoring``: ``user_scores`` and ``review_queue``.
+- ``data``: rows (user, snapshot time) with features and labels as observed;
+- ``pu``: ``RiskModel`` (PU LightGBM bag + IsolationForest, blended, calibrated);
+- ``train``: fit it and measure it out of fold (observed labels and, when the caller has it,
+  ground truth);
+- ``scoring``: ``user_scores``, the rules-and-graph ``fallback_scores`` and ``review_queue``;
+- ``release``: train, log, judge against the floors and the champion, register.
 """
 
-from models.risk.data import FEATURES, RiskData, labelled_rows, snapshot_rows, split, training_rows
+from models.risk.data import FEATURES, labelled_rows, snapshot_rows, training_rows
+from models.risk.pu import RiskModel
 from models.risk.scoring import BANDS, review_queue, user_scores
-from models.risk.train import TrainedRisk, evaluate, train_risk
+from models.risk.train import TrainedRisk, measure, train_risk
 
 __all__ = [
     "BANDS",
     "FEATURES",
-    "RiskData",
+    "RiskModel",
     "TrainedRisk",
-    "evaluate",
     "labelled_rows",
+    "measure",
     "review_queue",
     "snapshot_rows",
-    "split",
     "train_risk",
     "training_rows",
     "user_scores",

@@ -1,36 +1,70 @@
 """Training rows for the platform fraud model: who, as of when, with what was known, and what
 happened next (as the platform observed it).
 
-A row is (user, snapshot time t). Features: ``features.fraud.platform_features`` at t, plus the
+A row is (user, snapshot time t). Features: ``features.fraud.user_features`` at t, plus the
 trust scores of the latest snapshot at or before t. Label: a positive observed label for the user
-in (t, t + horizon], counted only if the label event happened by ``as_of`` (the training cut-off);
-rows whose horizon reaches past ``as_of`` are incomplete and never used. Users already labelled
-fraudulent at t are left out: there is nothing left to predict about them.
+in (t, t + horizon], counted only if the label event happened by ``as_of`` (the training cut-off).
+Label 0 means *unlabelled*, not honest (the model is PU: ``models.risk.pu``); rows whose horizon
+reaches past ``as_of`` carry ``label_complete`` False. Users already labelled fraudulent at t are
+left out: there is nothing left to predict about them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from features.fraud import (
-    PLATFORM_FEATURES,
+    USER_FEATURES,
     attach_trust_scores,
     label_rows,
     observed_labels,
-    platform_features,
-    read_events,
     snapshot_queries,
+    user_features,
 )
-from features.platform_trust import platform_trust
+from features.lake import read_flat
+from features.platform_graph.trust import platform_trust
+from features.schema import TRUST_SCORES
 
-TRUST_COLUMNS = ("trust", "graph_risk", "engine_trust")
-FEATURES = [f.name for f in PLATFORM_FEATURES] + [f"trust_{c}" for c in TRUST_COLUMNS]
+# Every graph signal of the trust snapshot is an input: trust informs the risk, it doesn't compete
+# with it. Left out: ids (components, communities, blocks) and the user's own flag (a label).
+_NOT_SIGNALS = {"user_id", "snapshot_at", "component", "community", "is_flagged"}
+TRUST_COLUMNS = tuple(
+    f.name
+    for f in TRUST_SCORES
+    if f.name not in _NOT_SIGNALS and not (f.name.startswith("ring_") and f.name.endswith("_block"))
+)
+# Columns that restate a label (a review, a ban, a chargeback, a lost dispute) or the account's
+# status after one: as inputs they would teach the model to find the already-found.
+LABEL_ECHOES = frozenset(
+    {
+        "fraud_confirmed_n_30d",
+        "fraud_confirmed_n_ever",
+        "fraud_cleared_n_30d",
+        "fraud_cleared_n_ever",
+        "account_restricted",
+        "chargebacks_n_30d",
+        "chargebacks_n_ever",
+        "chargebacks_as_seller_n_30d",
+        "chargebacks_as_seller_n_ever",
+        "disputes_lost_n_30d",
+        "disputes_lost_n_ever",
+    }
+)
+FEATURES = [f.name for f in USER_FEATURES if f.name not in LABEL_ECHOES] + [
+    f"trust_{c}" for c in TRUST_COLUMNS
+]
+
+
+def trust_inputs(scores: pl.DataFrame) -> pl.DataFrame:
+    """``user_id, snapshot_at`` and every ``TRUST_COLUMNS`` signal as Float64 (one dtype whether
+    a snapshot was stored or computed just now)."""
+    return scores.select(
+        "user_id", "snapshot_at", *(pl.col(c).cast(pl.Float64) for c in TRUST_COLUMNS)
+    )
 
 
 def snapshot_rows(
@@ -38,16 +72,16 @@ def snapshot_rows(
 ) -> pl.DataFrame:
     """Every user registered by each snapshot, with features as of it (``user_id``, ``at``, ...).
 
-    ``events``: the flat frame of ``features.fraud.read_events``; ``trust``: trust-score rows
+    ``events``: the flat frame of ``features.lake.read_flat``; ``trust``: trust-score rows
     ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null).
     """
     queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
-    rows = platform_features(events, queries)
+    rows = user_features(events, queries)
     if trust is None:
         return rows.with_columns(
             pl.lit(None, pl.Float64).alias(f"trust_{c}") for c in TRUST_COLUMNS
         )
-    scores = trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+    scores = trust_inputs(trust)
     return attach_trust_scores(rows, scores, strict=False)
 
 
@@ -65,11 +99,11 @@ def training_rows(
 
     Each row carries the trust scores of the latest trust snapshot at or before it, as scoring
     will: stored ones (``trust``) first; where none is within ``trust_every`` of a row, one is
-    computed here with ``features.platform_trust`` (trust graphs are the costly part).
+    computed here with ``features.platform_graph.trust`` (trust graphs are the costly part).
     """
-    events = read_events(events_dir, until=as_of)
+    events = read_flat(events_dir, until=as_of)
     first = events.get_column("at").min()
-    start = max(as_of - lookback, first) if first is not None else as_of
+    start = max(as_of - lookback, first) if isinstance(first, datetime) else as_of
     n = int((as_of - start) / every)
     snapshots = [as_of - every * k for k in range(n, 0, -1)]
     have = [] if trust is None else trust.get_column("snapshot_at").unique().to_list()
@@ -77,11 +111,8 @@ def training_rows(
     for t in snapshots:
         if not any(timedelta(0) <= t - s < trust_every for s in [*have, *missing]):
             missing.append(t)
-    computed = [
-        platform_trust(events_dir, t).select("user_id", "snapshot_at", *TRUST_COLUMNS)
-        for t in missing
-    ]
-    parts = [] if trust is None else [trust.select("user_id", "snapshot_at", *TRUST_COLUMNS)]
+    computed = [trust_inputs(platform_trust(events_dir, t)) for t in missing]
+    parts = [] if trust is None else [trust_inputs(trust)]
     scores = pl.concat(parts + computed) if parts or computed else None
     rows = snapshot_rows(events, snapshots, trust=scores)
     return labelled_rows(rows, events, horizon=horizon, as_of=as_of)
@@ -100,34 +131,46 @@ def labelled_rows(
     out = label_rows(rows, labels, horizon=horizon, as_of=as_of)
     out = out.join(known, on="user_id", how="left")
     fresh = pl.col("_first_fraud").is_null() | (pl.col("_first_fraud") > pl.col("at"))
-    return out.filter(fresh).drop("_first_fraud")
-
-
-def _half(user_id: str) -> int:
-    return hashlib.sha256(user_id.encode()).digest()[0] & 1
-
-
-@dataclass(frozen=True)
-class RiskData:
-    train: pl.DataFrame  # snapshots at least one horizon before the hold-out window
-    valid: pl.DataFrame  # hold-out window, half the users: early stopping and calibration
-    test: pl.DataFrame  # hold-out window, the other half: every reported metric and the gate
-
-
-def split(rows: pl.DataFrame, *, horizon: timedelta, holdout_snapshots: int = 2) -> RiskData:
-    """Time split with a label-delay gap: the last ``holdout_snapshots`` complete snapshots are
-    held out; training uses snapshots whose label window ends before the hold-out begins (so no
-    training label peeks into it). The hold-out is split by user into valid and test halves."""
-    complete = rows.filter(pl.col("label_complete"))
-    times = complete.get_column("at").unique().sort()
-    if len(times) < holdout_snapshots + 1:
-        raise ValueError(
-            f"need more than {holdout_snapshots} complete snapshots, have {len(times)}"
+    weights = user_label_weights(labels)
+    return (
+        out.filter(fresh)
+        .drop("_first_fraud")
+        .join(weights, on="user_id", how="left")
+        .with_columns(
+            label_weight=pl.when(pl.col("label") == 1)
+            .then(pl.col("label_weight").fill_null(1.0))
+            .otherwise(1.0)
         )
-    start = times[-holdout_snapshots]
-    held = complete.filter(pl.col("at") >= start)
-    train = complete.filter(pl.col("at") + horizon <= start)
-    if train.height == 0:
-        raise ValueError(f"no snapshot is a full horizon ({horizon}) before the hold-out {start}")
-    half = held.get_column("user_id").map_elements(_half, return_dtype=pl.Int64)
-    return RiskData(train, held.filter(half == 0), held.filter(half == 1))
+    )
+
+
+# Labels an analyst or the owner gave: fraud, as far as anyone can tell.
+STRONG_LABELS = frozenset({"review_confirmed", "banned_for_fraud", "reported_takeover"})
+
+
+def label_precision(labels: pl.DataFrame) -> dict[str, float]:
+    """How often each kind of positive label is right, estimated without any truth: the share
+    of users with that label whom a strong label (a review, a ban, a reported takeover) also
+    names, smoothed (+1 / +2). A lost dispute alone is a noisy label (honest sellers lose some);
+    strong labels count fully."""
+    positive = labels.filter(pl.col("label") == 1)
+    strong = set(positive.filter(pl.col("kind").is_in(STRONG_LABELS))["user_id"].to_list())
+    out = {}
+    for kind, group in positive.group_by("kind"):
+        name = str(kind[0])
+        users = set(group["user_id"].to_list())
+        out[name] = 1.0 if name in STRONG_LABELS else (len(users & strong) + 1) / (len(users) + 2)
+    return out
+
+
+def user_label_weights(labels: pl.DataFrame) -> pl.DataFrame:
+    """``user_id, label_weight``: the best estimated precision among the user's positive labels
+    (the weight of the user's positive rows in training)."""
+    precision = label_precision(labels)
+    positive = labels.filter(pl.col("label") == 1)
+    return positive.group_by("user_id").agg(
+        pl.col("kind")
+        .replace_strict(precision, return_dtype=pl.Float64)
+        .max()
+        .alias("label_weight")
+    )

@@ -3,25 +3,27 @@
 ``user_scores``: ``user_id, trust, fraud_risk, band, confirmed_fraud, reasons, model_version,
 scored_at``. ``confirmed_fraud``: an analyst confirmed fraud on the user by then (the access
 rules deny such accounts everything but an appeal, whatever the model says).
-``fraud_risk`` is the calibrated probability of an observed fraud label within the model's horizon;
+``fraud_risk`` is the calibrated probability that the user is fraudulent (``models.risk.pu``:
+the chance of a label within the horizon over the share of fraud that labels find);
 ``band`` cuts it at ``BANDS`` (low / medium / high), the input the access rules key on.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from models.fraud import FraudClassifier
 from models.reasons import top_reasons
 
 BANDS = {"medium": 0.10, "high": 0.50}  # fraud_risk at or above these
+ANOMALY_SAID = 0.99  # anomaly percentile from which "behaves unlike" is a reason
 
 
 def user_scores(
-    model: FraudClassifier,
+    model: Any,
     rows: pl.DataFrame,
     *,
     features: list[str],
@@ -29,13 +31,64 @@ def user_scores(
     scored_at: datetime,
     reasons: int = 3,
 ) -> pl.DataFrame:
-    """One row per user of ``rows`` (their latest snapshot features, with ``trust_trust``)."""
+    """One row per user of ``rows`` (their latest snapshot features, with ``trust_trust``).
+
+    ``fraud_risk`` is the model's calibrated probability; an account the anomaly part finds
+    stranger than ``ANOMALY_SAID`` of all accounts says so first among its reasons."""
     x = rows.select(features)
-    risk = model.predict_proba(x)[:, 1]
-    said = top_reasons(model.feature_contributions(x), x, features=features, k=reasons)
-    band = np.where(
+    users = rows.get_column("user_id")
+    if hasattr(model, "parts"):
+        parts = model.parts(x, users=users)
+        risk = parts["risk"]
+        # "behaves unlike" is a reason only where the strangeness, not the trees, put them high
+        strange = np.where(parts["supervised_percentile"] < 0.9, parts["anomaly_percentile"], 0)
+        contributions = model.feature_contributions(x, users=users)
+    else:  # a model from before the anomaly part
+        risk, strange = model.predict_proba(x)[:, 1], np.zeros(rows.height)
+        contributions = model.feature_contributions(x)
+    said = top_reasons(contributions, x, features=features, k=reasons)
+    said = [
+        [f"behaves unlike {s:.0%} of accounts", *r][:reasons] if s >= ANOMALY_SAID else r
+        for s, r in zip(strange, said, strict=True)
+    ]
+    return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)
+
+
+def fallback_scores(rows: pl.DataFrame, *, model_version: str, scored_at: datetime) -> pl.DataFrame:
+    """Scores without a model (no champion yet, and the candidate failed its floors): the trust
+    graph's ring risk and the rules, so the platform still refuses the obvious."""
+    hits = [expr.fill_null(False).cast(pl.Float64) for expr, _ in RULES.values()]
+    ring = pl.col("trust_graph_risk").fill_null(0.0)
+    risk = rows.select(
+        (1 - (1 - ring * 0.9) * pl.reduce(lambda a, b: a * b, [1 - 0.3 * h for h in hits]))
+        .clip(0.0, 0.99)
+        .alias("r")
+    )["r"].to_numpy()
+    said = [
+        [text for (expr, text) in RULES.values() if hit]
+        for hit in rows.select(
+            *(expr.fill_null(False).alias(name) for name, (expr, _) in RULES.items())
+        ).iter_rows()
+    ]
+    return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)
+
+
+def bands(risk: np.ndarray) -> np.ndarray:
+    """The band of each risk: ``low`` below every cut of ``BANDS``, else the highest cut reached."""
+    return np.where(
         risk >= BANDS["high"], "high", np.where(risk >= BANDS["medium"], "medium", "low")
     )
+
+
+def _frame(
+    rows: pl.DataFrame,
+    risk: np.ndarray,
+    said: list[list[str]],
+    *,
+    model_version: str,
+    scored_at: datetime,
+) -> pl.DataFrame:
+    band = bands(risk)
     return pl.DataFrame(
         {
             "user_id": rows.get_column("user_id"),
@@ -77,7 +130,8 @@ def review_queue(scores: pl.DataFrame, rows: pl.DataFrame, *, capacity: int = 50
         .list.drop_nulls()
         .alias("rule_hits"),
     )
-    queue = scores.join(hits, on="user_id", how="left").with_columns(
+    undecided = scores.filter(~pl.col("confirmed_fraud"))  # already decided: not a case
+    queue = undecided.join(hits, on="user_id", how="left").with_columns(
         pl.col("fraud_risk").rank("ordinal", descending=True).alias("_rank")
     )
     queue = queue.filter((pl.col("_rank") <= capacity) | (pl.col("rule_hits").list.len() > 0))

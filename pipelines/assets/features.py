@@ -1,46 +1,34 @@
-"""Feature assets, daily partitions by snapshot date D: "as of 00:00 UTC on D".
-
-Snapshot D reads every event that happened before D, so it follows the ingest of landing day D-1.
+"""Feature assets, daily partitions by snapshot day D (``pipelines.partitions``).
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetDep,
     AssetExecutionContext,
     MaterializeResult,
-    TimeWindowPartitionMapping,
     asset,
 )
 
 from features import checks
 from features.feed.training import training_groups
-from features.fraud import attach_trust_scores, platform_features, read_events, snapshot_queries
+from features.fraud import attach_trust_scores, snapshot_queries, user_features
+from features.lake import read_flat
 from features.platform_graph.store import (
     build_snapshot,
     read_snapshot_edges,
     read_snapshot_nodes,
     snapshot_time,
 )
-from features.platform_trust import platform_trust
+from features.platform_graph.trust import platform_trust
 from features.schema import TABLES, problems
-from models.risk.data import TRUST_COLUMNS
-from pipelines.assets.ingest import LANDING_DAYS, lake_events
+from models.risk.data import trust_inputs
+from pipelines.partitions import AFTER_LANDING, SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
-
-SNAPSHOT_DAYS = LANDING_DAYS
-_AFTER_LANDING = AssetDep(
-    lake_events, partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
-)
-
-
-def _day(context: AssetExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
 
 
 def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResult:
@@ -54,13 +42,11 @@ def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResul
     )
 
 
-@asset(
-    partitions_def=SNAPSHOT_DAYS, deps=[_AFTER_LANDING], group_name="features", kinds={"parquet"}
-)
+@asset(partitions_def=SNAPSHOT_DAYS, deps=[AFTER_LANDING], group_name="features", kinds={"parquet"})
 def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Signed multi-relation user graph of the events before D (trust, follows, money, shared
     devices and IPs, reports and blocks), one Parquet partition per relation."""
-    day = _day(context)
+    day = partition_day(context)
     path = build_snapshot(storage.lake.events_dir, storage.graph_snapshots, snapshot_date=day)
     edges = read_snapshot_edges(storage.graph_snapshots, day)
     counts = edges.group_by("relation").len().sort("relation")
@@ -99,8 +85,8 @@ def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> Materi
     ],
 )
 def trust_scores(context: AssetExecutionContext, storage: StorageParam):
-    """Per-user trust (features.platform_trust) as of D, with its parts and graph signals."""
-    day = _day(context)
+    """Per-user trust (features.platform_graph.trust) as of D, with its parts and graph signals."""
+    day = partition_day(context)
     root = storage.graph_snapshots
     scores = platform_trust(
         storage.lake.events_dir,
@@ -108,7 +94,7 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
         edges=read_snapshot_edges(root, day),
         nodes=read_snapshot_nodes(root, day),
     )
-    path = storage.features.write("trust_scores", day, scores)
+    path = storage.features.write("trust_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -161,17 +147,17 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
 )
 def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
-    day = _day(context)
+    day = partition_day(context)
     at = snapshot_time(day)
-    events = read_events(storage.lake.events_dir, until=at - timedelta(microseconds=1))
-    rows = platform_features(events, snapshot_queries(events, at))
+    events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
+    rows = user_features(events, snapshot_queries(events, at))
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
-        trust = scores.select("user_id", "snapshot_at", *TRUST_COLUMNS)
+        trust = trust_inputs(scores)
         rows = attach_trust_scores(rows, trust, strict=False)
-    path = storage.features.write("fraud_features", day, rows)
+    path = storage.features.write("fraud_features", day, frame=rows)
     yield MaterializeResult(metadata={"path": str(path), "users": rows.height})
-    yield _schema_check("schema", rows, "platform_fraud_features")
+    yield _schema_check("schema", rows, "fraud_features")
 
 
 @asset(
@@ -196,14 +182,14 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
 )
 def feed_training(context: AssetExecutionContext, storage: StorageParam):
     """Labelled feed candidate groups served on day D-2 (labels need a day to arrive)."""
-    day = _day(context)
+    day = partition_day(context)
     start = snapshot_time(day - timedelta(days=2))
     scores = storage.features.read_until("trust_scores", day)
     trust = None if scores is None else scores.select("user_id", "snapshot_at", "trust")
     groups = training_groups(
         storage.lake.events_dir, start=start, end=start + timedelta(days=1), trust=trust
     )
-    path = storage.features.write("feed_training", day, groups)
+    path = storage.features.write("feed_training", day, frame=groups)
     yield MaterializeResult(
         metadata={"path": str(path), "rows": groups.height, "groups": groups["group_id"].n_unique()}
     )

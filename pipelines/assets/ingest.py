@@ -11,7 +11,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     BackfillPolicy,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -20,11 +19,8 @@ from dagster import (
 from pipelines.ingest import checks as ingest_checks
 from pipelines.ingest import ingest_days
 from pipelines.ingest.views import refresh_views
+from pipelines.partitions import LANDING_DAYS
 from pipelines.resources import StorageParam
-
-# Keyed by the day files *arrived*; the events inside land in the partition of the day they
-# *happened* (late ones included), so one landing day may touch several event days.
-LANDING_DAYS = DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1, timezone="UTC")
 
 _CHECKS = {
     "reconciled": (True, "read = ingested + duplicates + quarantined, recounted from the files"),

@@ -5,7 +5,7 @@ carries the blocking checks that stand between a model and what serving publishe
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 from dagster import (
@@ -22,11 +22,13 @@ from features.platform_graph.store import snapshot_time
 from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
 from models.risk import review_queue, training_rows, user_scores
-from models.risk.release import release
-from models.risk.scoring import BANDS
+from models.risk.release import release, risk_history
+from models.risk.scoring import BANDS, fallback_scores
 from models.tracking import champion_version, load_model
-from pipelines.assets.features import SNAPSHOT_DAYS, feed_training, fraud_features, trust_scores
+from pipelines.assets.features import feed_training, fraud_features, trust_scores
+from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import Storage, StorageParam
+from serving.publish import check_scores
 
 FRAUD_MODEL = "vouch-fraud"
 HORIZON = timedelta(days=7)  # a fraud label counts if it arrives within a week of the snapshot
@@ -35,10 +37,6 @@ EVERY = timedelta(days=2)  # snapshot spacing of training rows
 REVIEW_CAPACITY = 50  # analyst reviews a day: the k of precision@k
 FEED_MODEL = "vouch-feed-ranker"
 RANKER_DAYS = (7, 2, 2)  # train, valid, test windows in days
-
-
-def _day(context: AssetExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
 
 
 def _truth(storage: Storage) -> pl.DataFrame | None:
@@ -55,8 +53,8 @@ def _truth(storage: Storage) -> pl.DataFrame | None:
 )
 def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Train on labelled snapshots before D, log to MLflow, register; the champion alias moves
-    only if the candidate beats the champion on the same hold-out."""
-    day = _day(context)
+    only if the candidate clears the floors and beats the champion on the same rows."""
+    day = partition_day(context)
     rows = training_rows(
         storage.lake.events_dir,
         as_of=snapshot_time(day),
@@ -69,7 +67,6 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
         rows,
         tracker=storage.tracker,
         model_name=FRAUD_MODEL,
-        horizon=HORIZON,
         capacity=REVIEW_CAPACITY,
         truth=_truth(storage),
         tags={
@@ -78,12 +75,15 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
             "dagster_run": context.run.run_id,
         },
     )
+    history = risk_history(done.trained, rows)
+    storage.features.write("risk_history", day, frame=history)
     return MaterializeResult(
         metadata={
             "version": done.candidate.version,
             "run_id": done.candidate.run_id,
             "promoted": done.gate.promoted,
             "champion": str(done.gate.champion_version),
+            "floors_failed": "; ".join(done.failed) or "none",
             **{k: float(v) for k, v in done.trained.metrics.items()},
         }
     )
@@ -100,25 +100,31 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
             "publishable",
             asset="user_scores",
             blocking=True,
-            description="one row per user; fraud_risk and trust in [0, 1]; known bands; a model "
-            "version on every row; no nulls",
+            description="serving.publish.check_scores: the published-scores columns and "
+            "dtypes, one row per user, fraud_risk and trust in [0, 1], known bands, no nulls",
         )
     ],
 )
 def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model)."""
-    day = _day(context)
+    day = partition_day(context)
     rows = storage.features.read("fraud_features", day)
-    model = load_model(storage.tracker, FRAUD_MODEL)
-    version = champion_version(storage.tracker, FRAUD_MODEL) or "unknown"
-    scores = user_scores(
-        model,
-        rows,
-        features=list(model.feature_names_in_),
-        model_version=f"{FRAUD_MODEL}/{version}",
-        scored_at=snapshot_time(day),
-    )
-    path = storage.features.write("user_scores", day, scores)
+    version = champion_version(storage.tracker, FRAUD_MODEL)
+    if version is None:  # no model has cleared its floors yet: rules and the trust graph
+        version = "fallback"
+        scores = fallback_scores(
+            rows, model_version=f"{FRAUD_MODEL}/fallback", scored_at=snapshot_time(day)
+        )
+    else:
+        model = load_model(storage.tracker, FRAUD_MODEL)
+        scores = user_scores(
+            model,
+            rows,
+            features=list(model.feature_names_in_),
+            model_version=f"{FRAUD_MODEL}/{version}",
+            scored_at=snapshot_time(day),
+        )
+    path = storage.features.write("user_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
@@ -127,17 +133,7 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
             **{f"band_{b}": int((scores["band"] == b).sum()) for b in ("low", *BANDS)},
         }
     )
-    problems = []
-    if scores["user_id"].n_unique() != scores.height:
-        problems.append("duplicate users")
-    for column in ("fraud_risk", "trust"):
-        if not scores[column].is_between(0.0, 1.0).all():
-            problems.append(f"{column} outside [0, 1]")
-    if not scores["band"].is_in(["low", *BANDS]).all():
-        problems.append("unknown band")
-    nulls = {c: n for c, n in scores.null_count().row(0, named=True).items() if n}
-    if nulls:
-        problems.append(f"nulls: {nulls}")
+    problems = check_scores(scores)
     yield AssetCheckResult(
         check_name="publishable",
         passed=not problems,
@@ -155,13 +151,13 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
 )
 def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Today's analyst queue: the highest risks plus every rule hit, with reasons."""
-    day = _day(context)
+    day = partition_day(context)
     queue = review_queue(
         storage.features.read("user_scores", day),
         storage.features.read("fraud_features", day),
         capacity=REVIEW_CAPACITY,
     )
-    path = storage.features.write("review_queue", day, queue)
+    path = storage.features.write("review_queue", day, frame=queue)
     return MaterializeResult(
         metadata={
             "path": str(path),
@@ -180,7 +176,7 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) ->
 def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """LambdaRank on feeds served before D (train, then valid, then test windows; a day left for
     labels), NDCG@10 against chronological, popularity and (simulated platforms) oracle order."""
-    day = _day(context)
+    day = partition_day(context)
     end = snapshot_time(day) - timedelta(days=1)  # impressions need a day for their labels
     windows = Windows.by_days(
         end - timedelta(days=sum(RANKER_DAYS)),

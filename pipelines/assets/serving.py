@@ -6,12 +6,10 @@ only once the whole version is written.
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from datetime import date
-
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from pipelines.assets.features import SNAPSHOT_DAYS
 from pipelines.assets.models import user_scores_asset
+from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
 from serving.publish import publish
 
@@ -24,7 +22,7 @@ from serving.publish import publish
 )
 def published_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Publish the snapshot's user scores: write a version, flip the pointer, prune old ones."""
-    day = date.fromisoformat(context.partition_key)
+    day = partition_day(context)
     scores = storage.features.read("user_scores", day)
     store = storage.online_store()
     try:

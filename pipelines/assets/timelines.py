@@ -8,72 +8,42 @@ same candidates with the champion ranker and publishes them as one version.
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
-import polars as pl
 from dagster import (
-    AssetDep,
     AssetExecutionContext,
     MaterializeResult,
-    TimeWindowPartitionMapping,
     asset,
 )
 
-from features.platform_graph.lake import EventSource
+from features.feed.inputs import followed_posts
 from features.platform_graph.store import snapshot_time
-from models.feed.serve import followed_posts, publication
+from models.feed.serve import publication
 from models.tracking import champion_version, load_model
-from pipelines.assets.features import SNAPSHOT_DAYS, trust_scores
-from pipelines.assets.ingest import lake_events
+from pipelines.assets.features import trust_scores
 from pipelines.assets.models import FEED_MODEL, feed_ranker, user_scores_asset
+from pipelines.partitions import AFTER_LANDING, SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
-from serving.feed import Timelines, publish_feed
-from serving.keys import TIMELINE_CAP
+from serving.feed import publish_feed
+from serving.feed.timelines import replay
 
 FEED_DAYS = 3  # posts older than this are neither fanned out nor scored
-_AFTER_LANDING = AssetDep(
-    lake_events, partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
-)
-
-
-def _day(context: AssetExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
-
-
-def fan_out_lake(
-    source: EventSource,
-    timelines: Timelines,
-    *,
-    since: datetime,
-    before: datetime,
-    cap: int = TIMELINE_CAP,
-    chunk: int = 200_000,
-) -> pl.DataFrame:
-    """Push every non-private post created in [since, before) to each follower who followed its
-    author before it was posted, oldest first as fan-out on write would have. Returns the
-    entries pushed (``viewer_id, post_id, author_id, created_at``)."""
-    pushed = followed_posts(source, since=since, before=before).sort("created_at", "post_id")
-    for start in range(0, pushed.height, chunk):  # bounded memory per round of pipelines
-        timelines.push(pushed.slice(start, chunk), cap=cap)
-    return pushed
 
 
 @asset(
     partitions_def=SNAPSHOT_DAYS,
-    deps=[_AFTER_LANDING],
+    deps=[AFTER_LANDING],
     group_name="serving",
     kinds={"redis", "sqlite"},
 )
 def feed_timelines(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Every post of the FEED_DAYS before D in the timelines of the author's followers (the
     embedded stand-in for the core API's fan-out on write)."""
-    at = snapshot_time(_day(context))
-    pushed = fan_out_lake(
-        storage.lake.events_dir,
-        storage.online_feed(),
-        since=at - timedelta(days=FEED_DAYS),
-        before=at,
+    at = snapshot_time(partition_day(context))
+    pushed = followed_posts(
+        storage.lake.events_dir, since=at - timedelta(days=FEED_DAYS), before=at
     )
+    replay(storage.online_feed(), pushed)
     return MaterializeResult(
         metadata={
             "entries": pushed.height,
@@ -93,7 +63,7 @@ def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> Materi
     """The champion ranker's raw scores of each viewer's followed posts of the FEED_DAYS before
     D (point-in-time features as of D), the viewers' priors and the authors the trust policy
     removes or demotes, published to the online store as one version."""
-    day = _day(context)
+    day = partition_day(context)
     ranker = load_model(storage.tracker, FEED_MODEL)
     done = publication(
         ranker,

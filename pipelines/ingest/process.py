@@ -66,7 +66,7 @@ def _order(idx: np.ndarray) -> pl.Series:
     return pl.Series("_i", idx, pl.Int64)
 
 
-def quarantine_id(source: str, line: int, raw: bytes) -> str:
+def quarantine_id(source: str, line: int, *, raw: bytes) -> str:
     """Same file, same line, same bytes: the same quarantine record on every re-run."""
     digest = hashlib.sha256(f"{source}\0{line}\0".encode() + raw)
     return digest.hexdigest()[:32]
@@ -129,7 +129,7 @@ def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl
     return pl.DataFrame(
         {
             "quarantine_id": [
-                quarantine_id(source, line, raw)
+                quarantine_id(source, line, raw=raw)
                 for (source, line), raw in zip(located, raws, strict=True)
             ],
             "source": [source for source, _ in located],

@@ -225,3 +225,14 @@ def fan_out(
         schema=ENTRY_SCHEMA,
     )
     return store.push(entries, cap=cap) if entries.height else 0
+
+
+def replay(
+    store: Timelines, entries: pl.DataFrame, *, cap: int = TIMELINE_CAP, chunk: int = 200_000
+) -> int:
+    """Fan-out on write, replayed from history: push ``entries`` (``ENTRY_SCHEMA``) oldest first,
+    as the write path would have, in chunks so memory stays bounded. Returns the entries pushed."""
+    ordered = entries.sort("created_at", "post_id")
+    for start in range(0, ordered.height, chunk):
+        store.push(ordered.slice(start, chunk), cap=cap)
+    return ordered.height

@@ -57,13 +57,13 @@ def test_labelled_scores_hold_out_positives_only_when_there_are_enough() -> None
     features[truth == 1] += 3.0
     seen = np.arange(0, 300, 3)  # 10 positives among 100 seen
     config = RecipeConfig(trees=50)
-    score, held_out = labelled_scores(features, seen, truth[seen], config=config, seed=0)
+    score, held_out = labelled_scores(features, seen, labels=truth[seen], config=config, seed=0)
     assert held_out is not None and held_out.shape == seen.shape
     assert roc_auc(truth[seen], held_out) > 0.9  # out of fold, yet the shift is plain
     hidden = np.setdiff1d(np.arange(300), seen)
     assert roc_auc(truth[hidden], score[hidden]) > 0.9
     few = np.array([0, *range(100, 160)])  # one positive: nothing to hold out
-    _, held_out = labelled_scores(features, few, truth[few], config=config, seed=0)
+    _, held_out = labelled_scores(features, few, labels=truth[few], config=config, seed=0)
     assert held_out is None
 
 
@@ -84,18 +84,18 @@ def test_supervised_share_follows_the_evidence() -> None:
     perfect = labels + 0.01 * useless
     # Without out-of-fold scores: the prior from 20 positives (2/3), raised when the
     # unsupervised score misses the seen positives, kept when it finds them.
-    assert supervised_share(perfect, None, labels, config=config) == pytest.approx(20 / 30)
-    assert supervised_share(1 - perfect, None, labels, config=config) > 0.95
-    assert supervised_share(useless, perfect, labels, config=config) > 0.85
-    assert supervised_share(perfect, useless, labels, config=config) < 0.2
+    assert supervised_share(perfect, None, labels=labels, config=config) == pytest.approx(20 / 30)
+    assert supervised_share(1 - perfect, None, labels=labels, config=config) > 0.95
+    assert supervised_share(useless, perfect, labels=labels, config=config) > 0.85
+    assert supervised_share(perfect, useless, labels=labels, config=config) < 0.2
 
 
 def test_recipe_finds_the_anomalies_with_and_without_labels() -> None:
     edges, x, y = small_graph()
-    alone = score_graph(edges[:, 0], edges[:, 1], x, seed=0)
+    alone = score_graph(edges[:, 0], edges[:, 1], x=x, seed=0)
     assert alone.supervised is None and roc_auc(y, alone.score) > 0.85
     seen = seen_labels(y, rate=0.25, seed=0)
-    helped = score_graph(edges[:, 0], edges[:, 1], x, seen=seen, labels=y[seen], seed=0)
+    helped = score_graph(edges[:, 0], edges[:, 1], x=x, seen=seen, labels=y[seen], seed=0)
     hidden = np.setdiff1d(np.arange(len(y)), seen)
     assert 0 < helped.supervised_share < 1
     assert roc_auc(y[hidden], helped.score[hidden]) > 0.85
@@ -103,7 +103,7 @@ def test_recipe_finds_the_anomalies_with_and_without_labels() -> None:
 
 def test_evaluate_graph_reports_the_recipe_and_both_peers() -> None:
     edges, x, y = small_graph(seed=1)
-    result = evaluate_graph(edges[:, 0], edges[:, 1], x, y, label_rate=0.1, seed=2)
+    result = evaluate_graph(edges[:, 0], edges[:, 1], x=x, labels=y, label_rate=0.1, seed=2)
     assert {"isolation_forest", "lightgbm_raw", "unsupervised"} <= set(result)
     assert result["seen_positives"] == 2 and result["nodes"] == len(y)
     assert result["roc_auc"] > result["isolation_forest"]["roc_auc"]  # type: ignore[index]

@@ -17,3 +17,13 @@ def test_top_reasons_take_the_largest_positive_contributions() -> None:
     contributions = np.array([[0.9, 0.4, -1.0], [-0.2, -0.1, -1.0]])  # last column: bias
     reasons = top_reasons(contributions, values, features=values.columns, k=2)
     assert reasons == [["7 accounts share this device", "account is 2 days old"], []]
+
+
+def test_top_reasons_skip_values_on_the_harmless_side() -> None:
+    # Over a batch, more accounts per device pushes risk up; a row whose tree credits "1 account
+    # shares this device" with a push up has no reason there.
+    values = pl.DataFrame({"users_per_device_ever": [1.0, 6.0, 8.0, 1.0, 1.0]})
+    contributions = np.array([[0.3, 0], [0.8, 0], [0.9, 0], [-0.2, 0], [-0.1, 0]])
+    reasons = top_reasons(contributions, values, features=values.columns, k=2)
+    assert reasons[0] == []
+    assert reasons[1] == ["6 accounts share this device"]

@@ -46,7 +46,7 @@ def decider(scored: SQLiteStore) -> Decider:
 
 
 def test_known_user_on_known_device_is_allowed(decider: Decider) -> None:
-    d = decider.decide(GOOD, "order", HOME)
+    d = decider.decide(GOOD, "order", context=HOME)
     assert (d.outcome, d.reasons) == ("allow", ())
     assert d.score_version and d.rules_version == default_rules().version
     assert d.trust == pytest.approx(0.8) and d.band == "low"
@@ -54,40 +54,44 @@ def test_known_user_on_known_device_is_allowed(decider: Decider) -> None:
 
 
 def test_payout_always_needs_a_fresh_second_factor(decider: Decider) -> None:
-    assert decider.decide(GOOD, "payout", HOME).reasons == ("mfa_required",)
-    fresh = decider.decide(GOOD, "payout", Context(device="dev-1", country="FR", mfa_age_s=30))
+    assert decider.decide(GOOD, "payout", context=HOME).reasons == ("mfa_required",)
+    fresh = decider.decide(
+        GOOD, "payout", context=Context(device="dev-1", country="FR", mfa_age_s=30)
+    )
     assert (fresh.outcome, fresh.reasons) == ("allow", ("mfa_fresh", "mfa_required"))
-    stale = decider.decide(GOOD, "payout", Context(device="dev-1", country="FR", mfa_age_s=3600))
+    stale = decider.decide(
+        GOOD, "payout", context=Context(device="dev-1", country="FR", mfa_age_s=3600)
+    )
     assert stale.outcome == "step_up"
 
 
 def test_new_device_and_country_step_up_critical_actions_only(decider: Decider) -> None:
     away = Context(ip="10.0.0.1", device="dev-9", country="BR")
-    d = decider.decide(GOOD, "order", away)
+    d = decider.decide(GOOD, "order", context=away)
     assert (d.outcome, d.reasons) == ("step_up", ("new_device", "new_country"))
-    assert decider.decide(GOOD, "message", away).outcome == "allow"
+    assert decider.decide(GOOD, "message", context=away).outcome == "allow"
     decider.remember(GOOD, away)
-    assert decider.decide(GOOD, "order", away).outcome == "allow"
+    assert decider.decide(GOOD, "order", context=away).outcome == "allow"
 
 
 def test_risk_bands_and_trust(decider: Decider) -> None:
-    medium = decider.decide(RISKY, "order", HOME)
+    medium = decider.decide(RISKY, "order", context=HOME)
     assert (medium.outcome, medium.reasons) == ("step_up", ("elevated_fraud_risk",))
     assert medium.user_reasons == ("4 payments failed in 24 h",)
-    high = decider.decide(SHADY, "order", HOME)
-    assert (high.outcome, high.reasons) == ("deny", ("high_fraud_risk", "very_low_trust"))
+    high = decider.decide(SHADY, "order", context=HOME)
+    assert (high.outcome, high.reasons) == ("deny", ("high_fraud_risk",))
     assert high.user_reasons == ("7 accounts share this device",)
-    assert decider.decide(SHADY, "message", HOME).outcome == "step_up"
-    assert decider.decide(SHADY, "comment", HOME).outcome == "allow"  # low-risk action
+    assert decider.decide(SHADY, "message", context=HOME).outcome == "step_up"
+    assert decider.decide(SHADY, "comment", context=HOME).outcome == "allow"  # low-risk action
 
 
 def test_confirmed_fraud_and_bans_deny_all_but_appeal(decider: Decider) -> None:
     for action in ("comment", "login", "payout"):
-        assert decider.decide(CONFIRMED, action, HOME).reasons == ("confirmed_fraud",)
-    assert decider.decide(CONFIRMED, "appeal", HOME).outcome == "allow"
+        assert decider.decide(CONFIRMED, action, context=HOME).reasons == ("confirmed_fraud",)
+    assert decider.decide(CONFIRMED, "appeal", context=HOME).outcome == "allow"
     banned = Context(ip="10.0.0.1", account_status="banned")
-    assert decider.decide(GOOD, "message", banned).reasons == ("account_banned",)
-    assert decider.decide(GOOD, "appeal", banned).outcome == "allow"
+    assert decider.decide(GOOD, "message", context=banned).reasons == ("account_banned",)
+    assert decider.decide(GOOD, "appeal", context=banned).outcome == "allow"
 
 
 def test_rate_limit_per_user_then_per_ip(scored: SQLiteStore) -> None:
@@ -95,37 +99,37 @@ def test_rate_limit_per_user_then_per_ip(scored: SQLiteStore) -> None:
     decider = Decider(scored, rules=default_rules(), clock=lambda: frozen)
     limit = default_rules().actions["payout"].rate[0].limit  # per user per hour
     fresh = Context(ip="10.0.0.7", device="dev-1", country="FR", mfa_age_s=1)
-    outcomes = [decider.decide(GOOD, "payout", fresh).outcome for _ in range(limit + 1)]
+    outcomes = [decider.decide(GOOD, "payout", context=fresh).outcome for _ in range(limit + 1)]
     assert outcomes == ["allow"] * limit + ["deny"]
-    assert decider.decide(GOOD, "payout", fresh).reasons == ("rate_limited_user",)
+    assert decider.decide(GOOD, "payout", context=fresh).reasons == ("rate_limited_user",)
     register = default_rules().actions["register"].rate[0].limit
     anon = Context(ip="10.0.0.8")
-    outs = [decider.decide(None, "register", anon).outcome for _ in range(register + 1)]
+    outs = [decider.decide(None, "register", context=anon).outcome for _ in range(register + 1)]
     assert outs[-1] == "deny" and outs[:-1] == ["allow"] * register
 
 
 def test_unscored_user_policy_from_age_and_verification(decider: Decider) -> None:
     newcomer = str(uuid.uuid4())
     minute_old = Context(ip="10.0.0.2", account_age_s=60, verified=True)
-    assert decider.decide(newcomer, "order", minute_old).outcome == "deny"
+    assert decider.decide(newcomer, "order", context=minute_old).outcome == "deny"
     day_old = Context(ip="10.0.0.2", account_age_s=3 * 86400, verified=False)
-    d = decider.decide(newcomer, "order", day_old)
+    d = decider.decide(newcomer, "order", context=day_old)
     assert d.outcome == "step_up" and "unscored_unverified" in d.reasons
     settled = Context(ip="10.0.0.2", account_age_s=3 * 86400, verified=True)
-    assert decider.decide(newcomer, "listing_create", settled).outcome == "allow"
-    assert decider.decide(newcomer, "post", settled).outcome == "allow"
-    assert decider.decide(newcomer, "message", Context()).outcome == "allow"
+    assert decider.decide(newcomer, "listing_create", context=settled).outcome == "allow"
+    assert decider.decide(newcomer, "post", context=settled).outcome == "allow"
+    assert decider.decide(newcomer, "message", context=Context()).outcome == "allow"
 
 
 def test_unknown_action_fails_closed(decider: Decider) -> None:
-    assert decider.decide(GOOD, "teleport", HOME).reasons == ("unknown_action",)
+    assert decider.decide(GOOD, "teleport", context=HOME).reasons == ("unknown_action",)
 
 
 def test_every_reason_code_is_documented(decider: Decider) -> None:
     seen = set()
     for user in (GOOD, RISKY, SHADY, CONFIRMED, str(uuid.uuid4())):
         for action in default_rules().actions:
-            seen.update(decider.decide(user, action, Context(ip="10.9.9.9")).reasons)
+            seen.update(decider.decide(user, action, context=Context(ip="10.9.9.9")).reasons)
     assert seen <= set(REASONS) | {"account_banned", "account_suspended"}
 
 
@@ -148,8 +152,8 @@ class _Broken:
 
 def test_store_down_fails_open_for_low_risk_and_to_step_up_for_critical() -> None:
     decider = Decider(_Broken(), rules=default_rules())
-    assert decider.decide(GOOD, "comment", HOME).outcome == "allow"
-    d = decider.decide(GOOD, "payout", HOME)
+    assert decider.decide(GOOD, "comment", context=HOME).outcome == "allow"
+    d = decider.decide(GOOD, "payout", context=HOME)
     assert (d.outcome, d.reasons, d.degraded) == ("step_up", ("store_unavailable",), True)
     decider.remember(GOOD, HOME)  # swallowed, counted
 
@@ -159,7 +163,7 @@ def test_breaker_opens_then_stops_calling_the_store() -> None:
     decider = Decider(store, rules=default_rules())
     failures = default_rules().store.breaker_failures
     for _ in range(failures + 20):
-        decider.decide(GOOD, "order", HOME)
+        decider.decide(GOOD, "order", context=HOME)
     assert store.calls == failures
     assert decider.breaker.state == "open"
 
@@ -169,15 +173,15 @@ def test_slow_store_counts_against_the_breaker() -> None:
     slow = _Broken(delay_s=rules.store.budget_s * 1.5, fail=False)
     decider = Decider(slow, rules=rules)
     for _ in range(rules.store.breaker_failures):
-        assert decider.decide(GOOD, "order", HOME).degraded is False
-    assert decider.decide(GOOD, "order", HOME).reasons == ("store_unavailable",)
+        assert decider.decide(GOOD, "order", context=HOME).degraded is False
+    assert decider.decide(GOOD, "order", context=HOME).reasons == ("store_unavailable",)
 
 
 def test_redis_gone_answers_within_budget() -> None:
     # A port nobody listens on: connection refused, the real failure mode, no server needed.
     decider = Decider(RedisStore("redis://127.0.0.1:1/0", timeout_s=0.05), rules=default_rules())
     started = time.perf_counter()
-    d = decider.decide(GOOD, "escrow_release", HOME)
+    d = decider.decide(GOOD, "escrow_release", context=HOME)
     assert d.outcome == "step_up" and d.degraded
     assert time.perf_counter() - started < 1.0
 
@@ -188,13 +192,13 @@ def test_store_down_still_rate_limits_from_local_counters() -> None:
     decider = Decider(_Broken(), rules=default_rules(), clock=lambda: frozen)
     fresh = Context(ip="10.0.0.7", device="dev-1", mfa_age_s=1)
     limit = default_rules().actions["payout"].rate[0].limit
-    outcomes = [decider.decide(GOOD, "payout", fresh) for _ in range(limit + 1)]
+    outcomes = [decider.decide(GOOD, "payout", context=fresh) for _ in range(limit + 1)]
     assert [d.outcome for d in outcomes] == ["allow"] * limit + ["deny"]
     assert all(d.degraded for d in outcomes)
     assert outcomes[-1].reasons == ("rate_limited_user", "store_unavailable")
     assert outcomes[-1].retry_after_s == 3600 - 10
     # Logins stay throttled too, per account and source.
-    logins = [decider.decide(GOOD, "login", HOME).outcome for _ in range(6)]
+    logins = [decider.decide(GOOD, "login", context=HOME).outcome for _ in range(6)]
     assert logins == ["allow"] * 5 + ["deny"]
 
 
@@ -203,6 +207,6 @@ def test_a_rate_limit_says_when_to_retry(scored: SQLiteStore) -> None:
     decider = Decider(scored, rules=default_rules(), clock=lambda: frozen)
     anon = Context(ip="10.0.0.9")
     limit = default_rules().actions["register"].rate[0].limit
-    last = [decider.decide(None, "register", anon) for _ in range(limit + 1)][-1]
+    last = [decider.decide(None, "register", context=anon) for _ in range(limit + 1)][-1]
     assert (last.outcome, last.retry_after_s) == ("deny", 3500)
-    assert decider.decide(None, "follow", anon).retry_after_s is None
+    assert decider.decide(None, "follow", context=anon).retry_after_s is None

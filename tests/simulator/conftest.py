@@ -1,4 +1,4 @@
-"""Shared simulator runs for the tests: one honest run, one with transport faults."""
+"""Shared simulator runs for the tests: one normal run, its hard-mode twin, one with faults."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ def honest(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 
 @pytest.fixture(scope="session")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The honest run's world with the fraud hiding (same users, recruits and scheme starts)."""
+    config = SimConfig(users=2000, days=14, seed=11, hard=True)
+    return run(tmp_path_factory.mktemp("sim_hard"), config)
+
+
+@pytest.fixture(scope="session")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Run:
     config = SimConfig(users=300, days=2, seed=5, faults=0.01)
     return run(tmp_path_factory.mktemp("sim_faulty"), config)
@@ -52,10 +59,19 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 @pytest.fixture(scope="session")
 def events(honest: Run) -> pl.DataFrame:
-    """Every delivered event of the honest run, one row per event id, payload as JSON text."""
+    return read_events(honest)
+
+
+@pytest.fixture(scope="session")
+def hard_events(hardened: Run) -> pl.DataFrame:
+    return read_events(hardened)
+
+
+def read_events(done: Run) -> pl.DataFrame:
+    """Every delivered event of a run, one row per event id, payload as JSON text."""
     rows = []
-    for path in honest.files():
-        rel = str(path.relative_to(honest.out))
+    for path in done.files():
+        rel = str(path.relative_to(done.out))
         for line in path.read_text().splitlines():
             e = json.loads(line)
             ctx = e["context"]
@@ -92,6 +108,11 @@ def events(honest: Run) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def users(honest: Run) -> pl.DataFrame:
     return pl.read_parquet(honest.truth / "users.parquet")
+
+
+@pytest.fixture(scope="session")
+def hard_users(hardened: Run) -> pl.DataFrame:
+    return pl.read_parquet(hardened.truth / "users.parquet")
 
 
 def field(name: str) -> pl.Expr:

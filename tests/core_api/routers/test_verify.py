@@ -70,7 +70,7 @@ def test_second_factor_raises_the_session_level_for_critical_actions(api: TestCl
             user = s.get(User, account["id"])
             session = s.query(AuthSession).filter_by(user_id=account["id"]).one()
             ctx = decision_context(client, user=user, auth_session=session)
-        return services.decider.decide(account["id"], "payout", ctx).outcome
+        return services.decider.decide(account["id"], "payout", context=ctx).outcome
 
     assert payout_outcome() == "step_up"  # payout always needs a fresh second factor
     assert api.post("/identity/mfa/challenge", headers=headers).status_code == 202

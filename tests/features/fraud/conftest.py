@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from core_api.events import new_event, to_wire
-from features.fraud.lake import read_events
+from features.lake import read_flat
 from pipelines.ingest import Lake, ingest_days, landing_partitions
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -188,7 +188,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
         (folder / f"part-{i:03d}.ndjson").write_bytes(line + b"\n")
     lake = Lake(root / "lake")
     ingest_days(root / "landing", sorted(landing_partitions(root / "landing")), lake=lake)
-    events = read_events(lake.events_dir)
+    events = read_flat(lake.events_dir)
     assert events.height == len(lines)
     return events
 

@@ -9,16 +9,16 @@ from typing import Any
 import polars as pl
 import pytest
 
-from features.fraud.lake import read_events
 from features.fraud.platform import action_queries, platform_features, snapshot_queries
 from features.fraud.schema import PLATFORM_FEATURES, problems
+from features.lake import read_flat
 from tests.conftest import SmallLake
 from tests.features.fraud.conftest import T0, D, U
 
 
 @pytest.fixture(scope="module")
 def lake_events(small_lake: SmallLake) -> pl.DataFrame:
-    return read_events(small_lake.events)
+    return read_flat(small_lake.events)
 
 
 def _queries(events: pl.DataFrame, cut: datetime) -> pl.DataFrame:
@@ -44,7 +44,7 @@ def test_appending_future_events_never_changes_a_past_row(
     action up to the cut, every user at the cut, and every later action scored at the cut (its
     device, IP and country not seen yet: probes for reads of the future)."""
     cut = datetime.combine(small_lake.start, datetime.min.time(), UTC) + day * D
-    past = read_events(small_lake.events, until=cut)
+    past = read_flat(small_lake.events, until=cut)
     assert past.equals(lake_events.filter(pl.col("at") <= cut))
     assert past.height < lake_events.height
     probes = action_queries(lake_events.filter(pl.col("at") > cut)).with_columns(

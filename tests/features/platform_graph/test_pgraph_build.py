@@ -6,7 +6,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.graph import RELATIONS, SignedGraph
 from features.platform_graph import (
     EDGE_SCHEMA,
     build_graph,
@@ -21,6 +20,7 @@ from features.platform_graph import (
     to_signed_graph,
 )
 from features.platform_graph.schema import EDGES, NODES, SIGHTINGS, polars_schema
+from features.trust_engine.graph import RELATIONS, SignedGraph
 from tests.features.platform_graph.conftest import IP3, MONEY_100, SNAPSHOT, USERS
 from tests.features.platform_graph.pgraph_lakes import T0, D, H, uid
 
@@ -90,7 +90,7 @@ def test_graph_matches_signed_graph_from_edges(story_lake: Path) -> None:
     reference = SignedGraph.from_edges(
         edges["src"].to_numpy(),
         edges["dst"].to_numpy(),
-        edges["weight"].to_numpy(),
+        weight=edges["weight"].to_numpy(),
         ids=np.array([uid(u) for u in USERS]),
     )
     assert graph.n == len(USERS) == reference.n

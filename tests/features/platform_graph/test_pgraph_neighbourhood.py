@@ -8,7 +8,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.graph import RELATIONS, SignedGraph
 from features.platform_graph import (
     flag_history,
     flagged_as_of,
@@ -23,6 +22,7 @@ from features.platform_graph.schema import (
     RING_SIGNALS,
     polars_schema,
 )
+from features.trust_engine.graph import RELATIONS, SignedGraph
 from tests.conftest import SmallLake
 from tests.features.platform_graph.pgraph_lakes import T0, H, ev, uid, write_lake
 
@@ -106,7 +106,7 @@ def test_neighbourhood_stats_by_hand() -> None:
     graph = SignedGraph.from_edges(
         np.array(src),
         np.array(dst),
-        np.array(w),
+        weight=np.array(w),
         relation=np.array([r[x] for x in rel]),
         ids=np.array(["f"]),
     )
@@ -152,7 +152,7 @@ def test_neighbourhood_stats_keep_float_weights_without_negative_edges() -> None
     graph = SignedGraph.from_edges(
         np.array(["a", "b"]),
         np.array(["b", "a"]),
-        np.array([0.2, 0.2]),
+        weight=np.array([0.2, 0.2]),
         relation=np.array([follow, follow]),
     )
     stats = neighbourhood_stats(graph)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from models.feed import FeedRanker, Windows, train_and_evaluate, trust_snapshots
+from features.feed.inputs import trust_snapshots
+from models.feed import FeedRanker, Windows, train_and_evaluate
 from tests.conftest import SmallLake
 
 

@@ -47,9 +47,9 @@ def fitted() -> tuple[FeedRanker, pl.DataFrame]:
 def test_learns_the_planted_signal(fitted: tuple[FeedRanker, pl.DataFrame]) -> None:
     ranker, test = fitted
     group, labels = test["group_id"].to_numpy(), test["label"].to_numpy()
-    model = mean_ndcg(group, ranker.predict(test), labels)
-    random = mean_ndcg(group, np.zeros(test.height), labels)
-    truth = mean_ndcg(group, test["signal"].to_numpy(), labels)
+    model = mean_ndcg(group, ranker.predict(test), labels=labels)
+    random = mean_ndcg(group, np.zeros(test.height), labels=labels)
+    truth = mean_ndcg(group, test["signal"].to_numpy(), labels=labels)
     assert model > random + 0.25
     assert model > 0.95 * truth
     importance = dict(zip(ranker.features, ranker.feature_importances_, strict=True))

@@ -9,12 +9,13 @@ import polars as pl
 import pytest
 
 from features.feed.features import feed_features
-from features.feed.inputs import load_inputs, read_follows
-from features.platform_graph.lake import read_events
+from features.feed.history import history_features
+from features.feed.inputs import followed_posts, load_inputs, read_follows, trust_snapshots
+from features.lake import read_events
 from features.platform_graph.neighbourhood import flagged_users
-from models.feed import FeedRanker, history_features, read_view_dwell, trust_snapshots
+from models.feed import FeedRanker
 from models.feed.evaluate import window_groups
-from models.feed.serve import author_policy, followed_posts, publication, viewer_priors
+from models.feed.serve import author_policy, publication, viewer_priors
 from tests.conftest import SmallLake
 
 
@@ -69,9 +70,7 @@ def test_published_scores_are_the_rankers_raw_scores(
     frame = feed_features(
         sample.select("viewer_id", "post_id", request_at=pl.lit(at)), inputs, trust=trust
     )
-    frame = history_features(
-        frame, inputs, trust=trust, dwell=read_view_dwell(small_lake.events, before=at)
-    )
+    frame = history_features(frame, inputs, trust=trust)
     assert ranker.predict_raw(frame) == pytest.approx(sample["score"].to_numpy())
     assert pub.demotion == pytest.approx(math.log(0.1)) and pub.flagged_policy == "remove"
     assert set(pub.priors["viewer_id"]) == set(viewers)

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from cli import build_parser, main
-from models.fraud.handbook import DEFAULT_GRID
+from models.handbook.benchmark import DEFAULT_GRID
 
 
 def synthetic_table(path: Path, *, days: int = 46, per_day: int = 220, seed: int = 3) -> Path:

@@ -123,8 +123,8 @@ def test_old_version_dropped_after_grace_only(store: Store) -> None:
 
 def test_counters_increment_per_key(store: Store) -> None:
     user = _users(1)[0]
-    key = keys.rate_key("user", user, "payout", window_s=60, now_s=0)
-    other = keys.rate_key("ip", "10.0.0.1", "payout", window_s=60, now_s=0)
+    key = keys.rate_key("user", user, action="payout", window_s=60, now_s=0)
+    other = keys.rate_key("ip", "10.0.0.1", action="payout", window_s=60, now_s=0)
     counts = [store.fetch(Ask(user_id=user, counters=(Counter(key, 60),))).counts for _ in range(3)]
     assert counts == [(1,), (2,), (3,)]
     both = store.fetch(Ask(user_id=user, counters=(Counter(key, 60), Counter(other, 60))))
@@ -143,7 +143,7 @@ def test_device_and_country_novelty(store: Store) -> None:
 
 def test_publish_rejects_bad_scores(store: Store) -> None:
     bad = _scores(_users(3), trust=1.5)
-    with pytest.raises(ValueError, match="trust must be in"):
+    with pytest.raises(ValueError, match=r"trust outside \[0, 1\]"):
         publish(store, bad, snapshot="d1", now=T0)
     assert store.versions() == (None, [])
 
@@ -152,7 +152,7 @@ def test_publish_refuses_scores_without_a_scoring_time(store: Store) -> None:
     bad = _scores(_users(3), trust=0.5).with_columns(
         scored_at=pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     )
-    with pytest.raises(ValueError, match="scored_at must be a datetime"):
+    with pytest.raises(ValueError, match=r"nulls: .*scored_at"):
         publish(store, bad, snapshot="d1", now=T0)
     assert store.versions() == (None, [])  # refused before anything was written
 

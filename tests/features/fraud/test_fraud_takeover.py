@@ -1,0 +1,71 @@
+"""Takeover sequences: the story after a login from somewhere new, and nothing before it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from features.fraud.takeover import risky_logins, takeover_features
+from features.lake import FLAT_SCHEMA
+
+T0 = datetime(2026, 8, 1, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def _events(rows: list[tuple[str, datetime, str, str | None, str | None]]) -> pl.DataFrame:
+    """(event_type, at, user, device, country): the user is actor and subject."""
+    frame = {name: [None] * len(rows) for name in FLAT_SCHEMA}
+    for i, (kind, at, user, device, country) in enumerate(rows):
+        frame["event_id"][i] = f"e{i}"
+        frame["event_type"][i] = kind
+        frame["at"][i] = at
+        frame["actor_id"][i] = frame["subject_id"][i] = user
+        frame["device_id"][i], frame["country"][i] = device, country
+    return pl.DataFrame(frame, schema=FLAT_SCHEMA)
+
+
+STORY = _events(
+    [
+        ("USER_LOGGED_IN", T0, "u", "d1", "FR"),
+        ("USER_LOGGED_IN", T0 + 24 * H, "u", "d1", "FR"),
+        ("LOGIN_FAILED", T0 + 47 * H, "u", "d9", "BR"),
+        ("LOGIN_FAILED", T0 + 47.5 * H, "u", "d9", "BR"),
+        ("USER_LOGGED_IN", T0 + 48 * H, "u", "d9", "BR"),  # the risky login
+        ("CREDENTIAL_CHANGED", T0 + 49 * H, "u", "d9", "BR"),
+        ("TRANSFER_SENT", T0 + 51 * H, "u", "d9", "BR"),
+        ("USER_LOGGED_IN", T0, "v", "d2", "FR"),  # first login ever is never risky
+    ]
+)
+
+
+def test_takeover_risky_login_is_new_device_or_country_after_the_first() -> None:
+    found = risky_logins(STORY)
+    assert found.rows() == [("u", T0 + 48 * H)]
+
+
+def test_takeover_features_tell_the_story_as_of_each_time() -> None:
+    queries = pl.DataFrame(
+        {"user_id": ["u", "u", "v"], "at": [T0 + 52 * H, T0 + 48.5 * H, T0 + 52 * H]}
+    )
+    out = takeover_features(STORY, queries)
+    later, early, other = out.rows(named=True)
+    assert later == {
+        "risky_login_hours_ago": 4.0,
+        "failed_logins_before_risky_login": 2.0,
+        "credential_changes_since_risky_login": 1.0,
+        "money_out_since_risky_login": 1.0,
+        "risky_login_to_money_out_hours": 3.0,
+    }
+    # Half an hour after the login: nothing that happened later is known yet.
+    assert early["credential_changes_since_risky_login"] == 0.0
+    assert early["money_out_since_risky_login"] == 0.0
+    assert early["risky_login_to_money_out_hours"] is None
+    assert set(other.values()) == {None}
+
+
+def test_takeover_features_forget_a_login_past_the_lookback() -> None:
+    out = takeover_features(
+        STORY, pl.DataFrame({"user_id": ["u"], "at": [T0 + 48 * H + 15 * 24 * H]})
+    )
+    assert out["risky_login_hours_ago"][0] is None

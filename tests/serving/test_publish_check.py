@@ -1,0 +1,42 @@
+"""The one publishable-scores rule (``serving.publish.check_scores``) and what models hand it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from models.risk.scoring import BANDS
+from serving.publish import BAND_NAMES, USER_SCORES, check_scores
+
+
+def _scores(**changes: list) -> pl.DataFrame:
+    columns = {
+        "user_id": ["a", "b"],
+        "trust": [0.5, 0.9],
+        "fraud_risk": [0.01, 0.7],
+        "band": ["low", "high"],
+        "reasons": [[], ["chargeback"]],
+        "model_version": ["vouch-fraud/3", "vouch-fraud/3"],
+        "scored_at": [datetime(2026, 9, 1, tzinfo=UTC)] * 2,
+    }
+    return pl.DataFrame(columns | changes, schema=USER_SCORES)
+
+
+def test_publish_check_passes_a_good_set() -> None:
+    assert check_scores(_scores()) == []
+
+
+def test_publish_check_names_each_problem() -> None:
+    assert check_scores(_scores(user_id=["a", "a"])) == ["duplicate users"]
+    assert check_scores(_scores(fraud_risk=[0.1, 1.5])) == ["fraud_risk outside [0, 1]"]
+    assert check_scores(_scores(band=["low", "severe"])) == ["unknown band"]
+    assert check_scores(_scores(trust=[None, 0.2])) == ["nulls: {'trust': 1}"]
+    assert check_scores(_scores().drop("reasons")) == ["missing column reasons"]
+    assert check_scores(_scores().cast({"fraud_risk": pl.Float32})) == [
+        "fraud_risk is Float32, not Float64"
+    ]
+
+
+def test_publish_check_bands_are_the_models_bands() -> None:
+    assert set(BAND_NAMES) == {"low", *BANDS}
