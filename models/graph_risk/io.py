@@ -29,8 +29,9 @@ def _require(frame: pl.DataFrame, path: Path, columns: tuple[str, ...]) -> None:
 def read_graph(edges: Path, features: Path, *, labels: Path) -> AttributedGraph:
     """``edges``: src,dst; ``features``: node,f0..fk; ``labels``: node,label (0/1).
 
-    Node ids may be any values; every node needs a label and the labels at least two positives
-    (one could be seen, one measured on). Raises ValueError on anything else.
+    Node ids may be any values; missing attributes are filled with the column's median; every
+    node needs a label and the labels at least two positives (one could be seen, one measured
+    on). Edges naming unknown nodes are counted and dropped. Raises ValueError on anything else.
     """
     attributes, marks, pairs = pl.read_csv(features), pl.read_csv(labels), pl.read_csv(edges)
     _require(attributes, features, ("node",))
@@ -52,10 +53,14 @@ def read_graph(edges: Path, features: Path, *, labels: Path) -> AttributedGraph:
 
     found = pairs.select(dense("src").alias("s"), dense("dst").alias("d"))
     known = found.drop_nulls()
+    # Missing attribute values become the column's median (0 for an all-missing column): every
+    # detector and both peers need numbers, and the median moves no one towards a tail.
+    x = attributes.drop("node").cast(pl.Float64).fill_nan(None)
+    x = x.with_columns(pl.all().fill_null(pl.all().median()).fill_null(0.0))
     return AttributedGraph(
         src=known["s"].to_numpy(),
         dst=known["d"].to_numpy(),
-        x=attributes.drop("node").cast(pl.Float64).to_numpy(),
+        x=x.to_numpy(),
         labels=y,
         ignored_edges=found.height - known.height,
     )

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from cli import build_parser, main
+from models.graph_risk import read_graph
 from tests.models.test_graph_risk import small_graph
 
 FACEBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "graphs" / "facebook"
@@ -59,6 +60,17 @@ def test_risk_evaluate_graph_on_a_tiny_graph(
     assert main(["risk", "evaluate-graph", *files, "--quiet"]) == 0
     out = _last_json(capsys)
     assert out["seen_positives"] == 0 and "lightgbm_raw" not in out
+
+
+def test_read_graph_maps_ids_and_fills_missing_attributes(tmp_path: Path) -> None:
+    (tmp_path / "f.csv").write_text("node,f0,f1\nb,1,\na,3,5\nc,,7\n")
+    (tmp_path / "l.csv").write_text("node,label\na,1\nb,0\nc,1\n")
+    (tmp_path / "e.csv").write_text("src,dst\na,b\nb,c\nc,zz\n")
+    graph = read_graph(tmp_path / "e.csv", tmp_path / "f.csv", tmp_path / "l.csv")
+    assert graph.labels.tolist() == [0, 1, 1]  # the features file's order: b, a, c
+    assert graph.src.tolist() == [1, 0] and graph.dst.tolist() == [0, 2]
+    assert graph.ignored_edges == 1
+    np.testing.assert_allclose(graph.x, [[1, 6], [3, 5], [2, 7]])
 
 
 def test_risk_evaluate_graph_refuses_bad_input(
