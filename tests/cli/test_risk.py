@@ -66,7 +66,7 @@ def test_read_graph_maps_ids_and_fills_missing_attributes(tmp_path: Path) -> Non
     (tmp_path / "f.csv").write_text("node,f0,f1\nb,1,\na,3,5\nc,,7\n")
     (tmp_path / "l.csv").write_text("node,label\na,1\nb,0\nc,1\n")
     (tmp_path / "e.csv").write_text("src,dst\na,b\nb,c\nc,zz\n")
-    graph = read_graph(tmp_path / "e.csv", tmp_path / "f.csv", tmp_path / "l.csv")
+    graph = read_graph(tmp_path / "e.csv", tmp_path / "f.csv", labels=tmp_path / "l.csv")
     assert graph.labels.tolist() == [0, 1, 1]  # the features file's order: b, a, c
     assert graph.src.tolist() == [1, 0] and graph.dst.tolist() == [0, 2]
     assert graph.ignored_edges == 1
