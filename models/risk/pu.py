@@ -185,24 +185,29 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         c = self.label_frequency_
         return labelled / (c + labelled * (1 - c))
 
-    def _supervised(self, matrix: np.ndarray, users: Any | None) -> np.ndarray:
+    def _by_user(self, matrix: np.ndarray, users: Any | None, **kwargs: Any) -> np.ndarray:
+        """The boosters' output for each row: by the fold model that never saw the row's user
+        (a user the bag was trained on as "unlabelled" would otherwise be scored by trees that
+        learned them as a negative), or, without ``users``, the bag's mean."""
         if users is None:
-            return np.mean([_predict(b, matrix) for b in self.boosters_], axis=0)
-        # Each user by the fold model that never saw them: a user the bag was trained on as
-        # "unlabelled" would otherwise be scored by trees that learned them as a negative.
+            return np.mean([_predict(b, matrix, **kwargs) for b in self.boosters_], axis=0)
         fold = user_folds(list(users), self.folds)
-        out = np.zeros(len(matrix))
+        out: np.ndarray | None = None
         for k, booster in enumerate(self.boosters_):
-            if (fold == k).any():
-                out[fold == k] = _predict(booster, matrix[fold == k])
-        return out
+            rows = fold == k
+            if rows.any():
+                part = _predict(booster, matrix[rows], **kwargs)
+                if out is None:
+                    out = np.zeros((len(matrix), *part.shape[1:]))
+                out[rows] = part
+        return out if out is not None else np.zeros(len(matrix))
 
     def parts(self, X: pl.DataFrame, *, users: Any | None = None) -> dict[str, np.ndarray]:
         """Each part's score for ``X``: ``supervised``, ``anomaly`` (and its percentile), their
         ``blend`` in [0, 1] and the calibrated ``risk``. ``users`` (the rows' user ids) scores
         each row by its user's out-of-fold model; without them, by the bag's mean."""
         matrix = self._matrix(X, self.feature_names_in_)
-        supervised = self._supervised(matrix, users)
+        supervised = self._by_user(matrix, users)
         anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
         blend = self._blend(supervised, anomaly)
         labelled = self.calibrator_.predict_proba(blend.reshape(-1, 1))[:, 1]
@@ -226,14 +231,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """Per-feature log-odds contributions of the supervised part (rows x features + bias),
         from the same model(s) as :meth:`parts`."""
         matrix = self._matrix(X, self.feature_names_in_)
-        if users is None:
-            return np.mean([_predict(b, matrix, pred_contrib=True) for b in self.boosters_], axis=0)
-        fold = user_folds(list(users), self.folds)
-        out = np.zeros((len(matrix), len(self.feature_names_in_) + 1))
-        for k, booster in enumerate(self.boosters_):
-            if (fold == k).any():
-                out[fold == k] = _predict(booster, matrix[fold == k], pred_contrib=True)
-        return out
+        return self._by_user(matrix, users, pred_contrib=True)
 
     @property
     def feature_importances_(self) -> np.ndarray:

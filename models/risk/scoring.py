@@ -57,19 +57,12 @@ def user_scores(
 def fallback_scores(rows: pl.DataFrame, *, model_version: str, scored_at: datetime) -> pl.DataFrame:
     """Scores without a model (no champion yet, and the candidate failed its floors): the trust
     graph's ring risk and the rules, so the platform still refuses the obvious."""
-    hits = [expr.fill_null(False).cast(pl.Float64) for expr, _ in RULES.values()]
-    ring = pl.col("trust_graph_risk").fill_null(0.0)
-    risk = rows.select(
-        (1 - (1 - ring * 0.9) * pl.reduce(lambda a, b: a * b, [1 - 0.3 * h for h in hits]))
-        .clip(0.0, 0.99)
-        .alias("r")
-    )["r"].to_numpy()
-    said = [
-        [text for (expr, text) in RULES.values() if hit]
-        for hit in rows.select(
-            *(expr.fill_null(False).alias(name) for name, (expr, _) in RULES.items())
-        ).iter_rows()
-    ]
+    hits = rows.select(*(expr.fill_null(False).alias(name) for name, (expr, _) in RULES.items()))
+    ring = rows.get_column("trust_graph_risk").fill_null(0.0).to_numpy()
+    fired = hits.to_numpy().astype(bool)
+    risk = np.clip(1 - (1 - 0.9 * ring) * np.prod(1 - 0.3 * fired, axis=1), 0.0, 0.99)
+    texts = [text for _, text in RULES.values()]
+    said = [[texts[j] for j in np.flatnonzero(row)] for row in fired]
     return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)
 
 
