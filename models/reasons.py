@@ -85,9 +85,17 @@ PHRASES: dict[str, Say] = {
     "risky_login_hours_ago": lambda v: (
         f"login from a new device or country {_minutes(v * 3600)} ago"
     ),
+    "risky_logins_n": lambda v: f"{v:.0f} logins from new devices or countries in 60 days",
+    "takeover_story_steps": lambda v: (
+        f"{v:.0f} of 3 takeover steps (failed logins, changed credentials, money out) "
+        "around a login from a new device or country"
+    ),
+    "takeover_story_hours_ago": lambda v: f"that login was {_minutes(v * 3600)} ago",
     "failed_logins_before_risky_login": lambda v: f"{v:.0f} failed logins just before that login",
-    "credential_changes_since_risky_login": lambda v: f"{v:.0f} credential changes since then",
-    "money_out_since_risky_login": lambda v: f"{v:.0f} transfers or payouts since then",
+    "credential_changes_after_risky_login": lambda v: (
+        f"{v:.0f} credential changes within 6 hours of that login"
+    ),
+    "money_out_after_risky_login": lambda v: f"{v:.0f} transfers or payouts within a day of it",
     "risky_login_to_money_out_hours": lambda v: f"money out {_minutes(v * 3600)} after that login",
     "trust_ring_device_density": lambda v: f"in a dense block of shared devices ({v:.2f})",
     "trust_ring_ip_density": lambda v: f"in a dense block of shared IP addresses ({v:.2f})",

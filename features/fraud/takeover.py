@@ -2,9 +2,13 @@
 
 A takeover reads as a short story on the owner's timeline: failed logins, a login from a device or
 country the account never used, a credential or contact change, and money leaving soon after.
-Each feature below measures one step of that story relative to the latest *risky login* (the
-first login from a device or a country new to an account that had logged in before) within
-``LOOKBACK`` of the query time. Rows without such a login get nulls (the story never started).
+Every *risky login* (the first login from a device or a country new to an account that had
+logged in before) within ``LOOKBACK`` of the query time opens a story; its steps are counted in
+fixed windows around the login (failed logins in the day before, changes within ``CHANGES``,
+money out within ``MONEY``), and only from what happened before the query time. The features
+describe the story with the most steps (the latest on ties), so a takeover weeks ago stays visible
+after the owner's ordinary new phone: the latest risky login alone would hide it. Rows without a
+risky login get nulls (no story started).
 """
 
 from __future__ import annotations
@@ -15,42 +19,64 @@ import polars as pl
 
 from features.columns import Feature
 
-LOOKBACK = timedelta(days=14)
+LOOKBACK = timedelta(days=60)
+BEFORE = timedelta(hours=24)  # failed logins that count as the break-in
+CHANGES = timedelta(hours=6)  # credential changes that count as locking the owner out
+MONEY = timedelta(hours=24)  # money out that counts as the cash-out
 MONEY_OUT = ("TRANSFER_SENT", "PAYOUT_REQUESTED")
 _F64 = pl.Float64
 TAKEOVER_FEATURES: tuple[Feature, ...] = (
     Feature(
         "risky_login_hours_ago",
         _F64,
-        "hours since the latest login from a device or country new to the account (14d)",
+        "hours since the latest login from a device or country new to the account (60d)",
+        nullable=True,
+    ),
+    Feature(
+        "risky_logins_n",
+        _F64,
+        "logins from a device or country new to the account (60d)",
+        nullable=True,
+    ),
+    Feature(
+        "takeover_story_steps",
+        _F64,
+        "most takeover steps after one risky login: failed logins before, changes, money out",
+        nullable=True,
+    ),
+    Feature(
+        "takeover_story_hours_ago",
+        _F64,
+        "hours since the risky login of that story",
         nullable=True,
     ),
     Feature(
         "failed_logins_before_risky_login",
         _F64,
-        "failed logins in the 24h before that risky login",
+        "failed logins in the 24h before the story's risky login",
         nullable=True,
     ),
     Feature(
-        "credential_changes_since_risky_login",
+        "credential_changes_after_risky_login",
         _F64,
-        "credential or contact changes between the risky login and t",
+        "credential or contact changes within 6h of the story's risky login",
         nullable=True,
     ),
     Feature(
-        "money_out_since_risky_login",
+        "money_out_after_risky_login",
         _F64,
-        "transfers sent and payouts requested between the risky login and t",
+        "transfers sent and payouts requested within 24h of the story's risky login",
         nullable=True,
     ),
     Feature(
         "risky_login_to_money_out_hours",
         _F64,
-        "hours from the risky login to the first money out after it",
+        "hours from the story's risky login to the first money out within 24h",
         nullable=True,
     ),
 )
 _C = pl.col
+_HOURS = 3_600_000_000.0  # microseconds per hour
 
 
 def risky_logins(events: pl.DataFrame) -> pl.DataFrame:
@@ -70,15 +96,25 @@ def risky_logins(events: pl.DataFrame) -> pl.DataFrame:
     return logins.filter(risky).select("user_id", "login_at")
 
 
-def _between(starts: pl.DataFrame, events: pl.DataFrame, *, user: str, name: str) -> pl.DataFrame:
-    """Per query row (``row``): count and first time of ``events`` by the user in [start, at)."""
-    hits = (
-        starts.join(events.rename({user: "user_id"}), on="user_id")
-        .filter((_C("ev_at") >= _C("login_at")) & (_C("ev_at") < _C("at")))
-        .group_by("row")
-        .agg(pl.len().alias(name), _C("ev_at").min().alias(f"{name}_first"))
+def story_events(events: pl.DataFrame, logins: pl.DataFrame) -> pl.DataFrame:
+    """``story, step, ev_at``: each risky login's (``story`` = its row in ``logins``) failed
+    logins before it and changes and money out after it, each inside its window."""
+    steps = (
+        ("failed", ("LOGIN_FAILED",), "subject_id", -BEFORE, timedelta(0)),
+        ("cred", ("CREDENTIAL_CHANGED",), "subject_id", timedelta(0), CHANGES),
+        ("money", MONEY_OUT, "actor_id", timedelta(0), MONEY),
     )
-    return hits
+    parts = []
+    for step, types, user, lo, hi in steps:
+        hits = events.filter(_C("event_type").is_in(types)).select(
+            _C(user).alias("user_id"), _C("at").alias("ev_at")
+        )
+        parts.append(
+            logins.join(hits, on="user_id")
+            .filter((_C("ev_at") >= _C("login_at") + lo) & (_C("ev_at") < _C("login_at") + hi))
+            .select("story", pl.lit(step).alias("step"), "ev_at")
+        )
+    return pl.concat(parts)
 
 
 def takeover_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFrame:
@@ -88,55 +124,49 @@ def takeover_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
     ``at`` that matter (later ones are filtered here, so a shared frame works for many snapshots).
     """
     q = queries.select("user_id", "at").with_row_index("row")
-    logins = risky_logins(events)
-    q_sorted = q.sort("at")
-    start = q_sorted.join_asof(
-        logins.sort("login_at"),
-        left_on="at",
-        right_on="login_at",
-        by="user_id",
-        strategy="backward",
-        tolerance=LOOKBACK,
-        allow_exact_matches=False,
-        check_sortedness=False,  # sorted by ``at`` above; polars cannot check it per group
-    ).filter(_C("login_at").is_not_null())
-
-    def typed(types: tuple[str, ...], user: str) -> pl.DataFrame:
-        return events.filter(_C("event_type").is_in(types)).select(
-            _C(user), _C("at").alias("ev_at")
-        )
-
-    creds = _between(
-        start, typed(("CREDENTIAL_CHANGED",), "subject_id"), user="subject_id", name="cred"
+    logins = risky_logins(events).with_row_index("story")
+    found = story_events(events, logins)
+    pairs = q.join(logins, on="user_id").filter(
+        (_C("login_at") < _C("at")) & (_C("login_at") >= _C("at") - LOOKBACK)
     )
-    money = _between(start, typed(MONEY_OUT, "actor_id"), user="actor_id", name="money")
-    failed = (
-        start.join(
-            typed(("LOGIN_FAILED",), "subject_id").rename({"subject_id": "user_id"}), on="user_id"
-        )
-        .filter(
-            (_C("ev_at") < _C("login_at")) & (_C("ev_at") >= _C("login_at") - timedelta(hours=24))
-        )
-        .group_by("row")
-        .agg(pl.len().alias("failed"))
-    )
-    hours = 3_600_000_000.0  # microseconds per hour
-    found = (
-        start.join(creds, on="row", how="left")
-        .join(money, on="row", how="left")
-        .join(failed, on="row", how="left")
-        .select(
-            "row",
-            ((_C("at") - _C("login_at")).dt.total_microseconds() / hours).alias(
-                "risky_login_hours_ago"
-            ),
-            _C("failed").fill_null(0).cast(_F64).alias("failed_logins_before_risky_login"),
-            _C("cred").fill_null(0).cast(_F64).alias("credential_changes_since_risky_login"),
-            _C("money").fill_null(0).cast(_F64).alias("money_out_since_risky_login"),
-            ((_C("money_first") - _C("login_at")).dt.total_microseconds() / hours).alias(
-                "risky_login_to_money_out_hours"
-            ),
+    counts = (
+        pairs.join(found, on="story")
+        .filter(_C("ev_at") < _C("at"))
+        .group_by("row", "story")
+        .agg(
+            *((_C("step") == s).sum().alias(s) for s in ("failed", "cred", "money")),
+            _C("ev_at").filter(_C("step") == "money").min().alias("money_first"),
         )
     )
-    out = q.join(found, on="row", how="left").sort("row")
+    told = pairs.join(counts, on=["row", "story"], how="left").with_columns(
+        *(_C(s).fill_null(0).cast(_F64) for s in ("failed", "cred", "money"))
+    )
+    steps = sum((_C(s) > 0).cast(_F64) for s in ("failed", "cred", "money"))
+    told = told.with_columns(steps=steps)
+    best = (
+        told.sort("row", "steps", "login_at", descending=[False, True, True])
+        .group_by("row", maintain_order=True)
+        .first()
+    )
+    latest = told.group_by("row").agg(
+        _C("login_at").max().alias("latest_at"), pl.len().cast(_F64).alias("risky_logins_n")
+    )
+    rows = best.join(latest, on="row").select(
+        "row",
+        ((_C("at") - _C("latest_at")).dt.total_microseconds() / _HOURS).alias(
+            "risky_login_hours_ago"
+        ),
+        "risky_logins_n",
+        _C("steps").alias("takeover_story_steps"),
+        ((_C("at") - _C("login_at")).dt.total_microseconds() / _HOURS).alias(
+            "takeover_story_hours_ago"
+        ),
+        _C("failed").alias("failed_logins_before_risky_login"),
+        _C("cred").alias("credential_changes_after_risky_login"),
+        _C("money").alias("money_out_after_risky_login"),
+        ((_C("money_first") - _C("login_at")).dt.total_microseconds() / _HOURS).alias(
+            "risky_login_to_money_out_hours"
+        ),
+    )
+    out = q.join(rows, on="row", how="left").sort("row")
     return out.select(*(f.name for f in TAKEOVER_FEATURES))

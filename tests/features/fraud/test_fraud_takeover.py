@@ -52,20 +52,37 @@ def test_takeover_features_tell_the_story_as_of_each_time() -> None:
     later, early, other = out.rows(named=True)
     assert later == {
         "risky_login_hours_ago": 4.0,
+        "risky_logins_n": 1.0,
+        "takeover_story_steps": 3.0,
+        "takeover_story_hours_ago": 4.0,
         "failed_logins_before_risky_login": 2.0,
-        "credential_changes_since_risky_login": 1.0,
-        "money_out_since_risky_login": 1.0,
+        "credential_changes_after_risky_login": 1.0,
+        "money_out_after_risky_login": 1.0,
         "risky_login_to_money_out_hours": 3.0,
     }
     # Half an hour after the login: nothing that happened later is known yet.
-    assert early["credential_changes_since_risky_login"] == 0.0
-    assert early["money_out_since_risky_login"] == 0.0
+    assert early["credential_changes_after_risky_login"] == 0.0
+    assert early["money_out_after_risky_login"] == 0.0
+    assert early["takeover_story_steps"] == 1.0
     assert early["risky_login_to_money_out_hours"] is None
     assert set(other.values()) == {None}
 
 
 def test_takeover_features_forget_a_login_past_the_lookback() -> None:
     out = takeover_features(
-        STORY, pl.DataFrame({"user_id": ["u"], "at": [T0 + 48 * H + 15 * 24 * H]})
+        STORY, pl.DataFrame({"user_id": ["u"], "at": [T0 + 48 * H + 61 * 24 * H]})
     )
     assert out["risky_login_hours_ago"][0] is None
+
+
+def test_takeover_story_outlives_a_later_ordinary_new_device() -> None:
+    later_phone = pl.concat(
+        [STORY, _events([("USER_LOGGED_IN", T0 + 20 * 24 * H, "u", "d3", "FR")])]
+    )
+    out = takeover_features(
+        later_phone, pl.DataFrame({"user_id": ["u"], "at": [T0 + 30 * 24 * H]})
+    ).row(0, named=True)
+    assert out["risky_logins_n"] == 2.0
+    assert out["risky_login_hours_ago"] == 10 * 24.0  # the new phone is the latest
+    assert out["takeover_story_steps"] == 3.0  # but the takeover is the story told
+    assert out["takeover_story_hours_ago"] == 30 * 24.0 - 48.0
