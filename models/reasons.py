@@ -85,6 +85,7 @@ PHRASES: dict[str, Say] = {
     "risky_login_hours_ago": lambda v: (
         f"login from a new device or country {_minutes(v * 3600)} ago"
     ),
+    "anomaly_percentile": lambda v: f"behaves unlike {v:.0%} of accounts",
     "risky_logins_n": lambda v: f"{v:.0f} logins from new devices or countries in 60 days",
     "takeover_story_steps": lambda v: (
         f"{v:.0f} of 3 takeover steps (failed logins, changed credentials, money out) "

@@ -121,7 +121,9 @@ def training_rows(
 def labelled_rows(
     rows: pl.DataFrame, events: pl.DataFrame, *, horizon: timedelta, as_of: datetime
 ) -> pl.DataFrame:
-    """``rows`` with ``label`` (0/1) and ``label_complete``, minus users already known as fraud."""
+    """``rows`` with ``label`` (0/1), ``label_complete`` and ``label_weight``, minus users already
+    known as fraud (by any label) and positive rows whose labels are likely wrong: a user with a
+    doubtful label is neither taught as fraud nor as unlabelled (``MIN_LABEL_PRECISION``)."""
     labels = observed_labels(events, as_of=as_of)
     known = (
         labels.filter(pl.col("label") == 1)
@@ -141,36 +143,59 @@ def labelled_rows(
             .then(pl.col("label_weight").fill_null(1.0))
             .otherwise(1.0)
         )
+        .filter(pl.col("label_weight") >= MIN_LABEL_PRECISION)
     )
 
 
 # Labels an analyst or the owner gave: fraud, as far as anyone can tell.
 STRONG_LABELS = frozenset({"review_confirmed", "banned_for_fraud", "reported_takeover"})
+# A weak label estimated to be wrong more often than right leaves its user out of training: as a
+# positive it would teach that busy honest sellers are fraud; as unlabelled, that the card
+# testers whose chargebacks nobody reviewed are honest (measured: both cost precision).
+MIN_LABEL_PRECISION = 0.5
+# A weak label's precision is estimated per how often the user got it (1, 2, ... REPEATS or more):
+# one lost dispute happens to honest sellers, a fourth rarely does.
+REPEATS = 3
 
 
-def label_precision(labels: pl.DataFrame) -> dict[str, float]:
-    """How often each kind of positive label is right, estimated without any truth: the share
-    of users with that label whom a strong label (a review, a ban, a reported takeover) also
-    names, smoothed (+1 / +2). A lost dispute alone is a noisy label (honest sellers lose some);
-    strong labels count fully."""
-    positive = labels.filter(pl.col("label") == 1)
-    strong = set(positive.filter(pl.col("kind").is_in(STRONG_LABELS))["user_id"].to_list())
+def _repeats(labels: pl.DataFrame) -> pl.DataFrame:
+    """``user_id, kind, repeats``: each user's positive labels of each kind, capped at REPEATS."""
+    return (
+        labels.filter(pl.col("label") == 1)
+        .group_by("user_id", "kind")
+        .agg(pl.len().clip(upper_bound=REPEATS).cast(pl.Int64).alias("repeats"))
+    )
+
+
+def label_precision(labels: pl.DataFrame) -> dict[tuple[str, int], float]:
+    """How often each kind of positive label is right, by how often the user got it, estimated
+    without any truth: the share of those users whom a strong label (a review, a ban, a reported
+    takeover) also names, smoothed (+1 / +2). Strong labels count fully."""
+    counted = _repeats(labels)
+    strong = set(counted.filter(pl.col("kind").is_in(STRONG_LABELS))["user_id"].to_list())
     out = {}
-    for kind, group in positive.group_by("kind"):
-        name = str(kind[0])
+    for (kind, repeats), group in counted.group_by("kind", "repeats"):
         users = set(group["user_id"].to_list())
-        out[name] = 1.0 if name in STRONG_LABELS else (len(users & strong) + 1) / (len(users) + 2)
+        name = str(kind)
+        agree = (len(users & strong) + 1) / (len(users) + 2)
+        out[(name, int(repeats))] = 1.0 if name in STRONG_LABELS else agree
     return out
+
+
+def _precision_table(labels: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(k, r, p) for (k, r), p in label_precision(labels).items()],
+        schema={"kind": pl.String, "repeats": pl.Int64, "label_weight": pl.Float64},
+        orient="row",
+    )
 
 
 def user_label_weights(labels: pl.DataFrame) -> pl.DataFrame:
     """``user_id, label_weight``: the best estimated precision among the user's positive labels
     (the weight of the user's positive rows in training)."""
-    precision = label_precision(labels)
-    positive = labels.filter(pl.col("label") == 1)
-    return positive.group_by("user_id").agg(
-        pl.col("kind")
-        .replace_strict(precision, return_dtype=pl.Float64)
-        .max()
-        .alias("label_weight")
+    return (
+        _repeats(labels)
+        .join(_precision_table(labels), on=["kind", "repeats"])
+        .group_by("user_id")
+        .agg(pl.col("label_weight").max())
     )

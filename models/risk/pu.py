@@ -10,12 +10,14 @@ the model is built from three parts, each of which holds up where the others are
   stopping for a handful of positives to collapse.
 - **Anomaly.** An IsolationForest over the same behaviour features (log-scaled) scores how unlike
   everyone else an account behaves: it needs no label, so it sees the typologies nobody has
-  labelled yet.
-- **Blend and calibration.** The two are blended on their percentiles (a scale both share),
-  then Platt-scaled to the chance of being *labelled*, ``g``, and turned into the chance of being
-  fraud with Elkan and Noto's label frequency ``c`` (the mean ``g`` of labelled positives):
-  ``g / (c + g (1 - c))``, which is ``g / c`` for small ``g`` and stays below 1 without clipping
-  (clipping would make the head of the queue one tie).
+  labelled yet. Its percentile is one more input of the trees (``anomaly_input``), which learn
+  where strangeness means fraud and where it means a busy honest seller; it also picks the
+  reliable negatives (the strangest unlabelled rows are not taught as honest).
+- **Calibration.** The trees' out-of-fold percentile (optionally blended with the anomaly
+  percentile, ``anomaly_weight``) is Platt-scaled to the chance of being *labelled*, ``g``, and
+  turned into the chance of being fraud with Elkan and Noto's label frequency ``c`` (the mean
+  ``g`` of labelled positives): ``g / (c + g (1 - c))``, which is ``g / c`` for small ``g`` and
+  stays below 1 without clipping (clipping would make the head of the queue one tie).
 """
 
 from __future__ import annotations
@@ -59,9 +61,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     ``fit(X, y, groups=user_ids, sample_weight=w)``: ``y`` is 1 for rows whose user was labelled
     fraud soon after, 0 for the rest (unlabelled, not honest); ``w`` weighs each row (a noisy
-    label's estimated precision; the unlabelled rows' sampling rate). ``anomaly_weight`` is the
-    blend's share of the anomaly percentile; ``anomaly_features`` limits the forest to some
-    columns (all when None).
+    label's estimated precision; the unlabelled rows' sampling rate). ``anomaly_input`` feeds the
+    anomaly percentile to the trees; ``anomaly_weight`` is its share of a percentile blend after
+    them; ``anomaly_features`` limits the forest to some columns (all when None).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         subsample: float = 0.8,
         reg_lambda: float = 1.0,
         anomaly_weight: float = 0.5,
+        anomaly_input: bool = False,
         anomaly_features: list[str] | None = None,
         anomaly_max_rows: int = 50_000,
         reliable_below: float = 0.95,
@@ -91,6 +94,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.subsample = subsample
         self.reg_lambda = reg_lambda
         self.anomaly_weight = anomaly_weight
+        self.anomaly_input = anomaly_input
         self.anomaly_features = anomaly_features
         self.anomaly_max_rows = anomaly_max_rows
         self.reliable_below = reliable_below
@@ -145,6 +149,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         reliable = (target == 1) | (
             _percentile(self.anomaly_reference_, anomaly) < self.reliable_below
         )
+        matrix = self._with_anomaly(matrix, anomaly)
+        self.input_names_ = self._input_names()  # the trees' columns (importances are over them)
         fold = user_folds(list(groups), self.folds)
         oof = np.zeros(len(target))
         self.boosters_: list[lgb.Booster] = []
@@ -154,7 +160,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                 matrix[train],
                 target[train],
                 weight=weight[train],
-                feature_name=self.feature_names_in_,
+                feature_name=self._input_names(),
             )
             booster = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
             oof[fold == k] = _predict(booster, matrix[fold == k])
@@ -174,6 +180,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.oof_supervised_, self.oof_anomaly_, self.oof_blend_ = oof, anomaly, blend
         self.oof_risk_ = self._risk(labelled)
         return self
+
+    def _input_names(self) -> list[str]:
+        return [*self.feature_names_in_, *(["anomaly_percentile"] if self.anomaly_input else [])]
+
+    def _with_anomaly(self, matrix: np.ndarray, anomaly: np.ndarray) -> np.ndarray:
+        if not self.anomaly_input:
+            return matrix
+        return np.column_stack([matrix, _percentile(self.anomaly_reference_, anomaly)])
 
     def _blend(self, supervised: np.ndarray, anomaly: np.ndarray) -> np.ndarray:
         w = self.anomaly_weight
@@ -206,9 +220,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """Each part's score for ``X``: ``supervised``, ``anomaly`` (and its percentile), their
         ``blend`` in [0, 1] and the calibrated ``risk``. ``users`` (the rows' user ids) scores
         each row by its user's out-of-fold model; without them, by the bag's mean."""
-        matrix = self._matrix(X, self.feature_names_in_)
-        supervised = self._by_user(matrix, users)
         anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
+        matrix = self._with_anomaly(self._matrix(X, self.feature_names_in_), anomaly)
+        supervised = self._by_user(matrix, users)
         blend = self._blend(supervised, anomaly)
         labelled = self.calibrator_.predict_proba(blend.reshape(-1, 1))[:, 1]
         return {
@@ -228,9 +242,13 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
     def feature_contributions(self, X: pl.DataFrame, *, users: Any | None = None) -> np.ndarray:
-        """Per-feature log-odds contributions of the supervised part (rows x features + bias),
-        from the same model(s) as :meth:`parts`."""
+        """Per-feature log-odds contributions of the supervised part (rows x features, then the
+        anomaly percentile's when it is an input, then the bias), from the model(s) of
+        :meth:`parts`."""
         matrix = self._matrix(X, self.feature_names_in_)
+        if self.anomaly_input:
+            anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
+            matrix = self._with_anomaly(matrix, anomaly)
         return self._by_user(matrix, users, pred_contrib=True)
 
     @property

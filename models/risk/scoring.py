@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from models.reasons import top_reasons
+from models.reasons import phrase, top_reasons
 
 BANDS = {"medium": 0.10, "high": 0.50}  # fraud_risk at or above these
 ANOMALY_SAID = 0.99  # anomaly percentile from which "behaves unlike" is a reason
@@ -37,18 +37,23 @@ def user_scores(
     stranger than ``ANOMALY_SAID`` of all accounts says so first among its reasons."""
     x = rows.select(features)
     users = rows.get_column("user_id")
+    names, values = list(features), x
+    strange = np.zeros(rows.height)
     if hasattr(model, "parts"):
         parts = model.parts(x, users=users)
         risk = parts["risk"]
-        # "behaves unlike" is a reason only where the strangeness, not the trees, put them high
-        strange = np.where(parts["supervised_percentile"] < 0.9, parts["anomaly_percentile"], 0)
         contributions = model.feature_contributions(x, users=users)
+        if getattr(model, "anomaly_input", False):  # the trees weigh the strangeness themselves
+            names.append("anomaly_percentile")
+            values = x.with_columns(anomaly_percentile=parts["anomaly_percentile"])
+        else:  # "behaves unlike" only where the strangeness, not the trees, put them high
+            strange = np.where(parts["supervised_percentile"] < 0.9, parts["anomaly_percentile"], 0)
     else:  # a model from before the anomaly part
-        risk, strange = model.predict_proba(x)[:, 1], np.zeros(rows.height)
+        risk = model.predict_proba(x)[:, 1]
         contributions = model.feature_contributions(x)
-    said = top_reasons(contributions, x, features=features, k=reasons)
+    said = top_reasons(contributions, values, features=names, k=reasons)
     said = [
-        [f"behaves unlike {s:.0%} of accounts", *r][:reasons] if s >= ANOMALY_SAID else r
+        [phrase("anomaly_percentile", s), *r][:reasons] if s >= ANOMALY_SAID else r
         for s, r in zip(strange, said, strict=True)
     ]
     return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)

@@ -82,10 +82,12 @@ def test_risk_label_precision_discounts_labels_strong_ones_rarely_confirm() -> N
 
     labels = pl.DataFrame(
         {
-            "user_id": ["s1", "s2", "s3", "s4", "s1"],
-            "label_at": [T0] * 5,
-            "kind": ["dispute_lost_seller"] * 4 + ["review_confirmed"],
-            "label": [1, 1, 1, 1, 1],
+            "user_id": ["s1", "s2", "s3", "s4", "s1", "s5", "s5", "s5", "s5"],
+            "label_at": [T0] * 9,
+            "kind": ["dispute_lost_seller"] * 4
+            + ["review_confirmed"]
+            + ["dispute_lost_seller"] * 4,
+            "label": [1] * 9,
         },
         schema={
             "user_id": pl.String,
@@ -95,6 +97,32 @@ def test_risk_label_precision_discounts_labels_strong_ones_rarely_confirm() -> N
         },
     )
     precision = label_precision(labels)
-    assert precision == {"dispute_lost_seller": (1 + 1) / (4 + 2), "review_confirmed": 1.0}
+    # Once: s1..s4, one of whom (s1) a review confirmed; four times (capped at 3): s5, unconfirmed.
+    assert precision == {
+        ("dispute_lost_seller", 1): (1 + 1) / (4 + 2),
+        ("dispute_lost_seller", 3): (0 + 1) / (1 + 2),
+        ("review_confirmed", 1): 1.0,
+    }
     weights = dict(user_label_weights(labels).iter_rows())
-    assert weights == {"s1": 1.0, "s2": 1 / 3, "s3": 1 / 3, "s4": 1 / 3}
+    assert weights == {"s1": 1.0, "s2": 1 / 3, "s3": 1 / 3, "s4": 1 / 3, "s5": 1 / 3}
+
+
+def test_risk_labels_leave_out_positives_that_are_more_likely_wrong() -> None:
+    # "d" and "e" lost one dispute each and no strong label named either: estimated precision
+    # (0 + 1) / (2 + 2) < 1/2, so d is left out: not a positive, and not unlabelled after it.
+    lost = {"dispute_outcome": "buyer_won", "seller_id": ""}
+    events = pl.concat(
+        [
+            EVENTS,
+            _label_events(
+                [
+                    ("DISPUTE_RESOLVED", T0 + 2 * D, "x", {**lost, "seller_id": "d"}),
+                    ("DISPUTE_RESOLVED", T0 + 2 * D, "y", {**lost, "seller_id": "e"}),
+                ]
+            ),
+        ]
+    )
+    out = labelled_rows(_rows(), events, horizon=3 * D, as_of=T0 + 10 * D)
+    kept = {(u, t): y for u, t, y in out.select("user_id", "at", "label").iter_rows()}
+    assert "d" not in {u for u, _ in kept}
+    assert kept[("a", T0)] == 1  # a strong label still counts

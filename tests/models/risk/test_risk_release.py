@@ -28,12 +28,12 @@ def test_release_floors_pass_a_model_that_ranks() -> None:
 
 
 def test_release_floors_name_every_failure() -> None:
-    tied = np.r_[np.full(100, 0.8), np.linspace(0.0, 0.1, 900)]
+    tied = np.r_[np.full(200, 0.8), np.linspace(0.0, 0.1, 800)]
     failed = failed_floors(_trained(positives=5, auc=0.55, risk=tied), floors=Floors())
     assert failed == [
         "5 positives < 20",
         "out-of-fold ROC AUC 0.550 < 0.7",
-        "10.0% of users in the high band > 5%",
+        "20.0% of users in the high band > 10%",
         "1 distinct risks in the top 50 < 40",
     ]
 
