@@ -109,7 +109,8 @@ def test_risk_label_precision_discounts_labels_strong_ones_rarely_confirm() -> N
 
 def test_risk_labels_leave_out_positives_that_are_more_likely_wrong() -> None:
     # "d" and "e" lost one dispute each and no strong label named either: estimated precision
-    # (0 + 1) / (2 + 2) < 1/2, so d is left out: not a positive, and not unlabelled after it.
+    # (0 + 1) / (2 + 2) < 1/2, so d's positive row weighs nothing and d is no longer unlabelled
+    # after it.
     lost = {"dispute_outcome": "buyer_won", "seller_id": ""}
     events = pl.concat(
         [
@@ -123,6 +124,9 @@ def test_risk_labels_leave_out_positives_that_are_more_likely_wrong() -> None:
         ]
     )
     out = labelled_rows(_rows(), events, horizon=3 * D, as_of=T0 + 10 * D)
-    kept = {(u, t): y for u, t, y in out.select("user_id", "at", "label").iter_rows()}
-    assert "d" not in {u for u, _ in kept}
-    assert kept[("a", T0)] == 1  # a strong label still counts
+    kept = {
+        (u, t): (y, w)
+        for u, t, y, w in out.select("user_id", "at", "label", "label_weight").iter_rows()
+    }
+    assert kept[("d", T0)] == (1, 0.0) and ("d", T0 + 4 * D) not in kept
+    assert kept[("a", T0)] == (1, 1.0)  # a strong label still counts
