@@ -34,6 +34,7 @@ from core_api.routers import (
     messages,
     payments,
     profile,
+    review,
     social,
     tasks,
     trust,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         tasks,
         admin,
         disputes,
+        review,
     ):
         app.include_router(module.router)
     app.add_middleware(StrictJSONMiddleware)
