@@ -228,7 +228,7 @@ def _balances(db: Session, users: set[str]) -> dict[str, Decimal]:
         )
         for owner, total in db.execute(query):
             if owner is not None:
-                out[owner] = total if total is not None else ZERO  # SUM keeps the Money type
+                out[owner] = total or ZERO  # SUM keeps the Money type: a Decimal
     return out
 
 
