@@ -166,7 +166,7 @@ def decide(
     response_model=DecisionOut,
 )
 def reverse(
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # an INTEGER key
     body: ReversalIn,
     me: Analyst,
     db: SessionDep,
