@@ -51,9 +51,8 @@ def seed_users(db: Session, users: Iterable[SeedUser]) -> tuple[int, int]:
     for start in range(0, len(batch), CHUNK):
         part = batch[start : start + CHUNK]
         have = set(db.scalars(select(User.id).where(User.id.in_([u.id for u in part]))))
-        for u in part:
-            if u.id in have:
-                continue
+        fresh = [u for u in part if u.id not in have]
+        for u in fresh:
             email = f"sim-{u.id}@{u.email_domain}".lower()
             db.add(
                 User(
@@ -70,6 +69,8 @@ def seed_users(db: Session, users: Iterable[SeedUser]) -> tuple[int, int]:
                 )
             )
             added_users += 1
+        db.flush()  # the users before their devices (no ORM relationship orders them)
+        for u in fresh:
             seen: set[str] = set()
             for d in u.devices:
                 if d.fingerprint in seen:
