@@ -33,6 +33,8 @@ demo: $(STAMP)
 	$(BIN)/vouch check payout --examples
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
+	$(BIN)/vouch seed-core
+	$(BIN)/vouch queue --sync --top 10
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q

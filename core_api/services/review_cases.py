@@ -8,9 +8,10 @@ happens. For a score flag, "new" means the scores now say more than when the use
 (a higher band, or a reason the cleared case did not name); its evidence time is then the
 scoring time.
 
-Amount at stake: what the user could still move (their wallets' balances) for score flags,
-reports and appeals; the disputed sum for chargebacks. Wallets of different currencies add up
-as plain numbers: the queue only ranks by it.
+Amount at stake: what the user could still move (their wallets' balances) for reports and
+appeals, and for score flags unless the flag says (``vouch queue --sync`` passes the money that
+reached the user in the last 7 days); the disputed sum for chargebacks. Different currencies
+add up as plain numbers: the queue only ranks by it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Flag:
     reasons: tuple[str, ...]
     scored_at: datetime
     rules: tuple[str, ...] = ()
+    amount: Decimal | None = None  # at stake, when the scorer knows it; else the user's balances
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def sync_cases(
 
 def _from_flag(f: Flag) -> _Candidate:
     said = tuple(dict.fromkeys((*f.reasons, *f.rules)))
-    return _Candidate(f.user_id, "score", f.risk, f.band, said, f.scored_at)
+    return _Candidate(f.user_id, "score", f.risk, f.band, said, f.scored_at, amount=f.amount)
 
 
 def _new_evidence(c: _Candidate, verdict: _Verdict | None) -> datetime | None:
