@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.feed
 	$(BIN)/python -m bench.serving.publish
 	$(BIN)/python -m bench.serving.decide
+	$(BIN)/python -m bench.review_queue
 	$(BIN)/python -m bench.serving.feed
 	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.load
