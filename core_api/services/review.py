@@ -25,7 +25,8 @@ ACCOUNT_STATUS_CHANGED event), logs the decision, emits REVIEW_DECISION (``confi
 through the outbox in the same transaction, then sets the online store's per-user override to
 ``deny`` so the very next access decision denies, whatever the published scores say.
 ``clear`` emits ``cleared`` (a negative label as of the decision time) and the user gets no new
-case from any source until evidence newer than the decision arrives. ``escalate`` emits
+case from any source until evidence newer than the decision arrives; clearing an appeal grants
+it (a suspended or banned account is reinstated, the override lifted). ``escalate`` emits
 ``escalated`` and leaves the case in the queue (status ``escalated``); ``request_info`` puts it
 in ``info_requested`` (no event: it is a workflow step, not a verdict). Confirming also
 closes the user's other undecided cases (an appeal excepted) with the same verdict.

@@ -125,9 +125,11 @@ def decide_many(
         if case.status != "decided"
     ]
     db.commit()
-    if action == "confirm":
-        for user_id in dict.fromkeys(case.user_id for case in cases):
-            set_override(store, user_id, "deny")
+    for case in cases:
+        if action == "confirm":
+            set_override(store, case.user_id, "deny")
+        elif action == "clear" and case.source == "appeal":
+            set_override(store, case.user_id, None)
     return tuple(DecisionView.of(row) for row in rows)
 
 
@@ -151,6 +153,8 @@ def _apply(
     if action == "confirm":
         _ban(db, case, analyst_id=analyst_id, reason=reason, note=note, context=context)
         _close_siblings(db, case, analyst_id=analyst_id, reason=reason, at=at)
+    if action == "clear" and case.source == "appeal":
+        _reinstate(db, case, analyst_id=analyst_id, note=note, context=context)
     if action in _EVENT:
         emit_decision(db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context)
     return row
@@ -206,6 +210,29 @@ def _ban(
         status="banned",
         reason_code=FRAUD_REASON,
         note=f"review case {case.id}: {reason}" + (f"; {note}" if note else ""),
+        context=context,
+    )
+
+
+def _reinstate(
+    db: Session,
+    case: ReviewCase,
+    *,
+    analyst_id: str,
+    note: str,
+    context: dict[str, Any] | None,
+) -> None:
+    """Clearing an appeal grants it: a suspended or banned account is active again."""
+    user = db.get(User, case.user_id)
+    if user is None or user.status not in ("suspended", "banned", "restricted"):
+        return
+    accounts.change_status(
+        db,
+        user,
+        actor_id=analyst_id,
+        status="active",
+        reason_code="appeal_granted",
+        note=note,
         context=context,
     )
 

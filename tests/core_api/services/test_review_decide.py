@@ -201,3 +201,20 @@ def test_a_ring_is_decided_from_one_place_all_or_none(
     assert banned == {"banned"}
     assert {store.fetch(Ask(user_id=member)).override for member in ring} == {"deny"}
     assert len(_events(sessions, "REVIEW_DECISION")) == 3
+
+
+def test_clearing_an_appeal_reinstates_the_account(sessions: Sessions, store: SQLiteStore) -> None:
+    analyst, appellant = user(sessions, role="analyst"), user(sessions)
+    first = case(sessions, appellant)
+    with sessions() as db:
+        review.decide(db, first, analyst_id=analyst, action="confirm", reason="r", store=store)
+        db.add(Appeal(user_id=appellant, account_status="banned", body="it was my brother"))
+        db.commit()
+        assert review.sync_cases(db).opened == 1  # an appeal reopens a banned user's file
+        (appeal,) = review.queue(db, analyst_id=analyst, filters=QueueFilter(source="appeal")).rows
+        review.decide(
+            db, appeal.id, analyst_id=analyst, action="clear", reason="proof_given", store=store
+        )
+        back = db.get(User, appellant)
+    assert back is not None and back.status == "active"
+    assert store.fetch(Ask(user_id=appellant)).override is None
