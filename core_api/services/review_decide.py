@@ -127,9 +127,9 @@ def decide_many(
     db.commit()
     for case in cases:
         if action == "confirm":
-            set_override(store, case.user_id, "deny")
+            set_override(store, case.user_id, action="deny")
         elif action == "clear" and case.source == "appeal":
-            set_override(store, case.user_id, None)
+            set_override(store, case.user_id, action=None)
     return tuple(DecisionView.of(row) for row in rows)
 
 
@@ -279,7 +279,7 @@ def emit_decision(
     )
 
 
-def set_override(store: DecisionStore | None, user_id: str, action: str | None) -> None:
+def set_override(store: DecisionStore | None, user_id: str, *, action: str | None) -> None:
     if store is None:
         return
     try:

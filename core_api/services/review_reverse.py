@@ -83,7 +83,7 @@ def reverse(
         )
     db.commit()
     if target.action == "confirm":
-        set_override(store, case.user_id, None)
+        set_override(store, case.user_id, action=None)
     return DecisionView.of(row)
 
 
