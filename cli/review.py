@@ -109,7 +109,7 @@ def _seed(args: argparse.Namespace) -> int:
     from core_api.services.seed import seed_users, staff_account
 
     settings = get_settings()
-    users = platform_users(settings)
+    users = [] if args.staff_only else platform_users(settings)
     engine = make_engine(settings)
     upgrade(engine)
     out: dict[str, Any] = {"platform_users": len(users)}
@@ -159,5 +159,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and devices, so /admin and the review console can act on them; and (re)issue the demo "
         "analyst accounts' passwords, printed at the end.",
     )
-    seed.add_argument("--no-staff", action="store_true", help="skip the demo analyst accounts")
+    who = seed.add_mutually_exclusive_group()
+    who.add_argument("--no-staff", action="store_true", help="skip the demo analyst accounts")
+    who.add_argument(
+        "--staff-only", action="store_true", help="only (re)issue the demo analyst accounts"
+    )
     seed.set_defaults(func=_seed)
