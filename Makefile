@@ -33,6 +33,10 @@ demo: $(STAMP)
 	$(BIN)/vouch check payout --examples
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
+	$(BIN)/vouch seed-core --no-staff
+	$(BIN)/vouch queue --sync --top 10
+	@echo "Review console: run \`.venv/bin/vouch api\`, open http://127.0.0.1:8000/review and sign in as:"
+	$(BIN)/vouch seed-core --staff-only
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
@@ -58,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.feed
 	$(BIN)/python -m bench.serving.publish
 	$(BIN)/python -m bench.serving.decide
+	$(BIN)/python -m bench.review_queue
 	$(BIN)/python -m bench.serving.feed
 	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.load
