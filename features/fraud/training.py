@@ -114,7 +114,8 @@ def observed_labels(
     kinds: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Label events seen by ``as_of`` (flat events of ``features.lake.read_flat``): ``user_id``,
-    ``label_at``, ``kind``, ``label`` (Int8: 1 fraud, 0 cleared)."""
+    ``label_at``, ``kind``, ``label`` (Int8: 1 fraud, 0 cleared). The latest verdict wins: an
+    analyst's clearing voids the user's earlier positive labels."""
     if as_of is not None:
         events = events.filter(_C("at") <= as_of)
     parts = []
@@ -135,7 +136,22 @@ def observed_labels(
         "kind": pl.String,
         "label": pl.Int8,
     }
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return _latest_verdict_wins(pl.concat(parts))
+
+
+def _latest_verdict_wins(labels: pl.DataFrame) -> pl.DataFrame:
+    """Drop positive labels an analyst's later ``cleared`` voids: a reversed confirmation (and
+    the ban that came with it), or a lost dispute a review later found honest. A positive label
+    after the clearing is new evidence and stays."""
+    cleared = (
+        labels.filter(_C("label") == 0)
+        .group_by("user_id")
+        .agg(_C("label_at").max().alias("_cleared_at"))
+    )
+    void = (_C("label") == 1) & (_C("label_at") <= _C("_cleared_at")).fill_null(False)
+    return labels.join(cleared, on="user_id", how="left").filter(~void).drop("_cleared_at")
 
 
 def label_rows(

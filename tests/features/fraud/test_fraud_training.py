@@ -82,3 +82,36 @@ def test_training_rows_from_daily_snapshots_match_features_computed_at_the_snaps
     for col in ("payments_n_24h", "account_age_days", "fan_in_senders_24h", "devices_n_ever"):
         assert train[col].to_list() == direct[col].to_list(), col
     assert train["snapshot_age_hours"].to_list() == [12.0, 24.0, 0.0]
+
+
+def _verdicts(rows: list[tuple[str, datetime, str, dict[str, str]]]) -> pl.DataFrame:
+    from features.lake import FLAT_SCHEMA
+
+    frame: dict[str, list[object]] = {name: [None] * len(rows) for name in FLAT_SCHEMA}
+    for i, (kind, at, user, fields) in enumerate(rows):
+        frame["event_id"][i], frame["event_type"][i], frame["at"][i] = f"v{i}", kind, at
+        frame["actor_id"][i] = frame["subject_id"][i] = user
+        for name, value in fields.items():
+            frame[name][i] = value
+    return pl.DataFrame(frame, schema=FLAT_SCHEMA)
+
+
+def test_labels_a_reversed_confirmation_is_no_label_but_later_evidence_is() -> None:
+    confirm = {"decision": "confirmed_fraud"}
+    ban = {"account_status": "banned", "reason_code": "confirmed_fraud"}
+    events = _verdicts(
+        [
+            ("REVIEW_DECISION", DAY1, "r", confirm),
+            ("ACCOUNT_STATUS_CHANGED", DAY1, "r", ban),
+            ("REVIEW_DECISION", DAY2, "r", {"decision": "cleared"}),
+            ("REVIEW_DECISION", DAY1, "s", confirm),
+            ("REVIEW_DECISION", DAY1, "t", {"decision": "cleared"}),
+            ("REVIEW_DECISION", DAY3, "t", confirm),  # new evidence after the clearing
+        ]
+    )
+    labels = observed_labels(events)
+    positive = {(u, k) for u, k, y in labels.select("user_id", "kind", "label").iter_rows() if y}
+    assert positive == {("s", "review_confirmed"), ("t", "review_confirmed")}
+    # Before the reversal was known, the confirmation counted.
+    early = observed_labels(events, as_of=DAY1 + D / 2)
+    assert set(early.filter(pl.col("label") == 1)["user_id"]) == {"r", "s"}
