@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     dev_deposits: bool = Field(
         True, description="POST /payments/deposits as a card top-up stand-in (off in production)"
     )
+    console_secure_cookie: bool = Field(
+        False, description="mark the analyst console's cookies Secure (on behind HTTPS)"
+    )
 
     @model_validator(mode="before")
     @classmethod
