@@ -4,7 +4,9 @@ One store round trip reads the user's published scores, increments the action's 
 and checks device / country novelty; the rules file (``serving.rules``) says what the facts
 mean. The checks, first match of the strongest outcome wins:
 
-1. deny: confirmed fraud or a banned / suspended account (except the appeal action), a rate
+1. deny: an analyst's override (the online store's per-user ``deny``, set the moment an analyst
+   confirms fraud and kept across publishes), confirmed fraud or a banned / suspended account
+   (these three except for the appeal action), a rate
    limit exceeded, a high fraud band or near-zero trust on a critical action, a critical action
    in an account's first minutes;
 2. step_up: a second factor the action always needs, a medium band, trust under the action's
@@ -34,6 +36,7 @@ from serving.store.base import Ask, Counter, DecisionStore, Facts
 Outcome = Literal["allow", "step_up", "deny"]
 REASONS = {
     "unknown_action": "the action is not in the rules' action table (fail closed)",
+    "analyst_override": "an analyst's decision on this account overrides its scores",
     "confirmed_fraud": "an analyst confirmed fraud on this account",
     "account_banned": "the account is banned",
     "account_suspended": "the account is suspended",
@@ -214,6 +217,8 @@ class Decider:
         for limit, count in zip(limits, facts.counts, strict=True):
             if count > limit.limit:
                 deny.append(f"rate_limited_{limit.scope}")
+        if facts.override == "deny" and not rule.allowed_when_banned:
+            deny.append("analyst_override")
         record = facts.record
         risk = self.rules.risk
         if record is not None:

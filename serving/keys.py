@@ -88,6 +88,15 @@ def seen_key(user_id: str, kind: str) -> str:
     return f"{PREFIX}:seen:{kind}:{user_id}"
 
 
+def override_key(user_id: str) -> str:
+    """The analyst's per-user override (``deny``): outside every score version, so it
+    survives a publish; set and cleared by the review console's decisions."""
+    return f"{PREFIX}:override:{user_id}"
+
+
+OVERRIDES = ("deny",)  # what an override may say
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreRecord:
     """What the decision path knows of a user: the pipeline's ``user_scores`` row.

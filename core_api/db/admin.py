@@ -9,12 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core_api.db.base import Base, UtcDateTime, id_column_type, new_id, utcnow
 
-STAFF_ROLES = ("admin",)
+# ``analyst`` reviews cases; ``senior_analyst`` also reverses decisions; ``admin`` does both and
+# runs /admin.
+STAFF_ROLES = ("admin", "analyst", "senior_analyst")
 
 
 class RoleGrant(Base):
     __tablename__ = "role_grants"
-    __table_args__ = (CheckConstraint("role IN ('admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'analyst', 'senior_analyst')", name="role"),
+    )
 
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

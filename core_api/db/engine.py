@@ -25,6 +25,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     market,
     money,
     outbox,
+    review,
     social,
 )
 from core_api.db.base import Base

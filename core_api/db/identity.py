@@ -42,7 +42,10 @@ class User(Base):
 
 class Device(Base):
     __tablename__ = "devices"
-    __table_args__ = (UniqueConstraint("user_id", "fingerprint", name="uq_devices_user_print"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "fingerprint", name="uq_devices_user_print"),
+        Index("ix_devices_fingerprint", "fingerprint"),  # the review console searches by device
+    )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

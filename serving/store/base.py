@@ -3,7 +3,8 @@
 Two small protocols, both implemented by each backend file (``redis.py``, ``sqlite.py``):
 ``ScoreStore`` is the publisher's side (write a whole version, flip one pointer, list and drop
 versions); ``DecisionStore`` is the request side: everything one decision needs in one round
-trip (``fetch``), and ``remember`` once a user proved themselves on a device.
+trip (``fetch``), ``remember`` once a user proved themselves on a device, and ``override``, an
+analyst's per-user verdict that outlives every publish.
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ class Ask:
 class Facts:
     """The store's answer: the current version's manifest and the user's record (``None`` when
     nothing is published or the user is unscored), the counters after this request's increment,
-    and whether the device / country are new for the user (``None`` when not asked)."""
+    whether the device / country are new for the user (``None`` when not asked), and the
+    user's override (``None`` when there is none)."""
 
     manifest: Manifest | None
     record: ScoreRecord | None
     counts: tuple[int, ...] = ()
     new_device: bool | None = None
     new_country: bool | None = None
+    override: str | None = None  # an analyst's per-user override (``keys.OVERRIDES``)
 
 
 class ScoreStore(Protocol):
@@ -70,10 +73,15 @@ class ScoreStore(Protocol):
 
 class DecisionStore(Protocol):
     def fetch(self, ask: Ask) -> Facts:
-        """Read the user's published record, increment the asked counters atomically and look
-        up device / country novelty, in one round trip."""
+        """Read the user's published record and override, increment the asked counters
+        atomically and look up device / country novelty, in one round trip."""
         ...
 
     def remember(self, user_id: str, *, device: str | None, country: str | None) -> None:
         """Record that the user acted (after any step-up) from this device and country."""
+        ...
+
+    def override(self, user_id: str, action: str | None) -> None:
+        """Set the user's override (one of ``keys.OVERRIDES``) or lift it (``None``); the next
+        ``fetch`` for the user sees it, whichever version is published."""
         ...

@@ -154,7 +154,7 @@ class RedisStore:
         cached = self._manifest
         version = cached.version if cached else ""
         page_key = keys.page_key(version, keys.page(ask.user_id, cached.pages if cached else 1))
-        commands = [_GET_CURRENT, resp.get(page_key)]
+        commands = [_GET_CURRENT, resp.get(page_key), resp.get(keys.override_key(ask.user_id))]
         commands += [resp.incr_expire(c.key, c.window_s) for c in ask.counters]
         if ask.device is not None:
             commands.append(resp.sismember(keys.seen_key(ask.user_id, "device"), ask.device))
@@ -162,7 +162,7 @@ class RedisStore:
             commands.append(resp.sismember(keys.seen_key(ask.user_id, "country"), ask.country))
         # each incr_expire is two commands, so two replies
         replies = self.wire.roundtrip(b"".join(commands), len(commands) + len(ask.counters))
-        current, text = replies[0], replies[1]
+        current, text, override = replies[0], replies[1], replies[2]
         if current is None:
             self._manifest, text = None, None
         elif current.decode() != version:  # a flip since we last looked: one more trip, rarely
@@ -170,8 +170,8 @@ class RedisStore:
             pages = self._manifest.pages if self._manifest else 1
             text = self.client.get(keys.page_key(current.decode(), keys.page(ask.user_id, pages)))
         raw = keys.find_record(text, ask.user_id) if text else None
-        counts = tuple(int(replies[2 + 2 * i]) for i in range(len(ask.counters)))
-        tail = iter(replies[2 + 2 * len(ask.counters) :])
+        counts = tuple(int(replies[3 + 2 * i]) for i in range(len(ask.counters)))
+        tail = iter(replies[3 + 2 * len(ask.counters) :])
         new_device = None if ask.device is None else not next(tail)
         new_country = None if ask.country is None else not next(tail)
         return Facts(
@@ -180,7 +180,16 @@ class RedisStore:
             counts=counts,
             new_device=new_device,
             new_country=new_country,
+            override=override.decode() if override is not None else None,
         )
+
+    def override(self, user_id: str, action: str | None) -> None:
+        if action is None:
+            self.client.delete(keys.override_key(user_id))
+            return
+        if action not in keys.OVERRIDES:
+            raise ValueError(f"not an override: {action!r}")
+        self.client.set(keys.override_key(user_id), action)
 
     def remember(self, user_id: str, *, device: str | None, country: str | None) -> None:
         pipe = self.client.pipeline(transaction=False)

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS versions (version TEXT PRIMARY KEY, published_at REAL
 CREATE TABLE IF NOT EXISTS pointer (name TEXT PRIMARY KEY, version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (user_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
                                  PRIMARY KEY (user_id, kind, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS overrides (user_id TEXT PRIMARY KEY, action TEXT NOT NULL,
+                                      at REAL NOT NULL) WITHOUT ROWID;
 """
 # Rate counters live in a file of their own, without a journal or fsync: a decision's write is
 # then one page write (p99 under 30 us here, where a WAL commit in the scores file costs ~50 us
@@ -46,6 +48,7 @@ _SEEN = (
     "EXISTS (SELECT 1 FROM seen WHERE user_id = ? AND kind = 'device' AND value = ?), "
     "EXISTS (SELECT 1 FROM seen WHERE user_id = ? AND kind = 'country' AND value = ?)"
 )
+_OVERRIDE = "(SELECT action FROM overrides WHERE user_id = ?1)"
 _COLUMNS = "user_id TEXT PRIMARY KEY, record TEXT NOT NULL"
 SWEEP_EVERY = 10_000  # counter increments between deletions of expired counters
 
@@ -200,12 +203,12 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:  # the cached version's table was dropped
             if "no such table" not in str(exc):
                 raise
-            row = (conn.execute(_POINTER).fetchone() or (None,))[0], None, None, None
-        current, record, device, country = row
+            row = conn.execute(_reads(None), (ask.user_id, *seen)).fetchone()
+        current, record, device, country, override = row
         if current is not None and current != cached:
             self._manifest = self._load_manifest(conn, current)
             row = conn.execute(_reads(current), (ask.user_id, *seen)).fetchone()
-            current, record, device, country = row
+            current, record, device, country, override = row
         counts = self._count(self._counters, ask, now) if ask.counters else ()
         return Facts(
             manifest=self._manifest if current else None,
@@ -213,6 +216,17 @@ class SQLiteStore:
             counts=counts,
             new_device=None if ask.device is None else not device,
             new_country=None if ask.country is None else not country,
+            override=override,
+        )
+
+    def override(self, user_id: str, action: str | None) -> None:
+        if action is None:
+            self._conn.execute("DELETE FROM overrides WHERE user_id = ?", (user_id,))
+            return
+        if action not in keys.OVERRIDES:
+            raise ValueError(f"not an override: {action!r}")
+        self._conn.execute(
+            "INSERT OR REPLACE INTO overrides VALUES (?, ?, ?)", (user_id, action, time.time())
         )
 
     def remember(self, user_id: str, *, device: str | None, country: str | None) -> None:
@@ -252,11 +266,12 @@ def _count_sql(n: int) -> str:
 
 @lru_cache(maxsize=64)
 def _reads(version: str | None) -> str:
-    """Pointer, the user's record under ``version`` (NULL when none) and novelty, in one."""
+    """Pointer, the user's record under ``version`` (NULL when none), novelty and the user's
+    override, in one."""
     # "?1" is the user id; the plain "?"s after it number on from 2 (SQLite's rule).
     record = (
         f'(SELECT record FROM "{_table(version)}" WHERE user_id = ?1)'
         if version
         else "NULLIF(?1, ?1)"
     )
-    return f"SELECT ({_POINTER}), {record}, {_SEEN}"
+    return f"SELECT ({_POINTER}), {record}, {_SEEN}, {_OVERRIDE}"

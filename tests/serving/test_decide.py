@@ -210,3 +210,15 @@ def test_a_rate_limit_says_when_to_retry(scored: SQLiteStore) -> None:
     last = [decider.decide(None, "register", context=anon) for _ in range(limit + 1)][-1]
     assert (last.outcome, last.retry_after_s) == ("deny", 3500)
     assert decider.decide(None, "follow", context=anon).retry_after_s is None
+
+
+def test_analyst_override_denies_at_once_over_good_scores(
+    decider: Decider, scored: SQLiteStore
+) -> None:
+    assert decider.decide(GOOD, "order", context=HOME).outcome == "allow"
+    scored.override(GOOD, "deny")
+    denied = decider.decide(GOOD, "order", context=HOME)
+    assert (denied.outcome, denied.reasons) == ("deny", ("analyst_override",))
+    assert decider.decide(GOOD, "appeal", context=HOME).outcome == "allow"
+    scored.override(GOOD, None)
+    assert decider.decide(GOOD, "order", context=HOME).outcome == "allow"

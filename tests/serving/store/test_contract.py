@@ -170,3 +170,29 @@ def test_find_record_matches_whole_ids_only() -> None:
     assert keys.find_record(text, "b") == b"3|4|high|1|x;y"
     assert keys.find_record(text, "ab") == b"1|2|low|0|"
     assert keys.find_record(text, "a") is None
+
+
+def test_override_is_read_with_the_record_and_survives_a_publish(store: Store) -> None:
+    users = _users(20, seed=7)
+    publish(store, _scores(users, trust=0.6), snapshot="d1", now=T0)
+    target, other = users[3], users[4]
+    assert store.fetch(Ask(user_id=target)).override is None
+    store.override(target, "deny")
+    facts = store.fetch(Ask(user_id=target, counters=(Counter("ovr:c", 60),), device="d9"))
+    assert facts.override == "deny" and facts.record is not None
+    assert facts.counts == (1,) and facts.new_device is True  # the rest of the trip is intact
+    assert store.fetch(Ask(user_id=other)).override is None
+    publish(store, _scores(users, trust=0.9, model="m2"), snapshot="d2", now=T0 + timedelta(1))
+    after = store.fetch(Ask(user_id=target))
+    assert after.override == "deny" and after.record is not None and after.record.trust == 0.9
+    store.override(target, None)
+    assert store.fetch(Ask(user_id=target)).override is None
+
+
+def test_override_for_an_unscored_user_and_a_bad_value(store: Store) -> None:
+    stranger = str(uuid.uuid4())
+    store.override(stranger, "deny")
+    facts = store.fetch(Ask(user_id=stranger))
+    assert facts.record is None and facts.override == "deny"
+    with pytest.raises(ValueError, match="not an override"):
+        store.override(stranger, "allow")

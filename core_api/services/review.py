@@ -1,0 +1,91 @@
+"""The review loop's service: the one place the console pages (``core_api/console``), the JSON
+API and the CLI go through to read the queue and decide cases.
+
+Contract (plain functions over a SQLAlchemy ``Session``; every name below is exported here):
+
+- Who: ``roles_of(db, user_id)``; ``is_analyst`` (``analyst``, ``senior_analyst`` or ``admin``)
+  may read the queue and decide; ``can_reverse`` (``senior_analyst`` or ``admin``) may also
+  reverse. Every function that reads or writes cases takes ``analyst_id`` and raises
+  ``ReviewError`` itself when that user may not: callers cannot forget the check.
+- Errors: ``ReviewError(code, status)``; ``status`` is the HTTP status a page should answer
+  (403 not staff / own account, 404 no such case or decision, 409 state conflict, 422 bad
+  input); ``code`` a stable snake_case reason.
+- Writes commit their own transaction (``decide`` must commit before it touches the online
+  store) and return fresh values, never live ORM rows.
+- Times are aware UTC; ``now`` keyword arguments exist for tests and simulations.
+
+Functions: ``sync_cases`` (open or refresh cases from score flags and from the core database's
+open reports, chargebacks and appeals), ``queue`` (filters, a sort, an opaque keyset cursor),
+``get_case``, ``claim``, ``assign``, ``decide`` (confirm / clear / escalate / request_info),
+``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``.
+
+Decisions. ``confirm`` bans the user through the admin status-change path (audit row and
+ACCOUNT_STATUS_CHANGED event), logs the decision, emits REVIEW_DECISION (``confirmed_fraud``)
+through the outbox in the same transaction, then sets the online store's per-user override to
+``deny`` so the very next access decision denies, whatever the published scores say.
+``clear`` emits ``cleared`` (a negative label as of the decision time) and the user gets no new
+case from any source until evidence newer than the decision arrives. ``escalate`` emits
+``escalated`` and leaves the case in the queue (status ``escalated``); ``request_info`` puts it
+in ``info_requested`` (no event: it is a workflow step, not a verdict). ``reverse`` undoes a
+decision's effects (a reversed confirm reinstates the account and lifts the override), logs
+the reversal, emits REVIEW_REVERSED and reopens the case. Analysts never act on their own
+account (403 ``own_account``).
+"""
+
+from __future__ import annotations
+
+from core_api.services.review_cases import (
+    Flag,
+    SyncResult,
+    sync_cases,
+)
+from core_api.services.review_common import (
+    ANALYST_ROLES,
+    DECISION_ACTIONS,
+    REVERSER_ROLES,
+    SORTS,
+    CaseView,
+    DecisionView,
+    ReviewError,
+    can_reverse,
+    is_analyst,
+    roles_of,
+)
+from core_api.services.review_decide import decide, reverse
+from core_api.services.review_metrics import Metrics, metrics
+from core_api.services.review_queue import (
+    Page,
+    QueueFilter,
+    assign,
+    claim,
+    get_case,
+    history,
+    queue,
+)
+
+__all__ = [
+    "ANALYST_ROLES",
+    "DECISION_ACTIONS",
+    "REVERSER_ROLES",
+    "SORTS",
+    "CaseView",
+    "DecisionView",
+    "Flag",
+    "Metrics",
+    "Page",
+    "QueueFilter",
+    "ReviewError",
+    "SyncResult",
+    "assign",
+    "can_reverse",
+    "claim",
+    "decide",
+    "get_case",
+    "history",
+    "is_analyst",
+    "metrics",
+    "queue",
+    "reverse",
+    "roles_of",
+    "sync_cases",
+]
