@@ -20,9 +20,9 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core_api.db.admin import RoleGrant
 from core_api.db.identity import AuthSession, User
 from core_api.deps import LOCKED, Services
+from core_api.services import review
 from core_api.services.security import load_secret
 
 COOKIE = "vouch_review"
@@ -32,8 +32,6 @@ CSRF_HEADER = "x-csrf-token"
 # An analyst's working day: past it the console asks for the password again.
 SESSION_TTL = timedelta(hours=10)
 MFA_FRESH = timedelta(minutes=5)
-# Roles that may open the console (review-core's ANALYST_ROLES).
-CONSOLE_ROLES = ("analyst", "senior_analyst", "admin")
 
 
 class NotSignedIn(Exception):
@@ -87,12 +85,8 @@ def csrf_for(request: Request, services: Services, session_id: str) -> str:
 
 
 def console_roles(db: Session, user_id: str) -> frozenset[str]:
-    found = db.scalars(
-        select(RoleGrant.role).where(
-            RoleGrant.user_id == user_id, RoleGrant.role.in_(CONSOLE_ROLES)
-        )
-    )
-    return frozenset(found)
+    """The staff roles that open the console (the review service's ``ANALYST_ROLES``)."""
+    return review.roles_of(db, user_id) & review.ANALYST_ROLES
 
 
 def _aware(value: datetime) -> datetime:
