@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 DEMO_USERS ?= 3000
 DEMO_DAYS ?= 35
 
-.PHONY: env demo test lint typecheck ui bench clean
+.PHONY: env demo test lint typecheck chromium ui bench clean
 
 env: $(STAMP)
 
@@ -34,8 +34,16 @@ demo: $(STAMP)
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q
+
+# The console's browser tests drive Debian's chromium by its path (Playwright downloads nothing).
+# Installed once, as root (CI is); elsewhere say how, and the browser tests skip with a reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests skip)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

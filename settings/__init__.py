@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         return self._under("bench")
 
     @property
+    def artifacts(self) -> Path:
+        """What tests leave to look at afterwards (the console's browser screenshots)."""
+        return self._under("artifacts")
+
+    @property
     def dagster_home(self) -> Path:
         """DAGSTER_HOME: the instance shared by the CLI and the UI."""
         return self._under("dagster")
