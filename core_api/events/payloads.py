@@ -104,6 +104,10 @@ class ReviewDecision(Payload):
     decision: Literal["confirmed_fraud", "cleared", "escalated"]
     case_id: Id
     typology: Annotated[str, text(64)] | None = None
+    # A senior analyst reversed the case's earlier verdict: this event's ``decision`` replaces
+    # it from ``occurred_at`` on (a reversed confirm is ``cleared``, a reversed clear
+    # ``escalated``, back in the queue). Optional, so additive: schema_version stays 1.
+    reversed: Flag | None = None
 
 
 # --- trust and social -----------------------------------------------------------------------

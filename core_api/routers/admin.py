@@ -1,6 +1,8 @@
 """Access control and account status: the seed's Access Control Service, kept small.
 
-Roles: one staff role, ``admin``, granted by an admin. The first admin comes from the
+Roles, granted by an admin: ``admin`` (this router, and the review console with reversals),
+``senior_analyst`` (the review console, reversals included) and ``analyst`` (the review console:
+queue, claim, decide; never on their own account). The first admin comes from the
 ``admin_emails`` setting (``VOUCH_ADMIN_EMAILS``, comma-separated): a signed-in user whose
 *verified* e-mail is listed may claim the role with ``POST /admin/bootstrap``. No CLI and no
 "first user wins" race; verification stops anyone who registers a listed address without owning it.
@@ -30,7 +32,6 @@ from core_api.deps import (
     ServicesDep,
     SessionDep,
 )
-from core_api.events import EventType
 from core_api.schemas.admin import (
     AppealIn,
     AppealOut,
@@ -41,6 +42,7 @@ from core_api.schemas.admin import (
     StatusIn,
 )
 from core_api.schemas.identity import AccountOut
+from core_api.services import accounts
 from core_api.services.guards import (
     act,
     conflict,
@@ -50,7 +52,6 @@ from core_api.services.guards import (
     not_found,
     require_active,
 )
-from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -69,11 +70,13 @@ def bootstrap_emails(raw: str) -> frozenset[str]:
     return frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
 
 
-def _grant(db: Session, user_id: str, *, by: str | None) -> tuple[RoleGrant, bool]:
-    found = db.get(RoleGrant, (user_id, "admin"))
+def _grant(
+    db: Session, user_id: str, *, by: str | None, role: str = "admin"
+) -> tuple[RoleGrant, bool]:
+    found = db.get(RoleGrant, (user_id, role))
     if found is not None:
         return found, False
-    grant = RoleGrant(user_id=user_id, role="admin", granted_by=by)
+    grant = RoleGrant(user_id=user_id, role=role, granted_by=by)
     db.add(grant)
     db.commit()
     return grant, True
@@ -102,7 +105,7 @@ def grant_role(
     user_id: UUID, body: RoleIn, admin: AdminUser, db: SessionDep, response: Response
 ) -> RoleGrant:
     target = existing_user(db, str(user_id))
-    grant, made = _grant(db, target.id, by=admin.user.id)
+    grant, made = _grant(db, target.id, by=admin.user.id, role=body.role)
     response.status_code = status.HTTP_201_CREATED if made else status.HTTP_200_OK
     return grant
 
@@ -125,30 +128,15 @@ def change_status(
     target = existing_user(db, str(user_id))
     if target.id == admin.user.id:
         raise conflict("cannot_change_own_status")
-    before = target.status
-    if before == body.status:
+    if target.status == body.status:
         raise conflict("no_change")
-    target.status = body.status
-    db.add(
-        StatusAudit(
-            user_id=target.id,
-            actor_id=admin.user.id,
-            reason_code=body.reason_code,
-            note=body.note,
-            status_before=before,
-            status_after=body.status,
-        )
-    )
-    emit(
+    accounts.change_status(
         db,
-        EventType.ACCOUNT_STATUS_CHANGED,
+        target,
         actor_id=admin.user.id,
-        subject_id=target.id,
-        payload={
-            "account_status": body.status,
-            "previous_status": before,
-            "reason_code": body.reason_code,
-        },
+        status=body.status,
+        reason_code=body.reason_code,
+        note=body.note,
         context=client.event_context(),
     )
     db.commit()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from core_api.schemas.base import In
 
-StaffRole = Literal["admin"]
+StaffRole = Literal["admin", "analyst", "senior_analyst"]
 ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
 
 

@@ -26,10 +26,14 @@ through the outbox in the same transaction, then sets the online store's per-use
 ``clear`` emits ``cleared`` (a negative label as of the decision time) and the user gets no new
 case from any source until evidence newer than the decision arrives. ``escalate`` emits
 ``escalated`` and leaves the case in the queue (status ``escalated``); ``request_info`` puts it
-in ``info_requested`` (no event: it is a workflow step, not a verdict). ``reverse`` undoes a
-decision's effects (a reversed confirm reinstates the account and lifts the override), logs
-the reversal, emits REVIEW_REVERSED and reopens the case. Analysts never act on their own
-account (403 ``own_account``).
+in ``info_requested`` (no event: it is a workflow step, not a verdict). Confirming also
+closes the user's other undecided cases (an appeal excepted) with the same verdict.
+``reverse`` (of a confirm or a clear only) logs a ``reverse`` row naming the decision: a reversed
+confirm becomes a clear from then on (account reinstated, override lifted, REVIEW_DECISION
+``cleared`` with ``reversed: true``); a reversed clear withdraws the negative label and puts
+the case back in the queue as ``escalated`` (REVIEW_DECISION ``escalated``, ``reversed``).
+Analysts never act on their own account (403 ``own_account``), and a case someone else claimed
+is theirs to decide (409 ``claimed_by_another``; ``assign`` hands it over).
 """
 
 from __future__ import annotations

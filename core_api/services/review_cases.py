@@ -1,12 +1,39 @@
-"""Opening cases: from the latest scores' flags and the core database's open signals."""
+"""Opening cases: from the latest scores' flags and the core database's open signals.
+
+Each source yields candidates: (user, source, risk, band, reasons, amount, evidence time).
+A candidate refreshes the user's undecided case of that source when there is one. Otherwise it
+opens a case only if its evidence is newer than the user's latest standing verdict (a confirm or
+a clear that no one reversed): a cleared user stays out of the queue until something new
+happens. For a score flag, "new" means the scores now say more than when the user was cleared
+(a higher band, or a reason the cleared case did not name); its evidence time is then the
+scoring time.
+
+Amount at stake: what the user could still move (their wallets' balances) for score flags,
+reports and appeals; the disputed sum for chargebacks. Wallets of different currencies add up
+as plain numbers: the queue only ranks by it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from core_api.db.admin import Appeal
+from core_api.db.base import Money
+from core_api.db.identity import User
+from core_api.db.money import ZERO, Wallet
+from core_api.db.review import Chargeback, ReviewCase, ReviewDecision, UserReport
+from serving.rules import BAND_ORDER
+from serving.store import Ask, DecisionStore
+
+CHUNK = 500  # users per IN (...) lookup
+VERDICTS = ("confirm", "clear", "reverse")
 
 
 @dataclass(frozen=True)
@@ -27,12 +54,248 @@ class SyncResult:
     opened: int  # new cases
     refreshed: int  # open cases whose risk, reasons or amount changed
     unknown_users: int  # flags for users the core database does not have
-    held_back: int  # cleared users without evidence newer than the clearing
+    held_back: int  # users with a standing verdict and no evidence newer than it
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    user_id: str
+    source: str
+    risk: float
+    band: str
+    reasons: tuple[str, ...]
+    evidence_at: datetime
+    amount: Decimal | None = None  # None: the user's balances
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    action: str
+    at: datetime
+    band: str
+    reasons: frozenset[str]
 
 
 def sync_cases(
-    db: Session, *, flags: Iterable[Flag] = (), now: datetime | None = None
+    db: Session,
+    *,
+    flags: Iterable[Flag] = (),
+    store: DecisionStore | None = None,
+    now: datetime | None = None,
 ) -> SyncResult:
     """Open or refresh one undecided case per (user, source) from ``flags`` (source ``score``)
-    and from open reports, chargebacks and appeals; commits."""
-    raise NotImplementedError
+    and from reports, chargebacks and appeals; commits. ``store`` (the online store) gives risk
+    and band to cases from the other sources; without it they carry none."""
+    now = now or datetime.now(UTC)
+    flagged = {f.user_id: f for f in flags}
+    known = _existing(db, flagged)
+    unknown = len(flagged) - len(known)
+    items = _signal_items(db)
+    users = set(known) | {user for user, _ in items}
+    verdicts, open_cases = _verdicts(db, users), _open_cases(db, users)
+    candidates = [_from_flag(flagged[u]) for u in known]
+    candidates += _signals(items, verdicts=verdicts, store=store)
+    balances = _balances(db, users)
+    status = _statuses(db, users)
+    counts: Counter[str] = Counter()
+    for c in candidates:
+        amount = c.amount if c.amount is not None else balances.get(c.user_id, ZERO)
+        case = open_cases.get((c.user_id, c.source))
+        if case is not None:
+            counts["refreshed"] += _refresh(case, c, amount=amount, now=now)
+            continue
+        verdict = verdicts.get(c.user_id)
+        if status.get(c.user_id) == "banned" and c.source != "appeal":
+            counts["held_back"] += 1  # already decided the hard way; only an appeal reopens
+            continue
+        evidence = _new_evidence(c, verdict)
+        if evidence is None:
+            counts["held_back"] += 1
+            continue
+        db.add(
+            ReviewCase(
+                user_id=c.user_id,
+                source=c.source,
+                risk=c.risk,
+                band=c.band,
+                reasons="\n".join(c.reasons),
+                amount_at_stake=amount,
+                status="open",
+                opened_at=now,
+                evidence_at=evidence,
+                updated_at=now,
+            )
+        )
+        counts["opened"] += 1
+    db.commit()
+    return SyncResult(
+        opened=counts["opened"],
+        refreshed=counts["refreshed"],
+        unknown_users=unknown,
+        held_back=counts["held_back"],
+    )
+
+
+def _from_flag(f: Flag) -> _Candidate:
+    said = tuple(dict.fromkeys((*f.reasons, *f.rules)))
+    return _Candidate(f.user_id, "score", f.risk, f.band, said, f.scored_at)
+
+
+def _new_evidence(c: _Candidate, verdict: _Verdict | None) -> datetime | None:
+    """When the candidate's evidence is newer than the standing verdict: its time; else None."""
+    if verdict is None:
+        return c.evidence_at
+    if c.source == "score":
+        stronger = BAND_ORDER.get(c.band, 0) > BAND_ORDER.get(verdict.band, 0)
+        news = bool(set(c.reasons) - verdict.reasons)
+        return c.evidence_at if (stronger or news) and c.evidence_at > verdict.at else None
+    return c.evidence_at if c.evidence_at > verdict.at else None
+
+
+def _refresh(case: ReviewCase, c: _Candidate, *, amount: Decimal, now: datetime) -> int:
+    reasons = "\n".join(c.reasons)
+    new = (c.risk, c.band, reasons, amount)
+    if (case.risk, case.band, case.reasons, case.amount_at_stake) == new and (
+        case.evidence_at >= c.evidence_at
+    ):
+        return 0
+    case.risk, case.band, case.reasons, case.amount_at_stake = new
+    case.evidence_at = max(case.evidence_at, c.evidence_at)
+    case.updated_at = now
+    return 1
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def _existing(db: Session, users: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for part in _chunks(users):
+        out += db.scalars(select(User.id).where(User.id.in_(part))).all()
+    return out
+
+
+def _statuses(db: Session, users: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in _chunks(users):
+        out.update(db.execute(select(User.id, User.status).where(User.id.in_(part))).all())
+    return out
+
+
+def _open_cases(db: Session, users: set[str]) -> dict[tuple[str, str], ReviewCase]:
+    out = {}
+    for part in _chunks(users):
+        undecided = ReviewCase.status != "decided"
+        query = select(ReviewCase).where(ReviewCase.user_id.in_(part), undecided)
+        out.update({(c.user_id, c.source): c for c in db.scalars(query)})
+    return out
+
+
+def _verdicts(db: Session, users: set[str]) -> dict[str, _Verdict]:
+    """Each user's standing verdict: the latest confirm or clear, where a reversed confirm
+    counts as a clear from the reversal on and a reversed clear as no verdict."""
+    out: dict[str, _Verdict] = {}
+    for part in _chunks(users):
+        query = (
+            select(ReviewDecision, ReviewCase.band, ReviewCase.reasons)
+            .join(ReviewCase, ReviewCase.id == ReviewDecision.case_id)
+            .where(ReviewDecision.user_id.in_(part), ReviewDecision.action.in_(VERDICTS))
+            .order_by(ReviewDecision.at, ReviewDecision.id)
+        )
+        actions: dict[int, str] = {}
+        for decision, band, reasons in db.execute(query):
+            action = decision.action
+            if action == "reverse":
+                action = "clear" if actions.get(decision.reverses or -1) == "confirm" else ""
+            actions[decision.id] = decision.action
+            if not action:
+                out.pop(decision.user_id, None)
+                continue
+            said = frozenset(r for r in reasons.split("\n") if r)
+            out[decision.user_id] = _Verdict(action, decision.at, band, said)
+    return out
+
+
+def _balances(db: Session, users: set[str]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for part in _chunks(users):
+        query = (
+            select(Wallet.owner_id, func.sum(Wallet.balance))
+            .where(Wallet.owner_id.in_(part), Wallet.kind == "user")
+            .group_by(Wallet.owner_id)
+        )
+        for owner, total in db.execute(query):
+            if owner is not None:
+                out[owner] = Money().process_result_value(total, db.get_bind().dialect) or ZERO
+    return out
+
+
+def _risk(store: DecisionStore | None, user_id: str) -> tuple[float, str]:
+    if store is None:
+        return 0.0, "low"
+    try:
+        record = store.fetch(Ask(user_id=user_id)).record
+    except Exception:  # a sync without the store still opens the case, unscored
+        return 0.0, "low"
+    return (record.fraud_risk, record.band) if record else (0.0, "low")
+
+
+Items = dict[tuple[str, str], list[tuple[datetime, str, Decimal | None]]]
+
+
+def _signal_items(db: Session) -> Items:
+    """Reports, chargebacks and appeals by (user, source): (time, what, amount) each."""
+    grouped: Items = defaultdict(list)
+    for reported, reason, at in db.execute(
+        select(UserReport.reported_id, UserReport.reason, UserReport.created_at)
+    ):
+        grouped[(reported, "report")].append((at, f"reported for {reason}", None))
+    for user, amount, currency, reason, at in db.execute(
+        select(
+            Chargeback.user_id,
+            Chargeback.amount,
+            Chargeback.currency,
+            Chargeback.reason,
+            Chargeback.received_at,
+        )
+    ):
+        grouped[(user, "chargeback")].append(
+            (at, f"chargeback ({reason}) {amount} {currency}", amount)
+        )
+    for user, status, at in db.execute(
+        select(Appeal.user_id, Appeal.account_status, Appeal.created_at)
+    ):
+        grouped[(user, "appeal")].append((at, f"appeal against {status} status", None))
+    return grouped
+
+
+def _signals(
+    items: Items, *, verdicts: dict[str, _Verdict], store: DecisionStore | None
+) -> list[_Candidate]:
+    """One candidate per user and source from what arrived since the user's standing verdict
+    (the latest evidence time; the reasons count what arrived)."""
+    out = []
+    for (user, source), every in items.items():
+        verdict = verdicts.get(user)
+        fresh = [i for i in every if verdict is None or i[0] > verdict.at]
+        if not fresh:
+            continue
+        texts = Counter(text for _, text, _ in fresh)
+        said = tuple(t if n == 1 else f"{t} (x{n})" for t, n in texts.items())
+        amounts = [a for _, _, a in fresh if a is not None]
+        risk, band = _risk(store, user)
+        out.append(
+            _Candidate(
+                user_id=user,
+                source=source,
+                risk=risk,
+                band=band,
+                reasons=said,
+                evidence_at=max(at for at, _, _ in fresh),
+                amount=sum(amounts, ZERO) if amounts else None,
+            )
+        )
+    return out
