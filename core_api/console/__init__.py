@@ -7,7 +7,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from core_api.console import pages_auth, pages_case, pages_metrics, pages_queue
+from core_api.console.pages import auth as pages_auth
+from core_api.console.pages import case as pages_case
+from core_api.console.pages import metrics as pages_metrics
+from core_api.console.pages import queue as pages_queue
 from core_api.console.web import HANDLERS, HERE, PREFIX, ConsoleHeaders
 
 

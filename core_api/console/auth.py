@@ -76,11 +76,11 @@ def _mac(key: bytes, purpose: str, value: str) -> str:
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def cookie_value(request: Request, services: Services, session_id: str) -> str:
+def cookie_value(request: Request, services: Services, *, session_id: str) -> str:
     return f"{session_id}.{_mac(_key(request, services), 'cookie', session_id)}"
 
 
-def csrf_for(request: Request, services: Services, session_id: str) -> str:
+def csrf_for(request: Request, services: Services, *, session_id: str) -> str:
     return _mac(_key(request, services), "csrf", session_id)
 
 
@@ -93,7 +93,7 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def signed_in(request: Request, services: Services, db: Session) -> Analyst:
+def signed_in(request: Request, services: Services, *, db: Session) -> Analyst:
     """The console's caller, or :class:`NotSignedIn` / :class:`Refused`."""
     raw = request.cookies.get(COOKIE, "")
     session_id, _, mac = raw.partition(".")
@@ -117,7 +117,7 @@ def signed_in(request: Request, services: Services, db: Session) -> Analyst:
     roles = console_roles(db, user.id)
     if not roles:
         raise Refused("analyst_required")  # a role revoked after login ends console access
-    csrf = csrf_for(request, services, auth_session.id)
+    csrf = csrf_for(request, services, session_id=auth_session.id)
     return Analyst(user=user, session=auth_session, roles=roles, csrf=csrf)
 
 

@@ -72,9 +72,9 @@ def _label(user: User) -> str:
 
 
 def linked_graph(
-    db: Session, settings: Settings, user: User, *, risk: float | None
+    db: Session, settings: Settings, *, user: User, risk: float | None
 ) -> tuple[drawing.Graph, list[links.Link], dict[str, Any]]:
-    found = links.linked_accounts(db, settings, user.id)
+    found = links.linked_accounts(db, settings, user_id=user.id)
     ids = [link.user_id for link in found]
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))}
     scores = warehouse.latest_scores(settings, ids)
@@ -93,7 +93,7 @@ def linked_graph(
             href=f"{PREFIX}/users/{uid}",
         )
     centre = drawing.Account(user.id, _label(user), user.status, risk, f"{PREFIX}/users/{user.id}")
-    graph = drawing.layout(centre, found, accounts)
+    graph = drawing.layout(centre, found, accounts=accounts)
     return graph, found, {"users": users, "cases": cases, "scores": scores}
 
 
@@ -103,20 +103,20 @@ def case_context(
     user = db.get(User, case.user_id)
     assert user is not None  # a case's user is a foreign key (ON DELETE CASCADE)
     score = warehouse.latest_scores(settings, [user.id]).get(user.id)
-    graph, found, linked = linked_graph(db, settings, user, risk=case.risk)
+    graph, found, linked = linked_graph(db, settings, user=user, risk=case.risk)
     ring = [
         RingMember(link, linked["cases"][link.user_id], linked["users"][link.user_id].email)
         for link in found
         if link.shares_evidence and link.user_id in linked["cases"]
     ]
-    items, more = profile.timeline(db, settings, user.id)
+    items, more = profile.timeline(db, settings, user_id=user.id)
     decisions = review.history(db, analyst_id=analyst_id, user_id=user.id)
     staff = {d.analyst_id for d in decisions}
     names = {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(staff)))}
     return {
         "case": case,
         "user": user,
-        "profile": profile.profile(db, settings, user),
+        "profile": profile.profile(db, settings, user=user),
         "score": score,
         "chart": drawing.risk_chart(warehouse.risk_history(settings, user.id)),
         "graph": graph,
@@ -145,5 +145,5 @@ def _timeline_url(case_id: str, more: Any) -> str | None:
 def timeline_page(
     db: Session, settings: Settings, *, case_id: str, user_id: str, before: Any
 ) -> dict[str, Any]:
-    items, more = profile.timeline(db, settings, user_id, before=before)
+    items, more = profile.timeline(db, settings, user_id=user_id, before=before)
     return {"timeline": items, "timeline_next": _timeline_url(case_id, more)}

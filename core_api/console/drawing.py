@@ -85,7 +85,7 @@ class Account:
     href: str
 
 
-def layout(centre: Account, links: list[Link], accounts: dict[str, Account]) -> Graph:
+def layout(centre: Account, links: list[Link], *, accounts: dict[str, Account]) -> Graph:
     cx, cy = WIDTH / 2, HEIGHT / 2
     rings = [links[:INNER], links[INNER:]]
     radii = [min(cx, cy) * 0.55, min(cx, cy) * 0.88]

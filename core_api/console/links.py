@@ -134,7 +134,7 @@ def _snapshot(settings: Settings, links: dict[str, Link], user_id: str) -> None:
 
 
 def linked_accounts(
-    db: Session, settings: Settings, user_id: str, *, limit: int = MAX_LINKED
+    db: Session, settings: Settings, *, user_id: str, limit: int = MAX_LINKED
 ) -> list[Link]:
     """The user's strongest links, at most ``limit``, strongest first; only accounts the core
     database knows (a link the console could not act on is left out)."""

@@ -39,7 +39,7 @@ class Profile:
         return [s for s in self.sightings if s.kind == kind]
 
 
-def profile(db: Session, settings: Settings, user: User) -> Profile:
+def profile(db: Session, settings: Settings, *, user: User) -> Profile:
     devices = db.scalars(
         select(Device).where(Device.user_id == user.id).order_by(Device.last_seen_at.desc())
     ).all()
@@ -77,8 +77,8 @@ def _event_said(event: warehouse.Event, user_id: str) -> str:
 def timeline(
     db: Session,
     settings: Settings,
-    user_id: str,
     *,
+    user_id: str,
     before: tuple[datetime, str] | None = None,
     limit: int = 25,
 ) -> tuple[list[Item], tuple[datetime, str] | None]:

@@ -52,15 +52,15 @@ def _when(value: datetime | None) -> str:
 templates.env.filters.update(ago=_ago, duration=_duration, money=_money, when=_when)
 
 
-def page(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> Response:
+def page(request: Request, name: str, *, context: dict[str, Any], status: int = 200) -> Response:
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
-def console_user(request: Request, services: ServicesDep, db: SessionDep) -> Analyst:
-    return signed_in(request, services, db)
+def _console_user(request: Request, services: ServicesDep, db: SessionDep) -> Analyst:
+    return signed_in(request, services, db=db)
 
 
-Console = Annotated[Analyst, Depends(console_user)]
+Console = Annotated[Analyst, Depends(_console_user)]
 
 
 async def with_csrf(request: Request, me: Console) -> Analyst:
@@ -110,7 +110,7 @@ def _refusal(request: Request, reason: str, status: int) -> Response:
         body = f'<p class="refusal" role="alert" data-reason="{reason}">{said}</p>'
         return HTMLResponse(body, status_code=status)
     context = {"reason": reason, "said": said, "status": status, "me": None}
-    return page(request, "refusal.html", context, status=status)
+    return page(request, "refusal.html", context=context, status=status)
 
 
 _HEADERS = [

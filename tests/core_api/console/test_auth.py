@@ -70,6 +70,7 @@ def test_logout_revokes_the_session_behind_the_cookie(api: TestClient) -> None:
     assert page.status_code == 200
     out = api.post("/review/logout", data={"csrf_token": form_token(page.text)})
     assert out.status_code == 200  # followed to the login form
+    api.cookies.clear()
     api.cookies.set(COOKIE, kept or "", path="/review")  # a copy of the cookie kept by a thief
     assert api.get("/review/metrics", follow_redirects=False).status_code == 303
 
@@ -78,6 +79,7 @@ def test_a_forged_cookie_is_not_a_session(api: TestClient) -> None:
     analyst = account(api)
     sign_in(api, analyst["email"])
     session_id = (api.cookies.get(COOKIE) or "").split(".")[0]
+    api.cookies.clear()
     api.cookies.set(COOKIE, f"{session_id}.{'0' * 64}", path="/review")
     assert api.get("/review/metrics", follow_redirects=False).status_code == 303
 

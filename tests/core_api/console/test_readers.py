@@ -18,7 +18,7 @@ def test_linked_accounts_join_the_core_database_and_the_graph_snapshot(
     with api.app.state.services.sessions() as db:
         found = {
             link.user_id: link
-            for link in links.linked_accounts(db, settings, platform.suspect["id"])
+            for link in links.linked_accounts(db, settings, user_id=platform.suspect["id"])
         }
     # Test clients share one address: the stranger is linked by IP only, never by device.
     assert set(found[platform.stranger["id"]].relations) == {"shared_ip"}
@@ -38,7 +38,7 @@ def test_the_timeline_pages_newest_first_without_gaps_or_repeats(
     before = None
     with api.app.state.services.sessions() as db:
         while True:
-            items, before = profile.timeline(db, settings, user_id, before=before, limit=2)
+            items, before = profile.timeline(db, settings, user_id=user_id, before=before, limit=2)
             seen += [i.key for i in items]
             times = [i.at for i in items]
             assert times == sorted(times, reverse=True)
@@ -80,15 +80,15 @@ def test_the_graph_layout_is_deterministic_and_inside_the_picture(
 ) -> None:
     settings = api.app.state.services.settings
     with api.app.state.services.sessions() as db:
-        found = links.linked_accounts(db, settings, platform.suspect["id"])
+        found = links.linked_accounts(db, settings, user_id=platform.suspect["id"])
         users = {u.id: u for u in db.query(User).all()}
     accounts = {
         uid: drawing.Account(uid, users[uid].email[:6], users[uid].status, 0.7, f"/x/{uid}")
         for uid in (link.user_id for link in found)
     }
     centre = drawing.Account(platform.suspect["id"], "me", "active", 0.9, "/x")
-    first = drawing.layout(centre, found, accounts)
-    assert first == drawing.layout(centre, found, accounts)
+    first = drawing.layout(centre, found, accounts=accounts)
+    assert first == drawing.layout(centre, found, accounts=accounts)
     assert all(0 < n.x < first.width and 0 < n.y < first.height for n in first.nodes)
     assert first.nodes[0].centre and first.nodes[0].fill == drawing.risk_colour(0.9)
     assert {e.relation for e in first.edges} >= {"shared_device", "money"}

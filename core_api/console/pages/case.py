@@ -26,7 +26,7 @@ def case_page(
     case = review.get_case(db, str(case_id), analyst_id=me.user.id)
     context = case_view.case_context(db, services.settings, case=case, analyst_id=me.user.id)
     context |= {"me": me, "done": request.query_params.get("done")}
-    return page(request, "case.html", context)
+    return page(request, "case.html", context=context)
 
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
@@ -53,7 +53,7 @@ def timeline(
     context = case_view.timeline_page(
         db, services.settings, case_id=case.id, user_id=case.user_id, before=before
     )
-    return page(request, "_timeline.html", {"me": me, "case": case, **context})
+    return page(request, "_timeline.html", context={"me": me, "case": case, **context})
 
 
 def _second_factor(me: auth.Analyst, db: SessionDep, services: ServicesDep, code: str) -> None:
@@ -131,7 +131,7 @@ def _ring(
     assert user is not None
     sharing = {
         link.user_id
-        for link in links.linked_accounts(db, services.settings, user.id)
+        for link in links.linked_accounts(db, services.settings, user_id=user.id)
         if link.shares_evidence
     }
     cases = case_view.open_cases_of(db, sorted(sharing))

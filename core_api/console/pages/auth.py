@@ -35,7 +35,7 @@ def _login_form(
 ) -> Response:
     token = auth.new_login_csrf()
     context = {"csrf": token, "next": _next(next_), "error": error, "me": None}
-    response = page(request, "login.html", context, status=status)
+    response = page(request, "login.html", context=context, status=status)
     secure = request.app.state.services.settings.console_secure_cookie
     response.set_cookie(
         auth.LOGIN_CSRF_COOKIE,
@@ -95,7 +95,7 @@ def login(
     response = RedirectResponse(_next(next), status_code=303)
     response.set_cookie(
         auth.COOKIE,
-        auth.cookie_value(request, services, issued.session_id),
+        auth.cookie_value(request, services, session_id=issued.session_id),
         max_age=int(auth.SESSION_TTL.total_seconds()),
         path=PREFIX,
         httponly=True,

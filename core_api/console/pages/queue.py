@@ -101,7 +101,7 @@ def queue_page(
         "sources": SOURCES,
         "statuses": CASE_STATUSES,
     }
-    return page(request, "queue.html", context)
+    return page(request, "queue.html", context=context)
 
 
 @router.post("/cases/{case_id}/claim", response_class=HTMLResponse)
@@ -110,4 +110,4 @@ def claim(request: Request, case_id: UUID, me: ConsoleForm, db: SessionDep) -> R
     if "hx-request" not in request.headers:
         return RedirectResponse(f"{PREFIX}/cases/{case.id}", status_code=303)
     names = emails(db, [case.user_id, case.assignee_id])
-    return page(request, "_queue_row.html", {"me": me, "case": case, "names": names})
+    return page(request, "_queue_row.html", context={"me": me, "case": case, "names": names})

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from core_api.console.pages_queue import emails
+from core_api.console.pages.queue import emails
 from core_api.console.web import Console, page
 from core_api.deps import SessionDep
 from core_api.services import review
@@ -35,4 +35,4 @@ def metrics_page(
         "per_day": per_day,
         "busiest": max((sum(v.values()) for _, v in per_day), default=0),
     }
-    return page(request, "metrics.html", context)
+    return page(request, "metrics.html", context=context)
