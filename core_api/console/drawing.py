@@ -14,6 +14,7 @@ from core_api.console.warehouse import Point
 
 WIDTH, HEIGHT = 640, 420
 INNER = 12  # nodes on the inner ring; the rest go on an outer one
+CENTRE_R, NODE_R = 18.0, 12.0
 BANDS = {"medium": 0.10, "high": 0.50}  # models.risk.scoring.BANDS, for colours and guides
 
 # relation -> stroke colour and dash (money is drawn with an arrow by the template)
@@ -50,6 +51,9 @@ class Node:
     title: str
     href: str
     centre: bool = False
+    label_x: float = 0.0
+    label_y: float = 0.0
+    anchor: str = "middle"  # text-anchor: labels sit outside the ring, away from the edges
 
 
 @dataclass(frozen=True)
@@ -96,23 +100,26 @@ def layout(centre: Account, links: list[Link], *, accounts: dict[str, Account]) 
         for i, link in enumerate(ring):
             angle = offset + i * step
             placed.append((link, cx + radius * math.cos(angle), cy + radius * math.sin(angle)))
-    nodes = [_node(centre, cx, cy, centre=True)]
+    nodes = [_node(centre, cx, cy, centre=True, out=(0.0, 1.0))]
     edges: list[Edge] = []
     for link, x, y in placed:
         account = accounts[link.user_id]
-        nodes.append(_node(account, x, y, centre=False))
-        # One line per relation, fanned a little so parallel relations stay visible.
+        ux, uy = _unit(cx, cy, x, y)
+        nodes.append(_node(account, x, y, centre=False, out=(ux, uy)))
+        # One line per relation, fanned a little so parallel relations stay visible; lines end
+        # at the circles' rims so arrows and dashes stay readable.
         relations = sorted(link.relations)
+        start, end = CENTRE_R + 2, NODE_R + 3
         for k, relation in enumerate(relations):
             colour, dash = EDGE_STYLE.get(relation, ("#888888", ""))
             bend = (k - (len(relations) - 1) / 2) * 5.0
-            nx, ny = _normal(cx, cy, x, y)
+            nx, ny = -uy, ux
             edges.append(
                 Edge(
-                    x1=round(cx + nx * bend, 1),
-                    y1=round(cy + ny * bend, 1),
-                    x2=round(x + nx * bend, 1),
-                    y2=round(y + ny * bend, 1),
+                    x1=round(cx + ux * start + nx * bend, 1),
+                    y1=round(cy + uy * start + ny * bend, 1),
+                    x2=round(x - ux * end + nx * bend, 1),
+                    y2=round(y - uy * end + ny * bend, 1),
                     colour=colour,
                     dash=dash,
                     width=round(1.0 + 2.5 * min(1.0, abs(link.relations[relation])), 1),
@@ -125,19 +132,26 @@ def layout(centre: Account, links: list[Link], *, accounts: dict[str, Account]) 
     return Graph(nodes=nodes, edges=edges, legend=legend)
 
 
-def _normal(x1: float, y1: float, x2: float, y2: float) -> tuple[float, float]:
+def _unit(x1: float, y1: float, x2: float, y2: float) -> tuple[float, float]:
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
-    return -dy / length, dx / length
+    return dx / length, dy / length
 
 
-def _node(account: Account, x: float, y: float, *, centre: bool) -> Node:
+def _node(account: Account, x: float, y: float, *, centre: bool, out: tuple[float, float]) -> Node:
     risk = "unscored" if account.risk is None else f"risk {account.risk:.2f}"
+    r = CENTRE_R if centre else NODE_R
+    ux, uy = out
+    anchor = "start" if ux > 0.35 else ("end" if ux < -0.35 else "middle")
     return Node(
         user_id=account.user_id,
         x=round(x, 1),
         y=round(y, 1),
-        r=18.0 if centre else 12.0,
+        r=r,
+        label_x=round(x + ux * (r + 5), 1),
+        # Below the circle when pointing down, above it when pointing up (text sits on its base).
+        label_y=round(y + uy * (r + 5) + (4 + 8 * uy if abs(ux) <= 0.35 else 4), 1),
+        anchor=anchor,
         fill=risk_colour(account.risk),
         status=account.status,
         label=account.label,

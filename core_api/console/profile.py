@@ -1,8 +1,9 @@
 """Who the case's user is, and what happened to them: the profile and the paged timeline.
 
-The timeline merges two sources newest first: the lake's events (what the platform saw, up to
-the last ingest) and the core database's account-status audit (what staff did, at once). Each
-source is read past the same keyset (time, id), so paging is exact across both.
+The timeline merges three sources newest first: the lake's events (what the platform saw, up
+to the last ingest), the core database's outbox past the lake's newest event (what the API
+emitted since: not ingested yet) and its account-status audit (what staff did). Each source is
+read past the same keyset (time, id), so paging is exact across them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core_api.console import warehouse
 from core_api.db.admin import StatusAudit
 from core_api.db.identity import Device, User
+from core_api.db.outbox import OutboxRow
 from settings import Settings
 
 
@@ -58,15 +61,15 @@ class Item:
     # Unique within the timeline, the keyset's tie-breaker: an event id, or "staff:<n>" (one
     # ordering of strings in Python and DuckDB alike, so each source pages past the same key).
     key: str
-    source: str  # lake, staff
+    source: str  # lake, api (emitted, not ingested yet), staff
     kind: str
     said: str
 
 
 def _event_said(event: warehouse.Event, user_id: str) -> str:
-    role = "by" if event.actor_id == user_id else "to"
-    other = event.subject_id if role == "by" else event.actor_id
-    parts = [f"{role} user" if other == user_id else f"{role} {other[:8]}"]
+    # "→ other" when the user acted on someone, "← other" when someone acted on the user.
+    other = event.subject_id if event.actor_id == user_id else event.actor_id
+    parts = [] if other == user_id else [("→ " if event.actor_id == user_id else "← ") + other[:8]]
     parts += [f"{k} {v}" for k, v in event.detail.items()]
     where = [w for w in (event.device, event.ip, event.country) if w]
     if where:
@@ -87,6 +90,7 @@ def timeline(
         Item(e.at, e.event_id, "lake", e.event_type, _event_said(e, user_id))
         for e in warehouse.events(settings, user_id, before=before, limit=limit + 1)
     ]
+    items += _not_ingested(db, settings, user_id=user_id, before=before)
     query = select(StatusAudit).where(StatusAudit.user_id == user_id)
     if before is not None:
         # The audit's keys are integers: compare on time only, then on the key in Python.
@@ -97,7 +101,48 @@ def timeline(
         items.append(Item(_aware(row.at), f"staff:{row.id:012d}", "staff", "STATUS", said))
     if before is not None:
         items = [i for i in items if (i.at, i.key) < (_aware(before[0]), before[1])]
+    items = list({i.key: i for i in items}.values())  # an event both relayed and ingested
     items.sort(key=lambda i: (i.at, i.key), reverse=True)
     page = items[:limit]
     more = len(items) > limit
     return page, ((page[-1].at, page[-1].key) if more and page else None)
+
+
+# The outbox rows a page parses at most: what the API emitted since the last ingest is a
+# bounded window in normal running; past it, the lake has them.
+PENDING_SCAN = 5000
+
+
+def _not_ingested(
+    db: Session, settings: Settings, *, user_id: str, before: tuple[datetime, str] | None
+) -> list[Item]:
+    query = select(OutboxRow.line)
+    since = warehouse.newest_event_at(settings)
+    if since is not None:
+        query = query.where(OutboxRow.occurred_at > since)
+    if before is not None:
+        query = query.where(OutboxRow.occurred_at <= before[0])
+    lines = db.scalars(query.order_by(OutboxRow.id.desc()).limit(PENDING_SCAN))
+    items = []
+    for line in lines:
+        event = orjson.loads(line)
+        if user_id not in (event.get("actor_id"), event.get("subject_id")):
+            continue
+        context, payload = event.get("context") or {}, event.get("payload") or {}
+        said = warehouse.Event(
+            at=_aware(datetime.fromisoformat(event["occurred_at"])),
+            event_id=event["event_id"],
+            event_type=event["event_type"],
+            actor_id=event["actor_id"],
+            subject_id=event["subject_id"],
+            device=context.get("device_id"),
+            ip=context.get("ip"),
+            country=context.get("country"),
+            detail={
+                k: str(payload[k]) for k in warehouse.PAYLOAD_SAID if payload.get(k) is not None
+            },
+        )
+        items.append(
+            Item(said.at, said.event_id, "api", said.event_type, _event_said(said, user_id))
+        )
+    return items

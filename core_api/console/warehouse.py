@@ -77,7 +77,7 @@ def latest_part(settings: Settings, table: str) -> Path | None:
     return None
 
 
-_PAYLOAD_SAID = ("amount", "currency", "account_status", "decision", "reason_code", "verification")
+PAYLOAD_SAID = ("amount", "currency", "account_status", "decision", "reason_code", "verification")
 
 
 def events(
@@ -94,7 +94,7 @@ def events(
         at = _utc(before[0])
         where.append("event_date <= ? AND (occurred_at, event_id) < (?, ?)")
         params += [at.date(), at, before[1]]
-    said = ", ".join(f"TRY(payload.{f}::VARCHAR)" for f in _PAYLOAD_SAID)
+    said = ", ".join(f"TRY(payload.{f}::VARCHAR)" for f in PAYLOAD_SAID)
     rows = _query(
         f"SELECT occurred_at, event_id, event_type, actor_id, subject_id, context.device_id, "
         f"context.ip, context.country, {said} "
@@ -112,10 +112,21 @@ def events(
             device=r[5],
             ip=r[6],
             country=r[7],
-            detail={k: v for k, v in zip(_PAYLOAD_SAID, r[8:], strict=True) if v is not None},
+            detail={k: v for k, v in zip(PAYLOAD_SAID, r[8:], strict=True) if v is not None},
         )
         for r in rows
     ]
+
+
+def newest_event_at(settings: Settings) -> datetime | None:
+    """When the lake's newest event happened (its newest date partition only): what the core
+    database emitted after it has not been ingested yet."""
+    root = settings.lake / EVENTS
+    days = sorted(p for p in root.glob(f"{EVENT_PARTITION}*") if any(p.glob("*.parquet")))
+    if not days:
+        return None
+    rows = _query("SELECT max(occurred_at) FROM read_parquet(?)", [str(days[-1] / "*.parquet")])
+    return _utc(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,27 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx2 as httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from core_api.db.admin import RoleGrant
-from core_api.db.identity import User
+from core_api.db.identity import DevMessage, User
 from tests.core_api.routers.helpers import PASSWORD, register
 
 
-def account(
-    api: TestClient, *, role: str | None = "analyst", email: str | None = None
+def account_in(
+    sessions: sessionmaker[Session],
+    http: httpx.Client,
+    *,
+    role: str | None = "analyst",
+    email: str | None = None,
 ) -> dict[str, Any]:
-    """A registered user with a verified e-mail (the second factor goes there) and ``role``."""
-    made = register(api, email)
-    with api.app.state.services.sessions() as s:
+    """A user registered through ``http`` with a verified e-mail (the second factor goes
+    there) and ``role``, granted in the database."""
+    made = register(http, email)  # type: ignore[arg-type]  # any httpx client will do
+    with sessions() as s:
         user = s.get(User, made["id"])
         assert user is not None
         user.email_verified_at = datetime.now(UTC)
@@ -26,6 +34,26 @@ def account(
             s.add(RoleGrant(user_id=user.id, role=role, granted_by=None))
         s.commit()
     return made
+
+
+def account(
+    api: TestClient, *, role: str | None = "analyst", email: str | None = None
+) -> dict[str, Any]:
+    return account_in(api.app.state.services.sessions, api, role=role, email=email)
+
+
+def code_in(sessions: sessionmaker[Session], email: str) -> str:
+    """The newest one-time code sent to ``email`` (what the analyst reads in their inbox)."""
+    with sessions() as s:
+        body = s.scalars(
+            select(DevMessage.body)
+            .where(DevMessage.recipient == email)
+            .order_by(DevMessage.id.desc())
+        ).first()
+    assert body is not None, f"no message to {email}"
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found
+    return found.group(1)
 
 
 def form_token(html: str) -> str:
