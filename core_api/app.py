@@ -34,10 +34,13 @@ from core_api.routers import (
     messages,
     payments,
     profile,
+    review,
+    safety,
     social,
     tasks,
     trust,
     verify,
+    webhooks,
 )
 from core_api.services.enforce import configure_log as configure_decision_log
 from core_api.services.outbox import relay_pending, sink_for
@@ -126,6 +129,9 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         tasks,
         admin,
         disputes,
+        review,
+        safety,
+        webhooks,
     ):
         app.include_router(module.router)
     console.install(app)  # the analyst console's pages under /review

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"
     )
+    chargeback_webhook_secret: str | None = Field(
+        None,
+        description="HMAC-SHA256 key the card network signs chargeback webhooks with; "
+        "unset: POST /webhooks/chargebacks answers 404",
+        min_length=16,
+    )
     dev_deposits: bool = Field(
         True, description="POST /payments/deposits as a card top-up stand-in (off in production)"
     )

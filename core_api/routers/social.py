@@ -27,6 +27,7 @@ from core_api.schemas.social import (
 )
 from core_api.services.feed_fallback import fallback_page, is_fallback_cursor
 from core_api.services.guards import act, existing_user, invalid, not_found
+from core_api.services.impressions import record_impressions
 from core_api.services.outbox import emit
 from core_api.services.visibility import audience, follows, visible_post, visible_posts, visible_to
 from serving.feed.guard import Guarded, guarded_fan_out, guarded_read
@@ -228,10 +229,19 @@ def follow(
 
 
 @router.delete("/follows/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def unfollow(user_id: UUID, me: CurrentUser, db: SessionDep) -> None:
+def unfollow(user_id: UUID, me: CurrentUser, db: SessionDep, client: ClientDep) -> None:
     found = db.get(Follow, (me.user.id, str(user_id)))
     if found is not None:
         db.delete(found)
+        # The contract's unfollow: a removed connection of type follow.
+        emit(
+            db,
+            EventType.TRUST_CONNECTION_REMOVED,
+            actor_id=me.user.id,
+            subject_id=str(user_id),
+            payload={"edge_type": "follow"},
+            context=client.event_context(),
+        )
         db.commit()
 
 
@@ -253,20 +263,30 @@ def get_feed_page(
     me: CurrentUser,
     db: SessionDep,
     feed: FeedDep,
+    client: ClientDep,
     limit: Limit = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> FeedOut:
+    out = _feed_page(db, feed, me.user.id, limit=limit, cursor=cursor)
+    record_impressions(db, me.user.id, out.items, context=client.event_context())
+    db.commit()
+    return out
+
+
+def _feed_page(
+    db: SessionDep, feed: Guarded, viewer_id: str, *, limit: int, cursor: str | None
+) -> FeedOut:
     try:
         if cursor is not None and is_fallback_cursor(cursor):
-            return fallback_page(db, me.user.id, cursor=cursor, limit=limit)
-        page = guarded_read(feed, me.user.id, cursor=cursor, page=limit)
+            return fallback_page(db, viewer_id, cursor=cursor, limit=limit)
+        page = guarded_read(feed, viewer_id, cursor=cursor, page=limit)
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail={"reason": "bad_cursor"}) from None
     if page is None:  # the feed store failed or its circuit is open: see services.feed_fallback
-        return fallback_page(db, me.user.id, cursor=None, limit=limit)
+        return fallback_page(db, viewer_id, cursor=None, limit=limit)
     # Timelines were filled at write time; who may see a post is decided now (unfollows,
     # deletions and visibility all take effect on the next read).
-    posts = visible_posts(db, [item.post_id for item in page.items], viewer_id=me.user.id)
+    posts = visible_posts(db, [item.post_id for item in page.items], viewer_id=viewer_id)
     items = [
         FeedItemOut(post=PostOut.model_validate(posts[i.post_id]), score=i.score, ranked=i.scored)
         for i in page.items

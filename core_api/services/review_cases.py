@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core_api.db.admin import Appeal
-from core_api.db.base import Money
 from core_api.db.identity import User
 from core_api.db.money import ZERO, Wallet
 from core_api.db.review import Chargeback, ReviewCase, ReviewDecision, UserReport
@@ -229,7 +228,7 @@ def _balances(db: Session, users: set[str]) -> dict[str, Decimal]:
         )
         for owner, total in db.execute(query):
             if owner is not None:
-                out[owner] = Money().process_result_value(total, db.get_bind().dialect) or ZERO
+                out[owner] = total or ZERO  # SUM keeps the Money type: a Decimal
     return out
 
 

@@ -110,7 +110,8 @@ def reverse(
         raise forbidden("senior_analyst_required")
     _check_words(reason, note)
     now = now or datetime.now(UTC)
-    target = db.get(ReviewDecision, decision_id, with_for_update=True)
+    in_range = 1 <= decision_id < 2**31  # an INTEGER key: PostgreSQL refuses anything wider
+    target = db.get(ReviewDecision, decision_id, with_for_update=True) if in_range else None
     if target is None:
         raise missing("no_such_decision")
     if target.user_id == analyst_id:

@@ -1,0 +1,85 @@
+"""Review API requests and responses (``/review/api``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from core_api.schemas.admin import ReasonCode
+from core_api.schemas.base import In
+
+Note = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class DecisionIn(In):
+    action: Literal["confirm", "clear", "escalate", "request_info"]
+    reason: ReasonCode
+    note: Note = ""
+
+
+class ReversalIn(In):
+    reason: ReasonCode
+    note: Note = ""
+
+
+class AssigneeIn(In):
+    assignee_id: Annotated[str, StringConstraints(max_length=36)] | None
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    user_id: str
+    source: str
+    risk: float
+    band: str
+    reasons: list[str]
+    amount_at_stake: Decimal
+    status: str
+    assignee_id: str | None
+    opened_at: datetime
+    evidence_at: datetime
+    updated_at: datetime
+
+
+class PageOut(BaseModel):
+    cases: list[CaseOut]
+    next_cursor: str | None
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: str
+    user_id: str
+    analyst_id: str
+    action: str
+    reason: str
+    note: str
+    at: datetime
+    reverses: int | None
+    reversed_by: int | None
+
+
+class MetricsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    open_cases: int
+    by_status: dict[str, int]
+    oldest_open_age_s: float | None
+    median_open_age_s: float | None
+    decisions_per_day: dict[date, dict[str, int]]
+    share_confirmed: float | None
+    median_time_to_decision_s: float | None
+    reversals: int
+    since: datetime
+
+
+class SyncOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    opened: int
+    refreshed: int
+    unknown_users: int
+    held_back: int
