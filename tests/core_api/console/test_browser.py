@@ -133,7 +133,7 @@ def test_an_analyst_bans_a_fraudster_from_the_browser(served: Served) -> None:
     # A small neighbourhood: a second device-sharer, a money mule, a friend who vouches.
     sharer, _ = _api_user(http, served, device="dev-ring-1")
     mule, _ = _api_user(http, served, device="dev-mule")
-    friend, friend_auth = _api_user(http, served, device="dev-friend")
+    _, friend_auth = _api_user(http, served, device="dev-friend")
     cash_out = {"to_user_id": mule["id"], "amount": "60.00", "currency": "EUR"}
     assert _money(http, suspect_auth, "/payments/transfers", cash_out).status_code == 201
     vouch = {"user_id": suspect["id"], "edge_type": "friend", "weight": 0.8}
