@@ -24,14 +24,28 @@
       into.replaceWith.apply(into, Array.prototype.slice.call(box.content.childNodes));
     }
   }
+  function notice(html) {
+    var box = document.getElementById("notice");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "notice";
+      document.querySelector("main").prepend(box);
+    }
+    box.innerHTML = html;
+  }
   function send(el, method, url) {
     el.disabled = true;
     var headers = { "HX-Request": "true" };
     if (method === "POST") headers["X-CSRF-Token"] = token();
     fetch(url, { method: method, headers: headers, credentials: "same-origin" })
-      .then(function (r) { return r.text(); })
-      .then(function (html) { swap(el, html); })
-      .catch(function () { el.disabled = false; });
+      .then(function (r) {
+        return r.text().then(function (html) {
+          if (r.ok) return swap(el, html);
+          el.disabled = false;  // a refusal is said above the page, the element stays
+          notice(html);
+        });
+      })
+      .catch(function () { el.disabled = false; notice("<p class=\"refusal\">The console could not be reached.</p>"); });
   }
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-post], [data-get]");
