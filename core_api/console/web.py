@@ -28,6 +28,8 @@ def _ago(value: datetime | None) -> str:
         return "—"
     at = value.replace(tzinfo=UTC) if value.tzinfo is None else value
     seconds = max(0.0, (datetime.now(UTC) - at).total_seconds())
+    if seconds < 60:
+        return "<1 min"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400:

@@ -186,6 +186,9 @@ def test_an_analyst_bans_a_fraudster_from_the_browser(served: Served) -> None:
         page.get_by_role("button", name="Record decision").click()
         expect(page.locator("p.done")).to_contain_text("confirm")
         expect(page.locator("#account-status")).to_have_text("banned")
+        page.get_by_role("link", name="Metrics").click()
+        expect(page.locator("#m-precision")).to_have_text("100%")
+        page.screenshot(path=str(artifacts / "metrics.png"), full_page=True)
         browser.close()
 
     # The very next transfer through the API is denied: the ban and the deny override.
