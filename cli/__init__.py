@@ -9,7 +9,7 @@ import argparse
 import sys
 import warnings
 
-from cli import api, features, feed, fraud, lake, models, nats, risk, serving, trust
+from cli import api, features, feed, fraud, lake, models, nats, review, risk, serving, trust
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vouch", description="Vouch: trust, fraud and recommendations platform."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (lake, features, models, serving, feed, trust, fraud, risk, api, nats):
+    for module in (lake, features, models, review, serving, feed, trust, fraud, risk, api, nats):
         module.register(sub)
     return parser
 

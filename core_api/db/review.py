@@ -7,8 +7,9 @@ re-sync refreshes the open case instead of stacking duplicates. ``decided`` is t
 case for the same user and source needs evidence newer than the decision.
 
 The queue sorts on risk, age (``opened_at``) and amount at stake and pages by keyset
-(``sort key, id``): each sort has an index that leads with ``status`` (every queue view filters
-on it) and ends with ``id``, so a page is one index range scan at any depth.
+(``sort key, id``): each sort has a partial index on ``(key, id)`` over the undecided cases (the
+queue's default view says ``status <> 'decided'`` in the same words), so a page is one index
+range scan at any depth; decided cases (the history) have their own ``(status, updated_at)``.
 """
 
 from __future__ import annotations
@@ -57,9 +58,18 @@ class ReviewCase(Base):
             sqlite_where=text(_UNDECIDED),
             postgresql_where=text(_UNDECIDED),
         ),
-        Index("ix_review_cases_risk", "status", "risk", "id"),
-        Index("ix_review_cases_age", "status", "opened_at", "id"),
-        Index("ix_review_cases_amount", "status", "amount_at_stake", "id"),
+        # The queue's three orders over the undecided cases: a page is one range scan.
+        *(
+            Index(
+                f"ix_review_cases_{name}",
+                key,
+                "id",
+                sqlite_where=text(_UNDECIDED),
+                postgresql_where=text(_UNDECIDED),
+            )
+            for name, key in (("risk", "risk"), ("age", "opened_at"), ("amount", "amount_at_stake"))
+        ),
+        Index("ix_review_cases_status", "status", "updated_at"),
         Index("ix_review_cases_assignee", "assignee_id", "status"),
         Index("ix_review_cases_user", "user_id", "status"),
     )

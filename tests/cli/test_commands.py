@@ -23,6 +23,8 @@ from tests.conftest import wire
         ["trust", "score"],
         ["trust", "evaluate"],
         ["models"],
+        ["queue"],
+        ["seed-core"],
         ["publish"],
         ["check"],
         ["versions"],

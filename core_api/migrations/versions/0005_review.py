@@ -82,10 +82,16 @@ def _cases() -> None:
         sqlite_where=UNDECIDED,
         postgresql_where=UNDECIDED,
     )
+    for name, key in (("risk", "risk"), ("age", "opened_at"), ("amount", "amount_at_stake")):
+        op.create_index(
+            f"ix_review_cases_{name}",
+            "review_cases",
+            [key, "id"],
+            sqlite_where=UNDECIDED,
+            postgresql_where=UNDECIDED,
+        )
     for name, columns in (
-        ("risk", ["status", "risk", "id"]),
-        ("age", ["status", "opened_at", "id"]),
-        ("amount", ["status", "amount_at_stake", "id"]),
+        ("status", ["status", "updated_at"]),
         ("assignee", ["assignee_id", "status"]),
         ("user", ["user_id", "status"]),
     ):
