@@ -104,6 +104,16 @@ def test_the_case_page_shows_the_user_the_graph_and_the_timeline(
     assert 'name="ring" value="' + platform.lake_twin["id"] in html  # shares a device, has a case
     click = api.get(f"/review/users/{platform.lake_twin['id']}", follow_redirects=False)
     assert click.status_code == 303 and click.headers["location"].startswith("/review/cases/")
+    assert api.get(f"/review/users/{platform.stranger['id']}").status_code == 404  # no case
+    # Older timeline pages are fragments of the same list, past a keyset.
+    older = api.get(
+        f"/review/cases/{case_id}/timeline",
+        params={"before_at": "2026-11-20T09:30:00+00:00", "before_key": "z"},
+        headers={"HX-Request": "true"},
+    )
+    assert older.status_code == 200 and older.text.count('<li class="ev lake"') == 3
+    bad = api.get(f"/review/cases/{case_id}/timeline", params={"before_at": "soon"})
+    assert bad.status_code == 422
 
 
 def test_confirming_fraud_needs_a_fresh_code_then_bans_at_once(
