@@ -165,8 +165,8 @@ def risk_history(settings: Settings, user_id: str) -> list[Point]:
     path = latest_part(settings, "risk_history")
     if path is not None:
         rows = _query(
-            "SELECT at, any_value(fraud_risk), any_value(band) FROM read_parquet(?) "
-            "WHERE user_id = ? GROUP BY at ORDER BY at",
+            'SELECT "at", any_value(fraud_risk), any_value(band) FROM read_parquet(?) '
+            'WHERE user_id = ? GROUP BY "at" ORDER BY "at"',
             [str(path), user_id],
         )
         if rows:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
 from fastapi.testclient import TestClient
 
 from core_api.console import drawing, links, profile, warehouse
 from core_api.db.identity import User
+from pipelines.feature_store import FeatureStore
 from tests.core_api.console.conftest import Platform
 
 
@@ -71,6 +73,27 @@ def test_risk_history_has_one_point_per_snapshot(api: TestClient, platform: Plat
     chart = drawing.risk_chart(history)
     assert chart is not None and len(chart.points) == 3
     assert chart.points[-1][1] < chart.points[0][1]  # higher risk is drawn higher up
+
+
+def test_risk_history_prefers_the_models_own_table(api: TestClient, platform: Platform) -> None:
+    settings = api.app.state.services.settings
+    user_id = platform.suspect["id"]
+    days = [datetime(2026, 11, d, tzinfo=UTC) for d in (1, 8, 15)]
+    frame = pl.DataFrame(
+        {
+            "user_id": [user_id] * 3 + ["someone-else"],
+            "at": [*days, days[0]],
+            "fraud_risk": [0.05, 0.2, 0.7, 0.9],
+            "band": ["low", "medium", "high", "high"],
+        }
+    )
+    FeatureStore(settings.features).write("risk_history", days[-1].date(), frame=frame)
+    history = warehouse.risk_history(settings, user_id)
+    assert [(p.at, p.risk, p.band) for p in history] == [
+        (days[0], 0.05, "low"),
+        (days[1], 0.2, "medium"),
+        (days[2], 0.7, "high"),
+    ]
 
 
 def test_readers_answer_nothing_before_any_pipeline_ran(api: TestClient) -> None:
