@@ -68,7 +68,8 @@ class RingMember:
 
 
 def _label(user: User) -> str:
-    return user.email.split("@", 1)[0][:14]
+    local = user.email.split("@", 1)[0]
+    return local if len(local) <= 12 else local[:11] + "…"
 
 
 def linked_graph(

@@ -12,7 +12,7 @@ from datetime import datetime
 from core_api.console.links import RELATIONS, Link
 from core_api.console.warehouse import Point
 
-WIDTH, HEIGHT = 640, 420
+WIDTH, HEIGHT = 680, 500
 INNER = 12  # nodes on the inner ring; the rest go on an outer one
 CENTRE_R, NODE_R = 18.0, 12.0
 BANDS = {"medium": 0.10, "high": 0.50}  # models.risk.scoring.BANDS, for colours and guides
@@ -92,7 +92,7 @@ class Account:
 def layout(centre: Account, links: list[Link], *, accounts: dict[str, Account]) -> Graph:
     cx, cy = WIDTH / 2, HEIGHT / 2
     rings = [links[:INNER], links[INNER:]]
-    radii = [min(cx, cy) * 0.55, min(cx, cy) * 0.88]
+    radii = [min(cx, cy) * 0.5, min(cx, cy) * 0.86]
     placed: list[tuple[Link, float, float]] = []
     for ring, radius in zip(rings, radii, strict=True):
         step = 2 * math.pi / max(1, len(ring))
@@ -114,12 +114,16 @@ def layout(centre: Account, links: list[Link], *, accounts: dict[str, Account]) 
             colour, dash = EDGE_STYLE.get(relation, ("#888888", ""))
             bend = (k - (len(relations) - 1) / 2) * 5.0
             nx, ny = -uy, ux
+            a = (cx + ux * start + nx * bend, cy + uy * start + ny * bend)
+            b = (x - ux * end + nx * bend, y - uy * end + ny * bend)
+            if relation in link.inbound:  # drawn towards the case's user
+                a, b = b, a
             edges.append(
                 Edge(
-                    x1=round(cx + ux * start + nx * bend, 1),
-                    y1=round(cy + uy * start + ny * bend, 1),
-                    x2=round(x - ux * end + nx * bend, 1),
-                    y2=round(y - uy * end + ny * bend, 1),
+                    x1=round(a[0], 1),
+                    y1=round(a[1], 1),
+                    x2=round(b[0], 1),
+                    y2=round(b[1], 1),
                     colour=colour,
                     dash=dash,
                     width=round(1.0 + 2.5 * min(1.0, abs(link.relations[relation])), 1),
@@ -176,7 +180,7 @@ def risk_chart(history: list[Point]) -> Chart | None:
     """Risk (0..1, top is 1) against snapshot time; None without history."""
     if not history:
         return None
-    left, right, top, bottom = 30.0, 350.0, 8.0, 100.0
+    left, right, top, bottom = 46.0, 350.0, 8.0, 100.0
     t0, t1 = history[0].at.timestamp(), history[-1].at.timestamp()
     span = (t1 - t0) or 1.0
 

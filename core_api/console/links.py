@@ -34,6 +34,10 @@ RELATIONS = {
     "block": "block",
 }
 MAX_LINKED = 24
+# Complainants are kept to a few: twenty reporters would hide the one device-sharer that matters.
+MAX_COMPLAINTS = 6
+# What ranks a link: shared devices and money say most about a ring, a report the least.
+PRIORITY = {"shared_device": 4.0, "money": 3.0, "shared_ip": 2.0, "report": 0.5, "block": 0.5}
 
 
 @dataclass
@@ -43,10 +47,16 @@ class Link:
     user_id: str
     relations: dict[str, float] = field(default_factory=dict)  # relation -> strength
     evidence: list[str] = field(default_factory=list)  # what the page lists, in words
+    inbound: set[str] = field(default_factory=set)  # relations pointing at the case's user
 
     @property
     def strength(self) -> float:
-        return sum(abs(v) for v in self.relations.values())
+        return sum(abs(v) * PRIORITY.get(r, 1.0) for r, v in self.relations.items())
+
+    @property
+    def only_complaints(self) -> bool:
+        """Linked by reports or blocks alone: someone who complained, not a ring member."""
+        return set(self.relations) <= {"report", "block"}
 
     @property
     def shares_evidence(self) -> bool:
@@ -54,8 +64,18 @@ class Link:
         return bool({"shared_device", "shared_ip"} & self.relations.keys())
 
 
-def _add(links: dict[str, Link], other: str, relation: str, strength: float, said: str) -> None:
+def _add(
+    links: dict[str, Link],
+    other: str,
+    relation: str,
+    strength: float,
+    said: str,
+    *,
+    inbound: bool = False,
+) -> None:
     link = links.setdefault(other, Link(other))
+    if inbound:
+        link.inbound.add(relation)
     link.relations[relation] = max(link.relations.get(relation, 0.0), strength)
     if said not in link.evidence:
         link.evidence.append(said)
@@ -92,7 +112,7 @@ def _trust(db: Session, links: dict[str, Link], user_id: str) -> None:
         other = edge.to_user_id if out else edge.from_user_id
         arrow = "→" if out else "←"
         said = f"{arrow} {edge.edge_type} {edge.weight:.1f}"
-        _add(links, other, edge.edge_type, edge.weight, said)
+        _add(links, other, edge.edge_type, edge.weight, said, inbound=not out)
 
 
 def _money(db: Session, links: dict[str, Link], user_id: str) -> None:
@@ -120,7 +140,8 @@ def _money(db: Session, links: dict[str, Link], user_id: str) -> None:
         net = Decimal(net)
         way = "sent" if net > 0 else "received"
         said = f"{count} transfers, {way} {abs(net):.2f} {currency}"
-        _add(links, other, "money", min(1.0, 0.2 + float(abs(net)) / 1000), said)
+        strength = min(1.0, 0.2 + float(abs(net)) / 1000)
+        _add(links, other, "money", strength, said, inbound=net < 0)
 
 
 def _snapshot(settings: Settings, links: dict[str, Link], user_id: str) -> None:
@@ -130,7 +151,8 @@ def _snapshot(settings: Settings, links: dict[str, Link], user_id: str) -> None:
             continue
         what = RELATIONS.get(edge.relation, edge.relation)
         plural = "s" if edge.events != 1 else ""
-        _add(links, other, edge.relation, abs(edge.weight), f"{what} ({edge.events} event{plural})")
+        said = f"{what} ({edge.events} event{plural})"
+        _add(links, other, edge.relation, abs(edge.weight), said, inbound=edge.dst == user_id)
 
 
 def linked_accounts(
@@ -148,7 +170,9 @@ def linked_accounts(
         (link for link in links.values() if link.user_id in known),
         key=lambda link: (-link.strength, link.user_id),
     )
-    return ranked[:limit]
+    complaints = [link for link in ranked if link.only_complaints][:MAX_COMPLAINTS]
+    kept = [link for link in ranked if not link.only_complaints or link in complaints]
+    return kept[:limit]
 
 
 def relation_counts(links: list[Link]) -> dict[str, int]:

@@ -11,7 +11,7 @@ run yet) reads as nothing rather than an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,6 @@ def _query(sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         return con.execute(sql, params).fetchall()
 
 
-def _events_glob(settings: Settings) -> str | None:
-    root = settings.lake / EVENTS
-    return str(root / "*" / "*.parquet") if any(root.glob("*/*.parquet")) else None
-
-
 def _partitions(table: Path) -> list[date]:
     found = table.glob(f"{SNAPSHOT_PARTITION}*")
     return sorted(date.fromisoformat(p.name.removeprefix(SNAPSHOT_PARTITION)) for p in found)
@@ -80,28 +75,50 @@ def latest_part(settings: Settings, table: str) -> Path | None:
 PAYLOAD_SAID = ("amount", "currency", "account_status", "decision", "reason_code", "verification")
 
 
+def _days(settings: Settings) -> list[tuple[date, Path]]:
+    """The lake's date partitions that hold files, oldest first."""
+    root = settings.lake / EVENTS
+    found = [
+        (date.fromisoformat(p.name.removeprefix(EVENT_PARTITION)), p)
+        for p in root.glob(f"{EVENT_PARTITION}*")
+    ]
+    return sorted((d, p) for d, p in found if any(p.glob("*.parquet")))
+
+
+def newest_event_at(settings: Settings) -> datetime | None:
+    """When the lake's newest event happened (its newest date partition only): what the core
+    database emitted after it has not been ingested yet."""
+    days = _days(settings)
+    if not days:
+        return None
+    rows = _query("SELECT max(occurred_at) FROM read_parquet(?)", [str(days[-1][1] / "*.parquet")])
+    return _utc(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+# Days of partitions a timeline page reads first, then wider: an active user's page comes from
+# the last week, a quiet one's from further back (the lake has a partition per day of history,
+# hundreds of them: listing only the window's files is what keeps a page fast).
+WINDOWS_DAYS = (7, 35, None)
+
+
 def events(
     settings: Settings, user_id: str, *, before: tuple[datetime, str] | None = None, limit: int = 25
 ) -> list[Event]:
     """The user's events (as actor or subject), newest first, ``limit`` after the keyset
     ``before`` (occurred_at, event_id)."""
-    glob = _events_glob(settings)
-    if glob is None:
-        return []
-    where = ["(actor_id = ? OR subject_id = ?)"]
-    params: list[object] = [glob, user_id, user_id]
+    days = _days(settings)
     if before is not None:
-        at = _utc(before[0])
-        where.append("event_date <= ? AND (occurred_at, event_id) < (?, ?)")
-        params += [at.date(), at, before[1]]
-    said = ", ".join(f"TRY(payload.{f}::VARCHAR)" for f in PAYLOAD_SAID)
-    rows = _query(
-        f"SELECT occurred_at, event_id, event_type, actor_id, subject_id, context.device_id, "
-        f"context.ip, context.country, {said} "
-        f"FROM read_parquet(?, hive_partitioning = true, union_by_name = true) "
-        f"WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, event_id DESC LIMIT ?",
-        [*params, limit],
-    )
+        days = [(d, p) for d, p in days if d <= _utc(before[0]).date()]
+    if not days:
+        return []
+    top = days[-1][0]
+    rows: list[tuple[Any, ...]] = []
+    for window in WINDOWS_DAYS:
+        since = top - timedelta(days=window) if window is not None else date.min
+        files = [str(f) for d, p in days if d >= since for f in sorted(p.glob("*.parquet"))]
+        rows = _event_rows(files, user_id, before=before, limit=limit)
+        if len(rows) >= limit or since <= days[0][0]:
+            break
     return [
         Event(
             at=_utc(r[0]),
@@ -118,15 +135,23 @@ def events(
     ]
 
 
-def newest_event_at(settings: Settings) -> datetime | None:
-    """When the lake's newest event happened (its newest date partition only): what the core
-    database emitted after it has not been ingested yet."""
-    root = settings.lake / EVENTS
-    days = sorted(p for p in root.glob(f"{EVENT_PARTITION}*") if any(p.glob("*.parquet")))
-    if not days:
-        return None
-    rows = _query("SELECT max(occurred_at) FROM read_parquet(?)", [str(days[-1] / "*.parquet")])
-    return _utc(rows[0][0]) if rows and rows[0][0] is not None else None
+def _event_rows(
+    files: list[str], user_id: str, *, before: tuple[datetime, str] | None, limit: int
+) -> list[tuple[Any, ...]]:
+    where = ["(actor_id = ? OR subject_id = ?)"]
+    params: list[object] = [files, user_id, user_id]
+    if before is not None:
+        at = _utc(before[0])
+        where.append("(occurred_at, event_id) < (?, ?)")
+        params += [at, before[1]]
+    said = ", ".join(f"TRY(payload.{f}::VARCHAR)" for f in PAYLOAD_SAID)
+    return _query(
+        f"SELECT occurred_at, event_id, event_type, actor_id, subject_id, context.device_id, "
+        f"context.ip, context.country, {said} "
+        f"FROM read_parquet(?, union_by_name = true) "
+        f"WHERE {' AND '.join(where)} ORDER BY occurred_at DESC, event_id DESC LIMIT ?",
+        [*params, limit],
+    )
 
 
 @dataclass(frozen=True)
@@ -138,15 +163,21 @@ class Sighting:
     last: datetime
 
 
+SIGHTINGS_DAYS = 90
+
+
 def sightings(settings: Settings, user_id: str, *, limit: int = 12) -> list[Sighting]:
-    """Devices, IPs and countries the user acted from, most used first."""
-    glob = _events_glob(settings)
-    if glob is None:
+    """Devices, IPs and countries the user acted from in the lake's last ``SIGHTINGS_DAYS``
+    days, most used first."""
+    days = _days(settings)
+    if not days:
         return []
+    since = days[-1][0] - timedelta(days=SIGHTINGS_DAYS)
+    files = [str(f) for d, p in days if d >= since for f in sorted(p.glob("*.parquet"))]
     rows = _query(
         "WITH mine AS (SELECT occurred_at, context.device_id AS device, context.ip AS ip, "
-        "context.country AS country FROM read_parquet(?, hive_partitioning = true, "
-        "union_by_name = true) WHERE actor_id = ?), "
+        "context.country AS country FROM read_parquet(?, union_by_name = true) "
+        "WHERE actor_id = ?), "
         "seen AS (SELECT 'device' AS kind, device AS value, occurred_at FROM mine "
         "UNION ALL SELECT 'ip', ip, occurred_at FROM mine "
         "UNION ALL SELECT 'country', country, occurred_at FROM mine) "
@@ -154,7 +185,7 @@ def sightings(settings: Settings, user_id: str, *, limit: int = 12) -> list[Sigh
         "WHERE value IS NOT NULL GROUP BY kind, value "
         "QUALIFY row_number() OVER (PARTITION BY kind ORDER BY n DESC, value) <= ? "
         "ORDER BY kind, n DESC, value",
-        [glob, user_id, limit],
+        [files, user_id, limit],
     )
     return [Sighting(r[0], r[1], int(r[2]), _utc(r[3]), _utc(r[4])) for r in rows]
 

@@ -29,6 +29,7 @@ def test_linked_accounts_join_the_core_database_and_the_graph_snapshot(
     assert any("dev-shared" in said for said in twin.evidence)
     lake_twin = found[platform.lake_twin["id"]]
     assert {"shared_device", "money"} <= set(lake_twin.relations)
+    assert "money" not in lake_twin.inbound  # the suspect sent it: the arrow points away
 
 
 def test_the_timeline_pages_newest_first_without_gaps_or_repeats(
