@@ -31,6 +31,7 @@ REASONS: dict[str, tuple[str, ...]] = {
     "escalate": ("needs_senior_review", "legal_or_law_enforcement", "large_exposure"),
     "request_info": ("identity_documents", "source_of_funds", "transaction_explanation"),
 }
+REVERSAL_REASONS = ("decided_in_error", "new_evidence", "appeal_upheld", "identity_verified")
 BANNING = frozenset({"confirm"})  # decisions that ban: they need a fresh second factor
 
 
@@ -131,6 +132,7 @@ def case_context(
         "decisions": decisions,
         "names": names,
         "reasons": REASONS,
+        "reversal_reasons": REVERSAL_REASONS,
         "reversible": {d.id for d in decisions if d.action != "reverse" and not d.reversed_by},
     }
 

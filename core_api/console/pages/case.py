@@ -150,9 +150,11 @@ def reverse(
     db: SessionDep,
     services: ServicesDep,
     client: ClientDep,
-    reason: Annotated[str, Form(min_length=3, max_length=64)],
+    reason: Annotated[str, Form(max_length=64)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    if reason not in case_view.REVERSAL_REASONS:
+        raise auth.Refused("unknown_reason", status=422)
     done = review.reverse(
         db,
         decision_id,

@@ -211,3 +211,26 @@ def test_no_console_route_answers_anyone_but_staff(api: TestClient) -> None:
             method, _filled(path), headers={"X-CSRF-Token": token}, follow_redirects=False
         )
         assert answer.status_code == 403, (method, path, answer.status_code)
+
+
+def test_a_senior_analyst_reverses_a_decision_from_the_case_page(
+    api: TestClient, platform: Platform, analyst: dict
+) -> None:
+    case_id = _flag(api, platform.suspect["id"], 0.9)
+    form = {"csrf_token": csrf(api), "action": "clear", "reason": "false_positive"}
+    assert api.post(f"/review/cases/{case_id}/decide", data=form).status_code == 200
+    with api.app.state.services.sessions() as db:
+        (decision,) = review.history(db, analyst_id=analyst["id"], case_id=case_id)
+    assert "/reverse" not in api.get(f"/review/cases/{case_id}").text  # analysts cannot
+    body = {"csrf_token": csrf(api), "reason": "new_evidence"}
+    assert api.post(f"/review/decisions/{decision.id}/reverse", data=body).status_code == 403
+    senior = account(api, role="senior_analyst")
+    sign_in(api, senior["email"])
+    page = api.get(f"/review/cases/{case_id}")
+    assert f"/review/decisions/{decision.id}/reverse" in page.text
+    body = {"csrf_token": csrf(api), "reason": "Cleared too early!"}
+    assert api.post(f"/review/decisions/{decision.id}/reverse", data=body).status_code == 422
+    body = {"csrf_token": csrf(api), "reason": "new_evidence", "note": "a chargeback came in"}
+    done = api.post(f"/review/decisions/{decision.id}/reverse", data=body)
+    assert done.status_code == 200 and "Decision recorded: reverse" in done.text
+    assert "reversed" in done.text
