@@ -33,6 +33,8 @@ demo: $(STAMP)
 	$(BIN)/vouch check payout --examples
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
+	$(BIN)/vouch seed-core
+	$(BIN)/vouch queue --sync --top 10
 
 test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q
@@ -66,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.feed
 	$(BIN)/python -m bench.serving.publish
 	$(BIN)/python -m bench.serving.decide
+	$(BIN)/python -m bench.review_queue
 	$(BIN)/python -m bench.serving.feed
 	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.load

@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -43,11 +44,29 @@ def _queue(args: argparse.Namespace) -> int:
                 f"trust {row['trust']:.2f}  [{row['band']}]  {why}"
             )
     if args.sync:
-        print(json.dumps({"sync": _sync(settings, queue)}), file=sys.stderr if args.json else None)
+        at_stake = _money_in(Storage(settings).features, day)
+        synced = _sync(settings, queue, at_stake=at_stake)
+        print(json.dumps({"sync": synced}), file=sys.stderr if args.json else None)
     return 0
 
 
-def _sync(settings: Settings, queue: pl.DataFrame) -> dict[str, int]:
+def _money_in(features: Any, day: date) -> dict[str, Decimal]:
+    """Money that reached each user in the 7 days to ``day`` (transfers in, escrow released):
+    what a fraudster could still cash out, the queue's amount at stake."""
+    if day not in features.days("fraud_features"):
+        return {}
+    frame = features.read("fraud_features", day).select(
+        "user_id",
+        pl.sum_horizontal("transfers_in_amount_7d", "escrow_in_amount_7d").alias("amount"),
+    )
+    return {
+        user: Decimal(str(round(amount, 4))) for user, amount in frame.iter_rows() if amount > 0
+    }
+
+
+def _sync(
+    settings: Settings, queue: pl.DataFrame, *, at_stake: dict[str, Decimal]
+) -> dict[str, int]:
     from core_api.db.engine import make_engine, make_sessionmaker, upgrade
     from core_api.services import review
     from serving.store import open_store
@@ -60,6 +79,7 @@ def _sync(settings: Settings, queue: pl.DataFrame) -> dict[str, int]:
             reasons=tuple(row["reasons"] or ()),
             rules=tuple(row["rule_hits"] or ()),
             scored_at=row["scored_at"],
+            amount=at_stake.get(row["user_id"]),
         )
         for row in queue.iter_rows(named=True)
     ]

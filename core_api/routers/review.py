@@ -32,6 +32,7 @@ from core_api.schemas.review import (
     MetricsOut,
     PageOut,
     ReversalIn,
+    RingDecisionIn,
     SyncOut,
 )
 from core_api.services import review
@@ -149,6 +150,31 @@ def decide(
         return review.decide(
             db,
             str(case_id),
+            analyst_id=me.user.id,
+            action=body.action,
+            reason=body.reason,
+            note=body.note,
+            store=services.store,
+            context=client.event_context(),
+        )
+    except review.ReviewError as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/decisions", status_code=status.HTTP_201_CREATED, response_model=list[DecisionOut])
+def decide_ring(
+    body: RingDecisionIn,
+    me: Analyst,
+    db: SessionDep,
+    services: ServicesDep,
+    client: ClientDep,
+) -> tuple[review.DecisionView, ...]:
+    if body.action == "confirm":
+        _fresh_second_factor(me, services)
+    try:
+        return review.decide_many(
+            db,
+            [str(c) for c in body.case_ids],
             analyst_id=me.user.id,
             action=body.action,
             reason=body.reason,

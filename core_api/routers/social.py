@@ -268,7 +268,7 @@ def get_feed_page(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> FeedOut:
     out = _feed_page(db, feed, me.user.id, limit=limit, cursor=cursor)
-    record_impressions(db, me.user.id, out.items, context=client.event_context())
+    record_impressions(db, out.items, viewer_id=me.user.id, context=client.event_context())
     db.commit()
     return out
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core_api.schemas.admin import ReasonCode
 from core_api.schemas.base import In
@@ -18,6 +19,12 @@ class DecisionIn(In):
     action: Literal["confirm", "clear", "escalate", "request_info"]
     reason: ReasonCode
     note: Note = ""
+
+
+class RingDecisionIn(DecisionIn):
+    """One verdict over several cases (a ring whose evidence is shared): all or none."""
+
+    case_ids: Annotated[list[UUID], Field(min_length=1, max_length=200)]
 
 
 class ReversalIn(In):

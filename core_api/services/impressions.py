@@ -20,9 +20,9 @@ from core_api.services.outbox import emit
 
 def record_impressions(
     db: Session,
-    viewer_id: str,
     items: Sequence[FeedItemOut],
     *,
+    viewer_id: str,
     context: dict[str, Any] | None = None,
 ) -> None:
     """Add one impression event per shown post to the session (the caller commits)."""

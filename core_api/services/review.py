@@ -17,6 +17,7 @@ Contract (plain functions over a SQLAlchemy ``Session``; every name below is exp
 Functions: ``sync_cases`` (open or refresh cases from score flags and from the core database's
 open reports, chargebacks and appeals), ``queue`` (filters, a sort, an opaque keyset cursor),
 ``get_case``, ``claim``, ``assign``, ``decide`` (confirm / clear / escalate / request_info),
+``decide_many`` (the same verdict on several cases at once, all or none: a ring),
 ``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``.
 
 Decisions. ``confirm`` bans the user through the admin status-change path (audit row and
@@ -24,7 +25,8 @@ ACCOUNT_STATUS_CHANGED event), logs the decision, emits REVIEW_DECISION (``confi
 through the outbox in the same transaction, then sets the online store's per-user override to
 ``deny`` so the very next access decision denies, whatever the published scores say.
 ``clear`` emits ``cleared`` (a negative label as of the decision time) and the user gets no new
-case from any source until evidence newer than the decision arrives. ``escalate`` emits
+case from any source until evidence newer than the decision arrives; clearing an appeal grants
+it (a suspended or banned account is reinstated, the override lifted). ``escalate`` emits
 ``escalated`` and leaves the case in the queue (status ``escalated``); ``request_info`` puts it
 in ``info_requested`` (no event: it is a workflow step, not a verdict). Confirming also
 closes the user's other undecided cases (an appeal excepted) with the same verdict.
@@ -55,7 +57,7 @@ from core_api.services.review_common import (
     is_analyst,
     roles_of,
 )
-from core_api.services.review_decide import decide, reverse
+from core_api.services.review_decide import decide, decide_many
 from core_api.services.review_metrics import Metrics, metrics
 from core_api.services.review_queue import (
     Page,
@@ -66,6 +68,7 @@ from core_api.services.review_queue import (
     history,
     queue,
 )
+from core_api.services.review_reverse import reverse
 
 __all__ = [
     "ANALYST_ROLES",
@@ -84,6 +87,7 @@ __all__ = [
     "can_reverse",
     "claim",
     "decide",
+    "decide_many",
     "get_case",
     "history",
     "is_analyst",

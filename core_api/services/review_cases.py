@@ -8,14 +8,15 @@ happens. For a score flag, "new" means the scores now say more than when the use
 (a higher band, or a reason the cleared case did not name); its evidence time is then the
 scoring time.
 
-Amount at stake: what the user could still move (their wallets' balances) for score flags,
-reports and appeals; the disputed sum for chargebacks. Wallets of different currencies add up
-as plain numbers: the queue only ranks by it.
+Amount at stake: what the user could still move (their wallets' balances) for reports and
+appeals, and for score flags unless the flag says (``vouch queue --sync`` passes the money that
+reached the user in the last 7 days); the disputed sum for chargebacks. Different currencies
+add up as plain numbers: the queue only ranks by it.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +25,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core_api.db.admin import Appeal
 from core_api.db.identity import User
 from core_api.db.money import ZERO, Wallet
-from core_api.db.review import Chargeback, ReviewCase, ReviewDecision, UserReport
+from core_api.db.review import ReviewCase, ReviewDecision
+from core_api.services.review_signals import Candidate, Verdict, signal_items, signals
 from serving.rules import BAND_ORDER
-from serving.store import Ask, DecisionStore
+from serving.store import DecisionStore
 
 CHUNK = 500  # users per IN (...) lookup
 VERDICTS = ("confirm", "clear", "reverse")
@@ -46,6 +47,7 @@ class Flag:
     reasons: tuple[str, ...]
     scored_at: datetime
     rules: tuple[str, ...] = ()
+    amount: Decimal | None = None  # at stake, when the scorer knows it; else the user's balances
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,6 @@ class SyncResult:
     refreshed: int  # open cases whose risk, reasons or amount changed
     unknown_users: int  # flags for users the core database does not have
     held_back: int  # users with a standing verdict and no evidence newer than it
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    user_id: str
-    source: str
-    risk: float
-    band: str
-    reasons: tuple[str, ...]
-    evidence_at: datetime
-    amount: Decimal | None = None  # None: the user's balances
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    action: str
-    at: datetime
-    band: str
-    reasons: frozenset[str]
 
 
 def sync_cases(
@@ -89,11 +72,11 @@ def sync_cases(
     flagged = {f.user_id: f for f in flags}
     known = _existing(db, flagged)
     unknown = len(flagged) - len(known)
-    items = _signal_items(db)
+    items = signal_items(db)
     users = set(known) | {user for user, _ in items}
     verdicts, open_cases = _verdicts(db, users), _open_cases(db, users)
     candidates = [_from_flag(flagged[u]) for u in known]
-    candidates += _signals(items, verdicts=verdicts, store=store)
+    candidates += signals(items, verdicts=verdicts, store=store)
     balances = _balances(db, users)
     status = _statuses(db, users)
     counts: Counter[str] = Counter()
@@ -135,12 +118,12 @@ def sync_cases(
     )
 
 
-def _from_flag(f: Flag) -> _Candidate:
+def _from_flag(f: Flag) -> Candidate:
     said = tuple(dict.fromkeys((*f.reasons, *f.rules)))
-    return _Candidate(f.user_id, "score", f.risk, f.band, said, f.scored_at)
+    return Candidate(f.user_id, "score", f.risk, f.band, said, f.scored_at, amount=f.amount)
 
 
-def _new_evidence(c: _Candidate, verdict: _Verdict | None) -> datetime | None:
+def _new_evidence(c: Candidate, verdict: Verdict | None) -> datetime | None:
     """When the candidate's evidence is newer than the standing verdict: its time; else None."""
     if verdict is None:
         return c.evidence_at
@@ -151,7 +134,7 @@ def _new_evidence(c: _Candidate, verdict: _Verdict | None) -> datetime | None:
     return c.evidence_at if c.evidence_at > verdict.at else None
 
 
-def _refresh(case: ReviewCase, c: _Candidate, *, amount: Decimal, now: datetime) -> int:
+def _refresh(case: ReviewCase, c: Candidate, *, amount: Decimal, now: datetime) -> int:
     reasons = "\n".join(c.reasons)
     new = (c.risk, c.band, reasons, amount)
     if (case.risk, case.band, case.reasons, case.amount_at_stake) == new and (
@@ -193,10 +176,10 @@ def _open_cases(db: Session, users: set[str]) -> dict[tuple[str, str], ReviewCas
     return out
 
 
-def _verdicts(db: Session, users: set[str]) -> dict[str, _Verdict]:
+def _verdicts(db: Session, users: set[str]) -> dict[str, Verdict]:
     """Each user's standing verdict: the latest confirm or clear, where a reversed confirm
     counts as a clear from the reversal on and a reversed clear as no verdict."""
-    out: dict[str, _Verdict] = {}
+    out: dict[str, Verdict] = {}
     for part in _chunks(users):
         query = (
             select(ReviewDecision, ReviewCase.band, ReviewCase.reasons)
@@ -214,7 +197,7 @@ def _verdicts(db: Session, users: set[str]) -> dict[str, _Verdict]:
                 out.pop(decision.user_id, None)
                 continue
             said = frozenset(r for r in reasons.split("\n") if r)
-            out[decision.user_id] = _Verdict(action, decision.at, band, said)
+            out[decision.user_id] = Verdict(action, decision.at, band, said)
     return out
 
 
@@ -229,72 +212,4 @@ def _balances(db: Session, users: set[str]) -> dict[str, Decimal]:
         for owner, total in db.execute(query):
             if owner is not None:
                 out[owner] = total or ZERO  # SUM keeps the Money type: a Decimal
-    return out
-
-
-def _risk(store: DecisionStore | None, user_id: str) -> tuple[float, str]:
-    if store is None:
-        return 0.0, "low"
-    try:
-        record = store.fetch(Ask(user_id=user_id)).record
-    except Exception:  # a sync without the store still opens the case, unscored
-        return 0.0, "low"
-    return (record.fraud_risk, record.band) if record else (0.0, "low")
-
-
-Items = dict[tuple[str, str], list[tuple[datetime, str, Decimal | None]]]
-
-
-def _signal_items(db: Session) -> Items:
-    """Reports, chargebacks and appeals by (user, source): (time, what, amount) each."""
-    grouped: Items = defaultdict(list)
-    for reported, reason, at in db.execute(
-        select(UserReport.reported_id, UserReport.reason, UserReport.created_at)
-    ):
-        grouped[(reported, "report")].append((at, f"reported for {reason}", None))
-    for user, amount, currency, reason, at in db.execute(
-        select(
-            Chargeback.user_id,
-            Chargeback.amount,
-            Chargeback.currency,
-            Chargeback.reason,
-            Chargeback.received_at,
-        )
-    ):
-        grouped[(user, "chargeback")].append(
-            (at, f"chargeback ({reason}) {amount} {currency}", amount)
-        )
-    for user, status, at in db.execute(
-        select(Appeal.user_id, Appeal.account_status, Appeal.created_at)
-    ):
-        grouped[(user, "appeal")].append((at, f"appeal against {status} status", None))
-    return grouped
-
-
-def _signals(
-    items: Items, *, verdicts: dict[str, _Verdict], store: DecisionStore | None
-) -> list[_Candidate]:
-    """One candidate per user and source from what arrived since the user's standing verdict
-    (the latest evidence time; the reasons count what arrived)."""
-    out = []
-    for (user, source), every in items.items():
-        verdict = verdicts.get(user)
-        fresh = [i for i in every if verdict is None or i[0] > verdict.at]
-        if not fresh:
-            continue
-        texts = Counter(text for _, text, _ in fresh)
-        said = tuple(t if n == 1 else f"{t} (x{n})" for t, n in texts.items())
-        amounts = [a for _, _, a in fresh if a is not None]
-        risk, band = _risk(store, user)
-        out.append(
-            _Candidate(
-                user_id=user,
-                source=source,
-                risk=risk,
-                band=band,
-                reasons=said,
-                evidence_at=max(at for at, _, _ in fresh),
-                amount=sum(amounts, ZERO) if amounts else None,
-            )
-        )
     return out

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core_api.db.identity import User
@@ -25,7 +26,6 @@ from core_api.services.review_common import (
     DECISION_ACTIONS,
     DecisionAction,
     DecisionView,
-    can_reverse,
     conflict,
     forbidden,
     invalid,
@@ -37,6 +37,7 @@ from serving.store import DecisionStore
 log = logging.getLogger(__name__)
 REASON_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_NOTE = 2000
+MAX_BATCH = 200  # cases one decision may cover
 FRAUD_REASON = "confirmed_fraud"  # the ban's reason code: what the fraud labels read
 _EVENT = {"confirm": "confirmed_fraud", "clear": "cleared", "escalate": "escalated"}
 _STATUS = {
@@ -61,101 +62,112 @@ def decide(
 ) -> DecisionView:
     """Decide a case; ``store`` is the online store (``Services.store``) that takes the
     per-user override; ``context`` the event context (``Client.event_context()``)."""
-    require_analyst(db, analyst_id)
-    if action not in DECISION_ACTIONS:
-        raise invalid("bad_action")
-    _check_words(reason, note)
-    now = now or datetime.now(UTC)
-    case = db.get(ReviewCase, case_id, with_for_update=True)
-    if case is None:
-        raise missing("no_such_case")
-    if case.user_id == analyst_id:
-        raise forbidden("own_account")
-    if case.status == "decided":
-        raise conflict("case_decided")
-    if case.assignee_id not in (None, analyst_id):
-        raise conflict("claimed_by_another")
-    row = _log(db, case, analyst_id=analyst_id, action=action, reason=reason, note=note, at=now)
-    case.status = _STATUS[action]
-    case.assignee_id = None if action == "escalate" else case.assignee_id or analyst_id
-    case.updated_at = now
-    if action == "confirm":
-        _ban(db, case, analyst_id=analyst_id, reason=reason, note=note, context=context)
-        _close_siblings(db, case, analyst_id=analyst_id, reason=reason, at=now)
-    if action in _EVENT:
-        _event(db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context)
-    db.commit()
-    if action == "confirm":
-        _override(store, case.user_id, "deny")
-    return DecisionView.of(row)
+    (view,) = decide_many(
+        db,
+        [case_id],
+        analyst_id=analyst_id,
+        action=action,
+        reason=reason,
+        note=note,
+        store=store,
+        context=context,
+        now=now,
+    )
+    return view
 
 
-def reverse(
+def decide_many(
     db: Session,
-    decision_id: int,
+    case_ids: Sequence[str],
     *,
     analyst_id: str,
+    action: DecisionAction,
     reason: str,
     note: str = "",
     store: DecisionStore | None = None,
     context: dict[str, Any] | None = None,
     now: datetime | None = None,
-) -> DecisionView:
-    """Reverse a verdict (senior analysts and admins only). A reversed confirm is a clear from
-    now on: the account is reinstated, the override lifted, and REVIEW_DECISION ``cleared``
-    (``reversed``) emitted. A reversed clear withdraws the negative label: the case goes back
-    to the queue as ``escalated`` and REVIEW_DECISION ``escalated`` (``reversed``) is emitted."""
+) -> tuple[DecisionView, ...]:
+    """Decide several cases alike in one transaction (a ring whose evidence is shared): all
+    of them or, when any one is refused, none. A case the batch already closed (another case
+    of the same user was confirmed first) is not decided twice."""
     require_analyst(db, analyst_id)
-    if not can_reverse(db, analyst_id):
-        raise forbidden("senior_analyst_required")
-    _check_words(reason, note)
+    if action not in DECISION_ACTIONS:
+        raise invalid("bad_action")
+    if not 1 <= len(case_ids) <= MAX_BATCH:
+        raise invalid("bad_batch")
+    check_words(reason, note)
     now = now or datetime.now(UTC)
-    in_range = 1 <= decision_id < 2**31  # an INTEGER key: PostgreSQL refuses anything wider
-    target = db.get(ReviewDecision, decision_id, with_for_update=True) if in_range else None
-    if target is None:
-        raise missing("no_such_decision")
-    if target.user_id == analyst_id:
-        raise forbidden("own_account")
-    if target.action not in ("confirm", "clear"):
-        raise conflict("not_a_verdict")
-    if db.scalar(select(exists().where(ReviewDecision.reverses == target.id))):
-        raise conflict("already_reversed")
-    case = db.get(ReviewCase, target.case_id, with_for_update=True)
-    assert case is not None  # the FK holds it
-    row = _log(db, case, analyst_id=analyst_id, action="reverse", reason=reason, note=note, at=now)
-    row.reverses = target.id
-    case.updated_at = now
-    if target.action == "confirm":
-        user = db.get(User, case.user_id)
-        if user is not None and user.status == "banned":
-            accounts.change_status(
-                db,
-                user,
-                actor_id=analyst_id,
-                status="active",
-                reason_code="review_reversed",
-                note=note,
-                context=context,
-            )
-        _event(db, case, analyst_id=analyst_id, decision="cleared", context=context, rev=True)
-    else:
-        if not _has_undecided(db, case):
-            case.status, case.assignee_id = "escalated", None
-        _event(db, case, analyst_id=analyst_id, decision="escalated", context=context, rev=True)
+    cases = []
+    for case_id in dict.fromkeys(case_ids):
+        case = db.get(ReviewCase, case_id, with_for_update=True)
+        if case is None:
+            raise missing("no_such_case")
+        if case.user_id == analyst_id:
+            raise forbidden("own_account")
+        if case.status == "decided":
+            raise conflict("case_decided")
+        if case.assignee_id not in (None, analyst_id):
+            raise conflict("claimed_by_another")
+        cases.append(case)
+    rows = [
+        _apply(
+            db,
+            case,
+            analyst_id=analyst_id,
+            action=action,
+            reason=reason,
+            note=note,
+            context=context,
+            at=now,
+        )
+        for case in cases
+        if case.status != "decided"
+    ]
     db.commit()
-    if target.action == "confirm":
-        _override(store, case.user_id, None)
-    return DecisionView.of(row)
+    for case in cases:
+        if action == "confirm":
+            set_override(store, case.user_id, action="deny")
+        elif action == "clear" and case.source == "appeal":
+            set_override(store, case.user_id, action=None)
+    return tuple(DecisionView.of(row) for row in rows)
 
 
-def _check_words(reason: str, note: str) -> None:
+def _apply(
+    db: Session,
+    case: ReviewCase,
+    *,
+    analyst_id: str,
+    action: str,
+    reason: str,
+    note: str,
+    context: dict[str, Any] | None,
+    at: datetime,
+) -> ReviewDecision:
+    row = log_decision(
+        db, case, analyst_id=analyst_id, action=action, reason=reason, note=note, at=at
+    )
+    case.status = _STATUS[action]
+    case.assignee_id = None if action == "escalate" else case.assignee_id or analyst_id
+    case.updated_at = at
+    if action == "confirm":
+        _ban(db, case, analyst_id=analyst_id, reason=reason, note=note, context=context)
+        _close_siblings(db, case, analyst_id=analyst_id, reason=reason, at=at)
+    if action == "clear" and case.source == "appeal":
+        _reinstate(db, case, analyst_id=analyst_id, note=note, context=context)
+    if action in _EVENT:
+        emit_decision(db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context)
+    return row
+
+
+def check_words(reason: str, note: str) -> None:
     if not REASON_RE.match(reason):
         raise invalid("bad_reason")
     if len(note) > MAX_NOTE or "\x00" in note:
         raise invalid("bad_note")
 
 
-def _log(
+def log_decision(
     db: Session,
     case: ReviewCase,
     *,
@@ -202,6 +214,29 @@ def _ban(
     )
 
 
+def _reinstate(
+    db: Session,
+    case: ReviewCase,
+    *,
+    analyst_id: str,
+    note: str,
+    context: dict[str, Any] | None,
+) -> None:
+    """Clearing an appeal grants it: a suspended or banned account is active again."""
+    user = db.get(User, case.user_id)
+    if user is None or user.status not in ("suspended", "banned", "restricted"):
+        return
+    accounts.change_status(
+        db,
+        user,
+        actor_id=analyst_id,
+        status="active",
+        reason_code="appeal_granted",
+        note=note,
+        context=context,
+    )
+
+
 def _close_siblings(
     db: Session, case: ReviewCase, *, analyst_id: str, reason: str, at: datetime
 ) -> None:
@@ -216,21 +251,13 @@ def _close_siblings(
     ).all()
     for other in siblings:
         note = f"decided with case {case.id}"
-        _log(db, other, analyst_id=analyst_id, action="confirm", reason=reason, note=note, at=at)
+        log_decision(
+            db, other, analyst_id=analyst_id, action="confirm", reason=reason, note=note, at=at
+        )
         other.status, other.updated_at = "decided", at
 
 
-def _has_undecided(db: Session, case: ReviewCase) -> bool:
-    query = select(ReviewCase.id).where(
-        ReviewCase.user_id == case.user_id,
-        ReviewCase.source == case.source,
-        ReviewCase.status != "decided",
-        ReviewCase.id != case.id,
-    )
-    return db.scalar(query.limit(1)) is not None
-
-
-def _event(
+def emit_decision(
     db: Session,
     case: ReviewCase,
     *,
@@ -252,7 +279,7 @@ def _event(
     )
 
 
-def _override(store: DecisionStore | None, user_id: str, action: str | None) -> None:
+def set_override(store: DecisionStore | None, user_id: str, *, action: str | None) -> None:
     if store is None:
         return
     try:

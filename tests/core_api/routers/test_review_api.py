@@ -118,3 +118,19 @@ def test_analyst_cannot_decide_their_own_case_and_bad_input_is_4xx(api: TestClie
 
 def review_now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_a_ring_is_cleared_in_one_call(api: TestClient) -> None:
+    analyst, ah = signed_in(api)
+    _grant(api, analyst["id"], "analyst")
+    members = [signed_in(api)[0]["id"] for _ in range(2)]
+    with api.app.state.services.sessions() as s:
+        flags = [review.Flag(m, 0.6, "high", ("ring",), scored_at=review_now()) for m in members]
+        review.sync_cases(s, flags=flags)
+    ids = [c["id"] for c in api.get("/review/api/cases", headers=ah).json()["cases"]]
+    body = {"case_ids": ids, "action": "clear", "reason": "family_devices"}
+    done = api.post("/review/api/decisions", json=body, headers=ah)
+    assert done.status_code == 201 and {d["case_id"] for d in done.json()} == set(ids)
+    assert api.post("/review/api/decisions", json=body, headers=ah).status_code == 409
+    empty = api.post("/review/api/decisions", json={**body, "case_ids": []}, headers=ah)
+    assert empty.status_code == 422

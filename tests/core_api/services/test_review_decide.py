@@ -177,3 +177,44 @@ def test_metrics_count_decisions_and_reversals(sessions: Sessions) -> None:
     assert m.share_confirmed == pytest.approx(0.5) and m.reversals == 1
     assert m.decisions_per_day == {now.date(): {analyst: 2, senior: 2}}
     assert m.median_time_to_decision_s == pytest.approx(3.5 * 3600)
+
+
+def test_a_ring_is_decided_from_one_place_all_or_none(
+    sessions: Sessions, store: SQLiteStore
+) -> None:
+    analyst, other = user(sessions, role="analyst"), user(sessions, role="analyst")
+    ring = [user(sessions) for _ in range(3)]
+    cases = [case(sessions, member) for member in ring]
+    twin = case(sessions, ring[0], source="report")  # closed by its user's confirm
+    held = case(sessions, user(sessions))
+    with sessions() as db:
+        review.claim(db, held, analyst_id=other)
+        with pytest.raises(ReviewError, match="claimed_by_another"):
+            review.decide_many(db, [*cases, held], analyst_id=analyst, action="confirm", reason="r")
+        assert {review.get_case(db, c, analyst_id=analyst).status for c in cases} == {"open"}
+        done = review.decide_many(
+            db, [*cases, twin], analyst_id=analyst, action="confirm", reason="ring", store=store
+        )
+        assert [d.case_id for d in done] == cases  # the twin closed with its user, once
+        assert review.get_case(db, twin, analyst_id=analyst).status == "decided"
+        banned = {db.get(User, member).status for member in ring}  # type: ignore[union-attr]
+    assert banned == {"banned"}
+    assert {store.fetch(Ask(user_id=member)).override for member in ring} == {"deny"}
+    assert len(_events(sessions, "REVIEW_DECISION")) == 3
+
+
+def test_clearing_an_appeal_reinstates_the_account(sessions: Sessions, store: SQLiteStore) -> None:
+    analyst, appellant = user(sessions, role="analyst"), user(sessions)
+    first = case(sessions, appellant)
+    with sessions() as db:
+        review.decide(db, first, analyst_id=analyst, action="confirm", reason="r", store=store)
+        db.add(Appeal(user_id=appellant, account_status="banned", body="it was my brother"))
+        db.commit()
+        assert review.sync_cases(db).opened == 1  # an appeal reopens a banned user's file
+        (appeal,) = review.queue(db, analyst_id=analyst, filters=QueueFilter(source="appeal")).rows
+        review.decide(
+            db, appeal.id, analyst_id=analyst, action="clear", reason="proof_given", store=store
+        )
+        back = db.get(User, appellant)
+    assert back is not None and back.status == "active"
+    assert store.fetch(Ask(user_id=appellant)).override is None
