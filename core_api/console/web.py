@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core_api.console.auth import Analyst, NotSignedIn, Refused, check_csrf, signed_in
@@ -109,7 +110,7 @@ def _refusal(request: Request, reason: str, status: int) -> Response:
     said = _SAID.get(reason, reason.replace("_", " ").capitalize() + ".")
     if "hx-request" in request.headers:
         # A fragment for the element that asked; htmx-style callers swap it in place.
-        body = f'<p class="refusal" role="alert" data-reason="{reason}">{said}</p>'
+        body = f'<p class="refusal" role="alert" data-reason="{escape(reason)}">{escape(said)}</p>'
         return HTMLResponse(body, status_code=status)
     context = {"reason": reason, "said": said, "status": status, "me": None}
     return page(request, "refusal.html", context=context, status=status)

@@ -95,30 +95,18 @@ def decide(
     members = _ring(db, services, case=case, wanted=ring or [])
     if action in case_view.BANNING:
         _second_factor(me, db, services, code.strip())
-    context = client.event_context()
-    decided = [case.id]
-    review.decide(
+    # One transaction for the case and its ring: all of them decided, or none.
+    ring_note = f" (ring of {len(members) + 1} decided from case {case.id})" if members else ""
+    review.decide_many(
         db,
-        case.id,
+        [case.id, *(member.id for member in members)],
         analyst_id=me.user.id,
         action=action,
         reason=reason,
-        note=note,
+        note=(note + ring_note).strip(),
         store=services.store,
-        context=context,
+        context=client.event_context(),
     )
-    for member in members:
-        review.decide(
-            db,
-            member.id,
-            analyst_id=me.user.id,
-            action=action,
-            reason=reason,
-            note=f"ring decision from case {case.id}. {note}".strip(),
-            store=services.store,
-            context=context,
-        )
-        decided.append(member.id)
     return RedirectResponse(f"{PREFIX}/cases/{case.id}?done={action}", status_code=303)
 
 

@@ -153,6 +153,23 @@ def test_a_ring_is_decided_from_one_case(
     assert api.post(f"/review/cases/{case_id}/decide", data=stranger).status_code == 422
 
 
+def test_a_ring_is_decided_all_or_none(api: TestClient, platform: Platform, analyst: dict) -> None:
+    case_id = _flag(api, platform.suspect["id"], 0.9)
+    twin_case = _flag(api, platform.device_twin["id"], 0.5)
+    with api.app.state.services.sessions() as db:
+        other = account(api, role="analyst")
+        review.claim(db, twin_case, analyst_id=other["id"])
+    form = {
+        "csrf_token": csrf(api),
+        "action": "clear",
+        "reason": "false_positive",
+        "ring": [platform.device_twin["id"]],
+    }
+    assert api.post(f"/review/cases/{case_id}/decide", data=form).status_code == 409
+    with api.app.state.services.sessions() as db:
+        assert review.history(db, analyst_id=analyst["id"], case_id=case_id) == ()
+
+
 def test_an_analyst_cannot_decide_their_own_case(api: TestClient, analyst: dict) -> None:
     case_id = _flag(api, analyst["id"], 0.7)
     form = {"csrf_token": csrf(api), "action": "clear", "reason": "false_positive"}
