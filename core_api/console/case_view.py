@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core_api.console import drawing, links, profile, warehouse
 from core_api.console.web import PREFIX
+from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
 from core_api.db.review import ReviewCase
 from core_api.services import review
@@ -48,6 +49,18 @@ def open_cases_of(db: Session, user_ids: list[str]) -> dict[str, review.CaseView
     for row in rows:
         found.setdefault(row.user_id, review.CaseView.of(row))
     return found
+
+
+def staff(db: Session) -> list[tuple[str, str]]:
+    """(user id, e-mail) of everyone who may review, by e-mail: the assignee choices."""
+    rows = db.execute(
+        select(User.id, User.email)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role.in_(sorted(review.ANALYST_ROLES)), User.status == "active")
+        .distinct()
+        .order_by(User.email)
+    )
+    return [(user_id, email) for user_id, email in rows]
 
 
 def case_of_user(db: Session, user_id: str) -> str | None:
@@ -113,8 +126,10 @@ def case_context(
     ]
     items, more = profile.timeline(db, settings, user_id=user.id)
     decisions = review.history(db, analyst_id=analyst_id, user_id=user.id)
-    staff = {d.analyst_id for d in decisions}
-    names = {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(staff)))}
+    team = staff(db)
+    names = dict(team)
+    unknown = {d.analyst_id for d in decisions} - names.keys()
+    names |= {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(unknown)))}
     return {
         "case": case,
         "user": user,
@@ -131,6 +146,7 @@ def case_context(
         "timeline_next": _timeline_url(case.id, more),
         "decisions": decisions,
         "names": names,
+        "staff": [(uid, email) for uid, email in team if uid != user.id],
         "reasons": REASONS,
         "reversal_reasons": REVERSAL_REASONS,
         "reversible": {d.id for d in decisions if d.action != "reverse" and not d.reversed_by},

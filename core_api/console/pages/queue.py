@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core_api.console import auth
+from core_api.console.case_view import staff
 from core_api.console.web import PREFIX, Console, ConsoleForm, page
 from core_api.db.identity import User
 from core_api.db.review import CASE_STATUSES, SOURCES
@@ -98,10 +100,28 @@ def queue_page(
         "next_url": next_url,
         "first_url": f"{PREFIX}/queue?{urlencode(kept)}" if cursor else None,
         "sort_urls": {s: f"{PREFIX}/queue?{urlencode({**kept, 'sort': s})}" for s in review.SORTS},
+        "staff": staff(db),
         "sources": SOURCES,
         "statuses": CASE_STATUSES,
     }
     return page(request, "queue.html", context=context)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    case_id: UUID,
+    me: ConsoleForm,
+    db: SessionDep,
+    assignee: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    """Hand the case to another analyst (or to oneself), or release it (no assignee)."""
+    if assignee:
+        try:
+            assignee = str(UUID(assignee))
+        except ValueError:
+            raise auth.Refused("assignee_not_an_analyst", status=422) from None
+    review.assign(db, str(case_id), analyst_id=me.user.id, assignee_id=assignee or None)
+    return RedirectResponse(f"{PREFIX}/cases/{case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}/claim", response_class=HTMLResponse)

@@ -251,3 +251,23 @@ def test_a_senior_analyst_reverses_a_decision_from_the_case_page(
     done = api.post(f"/review/decisions/{decision.id}/reverse", data=body)
     assert done.status_code == 200 and "Decision recorded: reverse" in done.text
     assert "reversed" in done.text
+
+
+def test_a_case_is_handed_to_another_analyst_and_released(
+    api: TestClient, platform: Platform, analyst: dict
+) -> None:
+    case_id = _flag(api, platform.suspect["id"], 0.9)
+    colleague = account(api, role="analyst")
+    token = csrf(api)
+    done = api.post(
+        f"/review/cases/{case_id}/assign", data={"csrf_token": token, "assignee": colleague["id"]}
+    )
+    assert done.status_code == 200 and f"Assigned to <strong>{colleague['email']}" in done.text
+    mine = api.get("/review/queue", params={"assignee": colleague["id"]})
+    assert platform.suspect["email"] in mine.text
+    released = api.post(f"/review/cases/{case_id}/assign", data={"csrf_token": token})
+    assert "Nobody works this case yet" in released.text
+    bad = {"csrf_token": token, "assignee": "not-a-uuid"}
+    assert api.post(f"/review/cases/{case_id}/assign", data=bad).status_code == 422
+    stranger = {"csrf_token": token, "assignee": platform.stranger["id"]}  # not staff
+    assert api.post(f"/review/cases/{case_id}/assign", data=stranger).status_code == 422
