@@ -23,6 +23,7 @@ from core_api.services import review
 from tests.core_api.console.conftest import Platform
 from tests.core_api.console.helpers import account, csrf, sign_in
 from tests.core_api.routers.helpers import last_code
+from tests.core_api.routers.money_helpers import fund, key, trusted
 
 
 def _flag(api: TestClient, user_id: str, risk: float) -> str:
@@ -271,3 +272,30 @@ def test_a_case_is_handed_to_another_analyst_and_released(
     assert api.post(f"/review/cases/{case_id}/assign", data=bad).status_code == 422
     stranger = {"csrf_token": token, "assignee": platform.stranger["id"]}  # not staff
     assert api.post(f"/review/cases/{case_id}/assign", data=stranger).status_code == 422
+
+
+def test_the_case_page_reads_links_on_each_database(any_api: TestClient) -> None:
+    """Shared devices, money and trust read through the same queries on SQLite and PostgreSQL."""
+    suspect, s_headers = trusted(any_api)
+    mule, m_headers = trusted(any_api)
+    fund(any_api, s_headers, "50")
+    sent = any_api.post(
+        "/payments/transfers",
+        json={"to_user_id": mule["id"], "amount": "20", "currency": "EUR"},
+        headers={**s_headers, **key()},
+    )
+    assert sent.status_code == 201, sent.text
+    vouch = {"user_id": suspect["id"], "edge_type": "friend", "weight": 0.9}
+    assert any_api.put("/identity/trust/connect", json=vouch, headers=m_headers).status_code in (
+        200,
+        201,
+    )
+    case_id = _flag(any_api, suspect["id"], 0.8)
+    analyst = account(any_api, role="analyst")
+    assert sign_in(any_api, analyst["email"]).status_code == 303
+    page = any_api.get(f"/review/cases/{case_id}")
+    assert page.status_code == 200
+    assert f'data-user="{mule["id"]}"' in page.text
+    assert "1 transfers, sent 20.00 EUR" in page.text and "friend 0.9" in page.text
+    assert any_api.get("/review/queue", params={"sort": "amount"}).status_code == 200
+    assert any_api.get("/review/metrics").status_code == 200
