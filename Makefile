@@ -33,8 +33,10 @@ demo: $(STAMP)
 	$(BIN)/vouch check payout --examples
 	$(BIN)/vouch feed --build
 	$(BIN)/vouch feed --example --page 10
-	$(BIN)/vouch seed-core
+	$(BIN)/vouch seed-core --no-staff
 	$(BIN)/vouch queue --sync --top 10
+	@echo "Review console: run \`.venv/bin/vouch api\`, open http://127.0.0.1:8000/review and sign in as:"
+	$(BIN)/vouch seed-core --staff-only
 
 test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q

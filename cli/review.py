@@ -9,11 +9,14 @@ import json
 import sys
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from pipelines.feature_store import FeatureStore
 
 DEMO_STAFF = (
     ("analyst@vouch.example", "analyst", "Demo Analyst"),
@@ -22,15 +25,17 @@ DEMO_STAFF = (
 
 
 def _queue(args: argparse.Namespace) -> int:
-    from cli.run import latest_day
-    from pipelines.resources import Storage
+    # The feature store alone, not the Dagster resource: showing the queue loads no Dagster.
+    from pipelines.feature_store import FeatureStore
 
     settings = get_settings()
-    day = args.date or latest_day(settings, "review_queue")
-    if day is None:
-        print("vouch queue: no review_queue yet; run `vouch models` first", file=sys.stderr)
+    features = FeatureStore(settings.features)
+    days = features.days("review_queue")
+    day = args.date or (days[-1] if days else None)
+    if day is None or day not in days:
+        print("vouch queue: no review_queue for that day; run `vouch models`", file=sys.stderr)
         return 2
-    queue = Storage(settings).features.read("review_queue", day)
+    queue = features.read("review_queue", day)
     shown = queue.head(args.top)
     if args.json:
         for row in shown.iter_rows(named=True):
@@ -44,13 +49,13 @@ def _queue(args: argparse.Namespace) -> int:
                 f"trust {row['trust']:.2f}  [{row['band']}]  {why}"
             )
     if args.sync:
-        at_stake = _money_in(Storage(settings).features, day)
+        at_stake = _money_in(features, day)
         synced = _sync(settings, queue, at_stake=at_stake)
         print(json.dumps({"sync": synced}), file=sys.stderr if args.json else None)
     return 0
 
 
-def _money_in(features: Any, day: date) -> dict[str, Decimal]:
+def _money_in(features: FeatureStore, day: date) -> dict[str, Decimal]:
     """Money that reached each user in the 7 days to ``day`` (transfers in, escrow released):
     what a fraudster could still cash out, the queue's amount at stake."""
     if day not in features.days("fraud_features"):
@@ -104,7 +109,7 @@ def _seed(args: argparse.Namespace) -> int:
     from core_api.services.seed import seed_users, staff_account
 
     settings = get_settings()
-    users = platform_users(settings)
+    users = [] if args.staff_only else platform_users(settings)
     engine = make_engine(settings)
     upgrade(engine)
     out: dict[str, Any] = {"platform_users": len(users)}
@@ -154,5 +159,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and devices, so /admin and the review console can act on them; and (re)issue the demo "
         "analyst accounts' passwords, printed at the end.",
     )
-    seed.add_argument("--no-staff", action="store_true", help="skip the demo analyst accounts")
+    who = seed.add_mutually_exclusive_group()
+    who.add_argument("--no-staff", action="store_true", help="skip the demo analyst accounts")
+    who.add_argument(
+        "--staff-only", action="store_true", help="only (re)issue the demo analyst accounts"
+    )
     seed.set_defaults(func=_seed)

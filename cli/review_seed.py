@@ -10,8 +10,8 @@ import polars as pl
 
 from core_api.services.seed import SeedDevice, SeedUser
 from features.lake import read_events
+from pipelines.feature_store import FeatureStore
 from pipelines.ingest import Lake
-from pipelines.resources import Storage
 from settings import Settings
 
 FALLBACK_DOMAIN = "sim.example"
@@ -54,9 +54,9 @@ def platform_users(settings: Settings) -> list[SeedUser]:
         types=["DEVICE_ADDED"],
         group_by=["user_id", "device"],
     )
-    storage = Storage(settings)
-    days = storage.features.days("user_scores")
-    scored = storage.features.read("user_scores", days[-1]).get_column("user_id") if days else None
+    features = FeatureStore(settings.features)
+    days = features.days("user_scores")
+    scored = features.read("user_scores", days[-1]).get_column("user_id") if days else None
     return _users(registered, first_seen, statuses, verified, devices, scored=scored)
 
 

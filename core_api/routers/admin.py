@@ -52,6 +52,7 @@ from core_api.services.guards import (
     not_found,
     require_active,
 )
+from core_api.services.review_decide import set_override
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -123,7 +124,12 @@ def revoke_role(user_id: UUID, role: StaffRole, admin: AdminUser, db: SessionDep
 
 @router.post("/users/{user_id}/status", response_model=AccountOut)
 def change_status(
-    user_id: UUID, body: StatusIn, admin: AdminUser, db: SessionDep, client: ClientDep
+    user_id: UUID,
+    body: StatusIn,
+    admin: AdminUser,
+    db: SessionDep,
+    client: ClientDep,
+    services: ServicesDep,
 ) -> User:
     target = existing_user(db, str(user_id))
     if target.id == admin.user.id:
@@ -140,6 +146,9 @@ def change_status(
         context=client.event_context(),
     )
     db.commit()
+    if body.status == "active":
+        # A reinstated account sheds an analyst's deny override too (else it stays refused).
+        set_override(services.store, target.id, action=None)
     return target
 
 

@@ -22,10 +22,12 @@ from core_api.db.review import ReviewCase, ReviewDecision
 from core_api.events import EventType
 from core_api.services import accounts
 from core_api.services.outbox import emit
+from core_api.services.payments import begin_write
 from core_api.services.review_common import (
     DECISION_ACTIONS,
     DecisionAction,
     DecisionView,
+    ReviewError,
     conflict,
     forbidden,
     invalid,
@@ -98,18 +100,12 @@ def decide_many(
         raise invalid("bad_batch")
     check_words(reason, note)
     now = now or datetime.now(UTC)
-    cases = []
-    for case_id in dict.fromkeys(case_ids):
-        case = db.get(ReviewCase, case_id, with_for_update=True)
-        if case is None:
-            raise missing("no_such_case")
-        if case.user_id == analyst_id:
-            raise forbidden("own_account")
-        if case.status == "decided":
-            raise conflict("case_decided")
-        if case.assignee_id not in (None, analyst_id):
-            raise conflict("claimed_by_another")
-        cases.append(case)
+    begin_write(db)  # SQLite: one writer from the first read, so two verdicts cannot race
+    try:
+        cases = _locked_cases(db, case_ids, analyst_id=analyst_id)
+    except ReviewError:
+        db.rollback()  # let go of the write lock (SQLite) or the row locks (PostgreSQL)
+        raise
     rows = [
         _apply(
             db,
@@ -131,6 +127,22 @@ def decide_many(
         elif action == "clear" and case.source == "appeal":
             set_override(store, case.user_id, action=None)
     return tuple(DecisionView.of(row) for row in rows)
+
+
+def _locked_cases(db: Session, case_ids: Sequence[str], *, analyst_id: str) -> list[ReviewCase]:
+    cases = []
+    for case_id in dict.fromkeys(case_ids):
+        case = db.get(ReviewCase, case_id, with_for_update=True, populate_existing=True)
+        if case is None:
+            raise missing("no_such_case")
+        if case.user_id == analyst_id:
+            raise forbidden("own_account")
+        if case.status == "decided":
+            raise conflict("case_decided")
+        if case.assignee_id not in (None, analyst_id):
+            raise conflict("claimed_by_another")
+        cases.append(case)
+    return cases
 
 
 def _apply(

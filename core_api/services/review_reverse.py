@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from core_api.db.identity import User
 from core_api.db.review import ReviewCase, ReviewDecision
 from core_api.services import accounts
+from core_api.services.payments import begin_write
 from core_api.services.review_common import (
     DecisionView,
+    ReviewError,
     can_reverse,
     conflict,
     forbidden,
@@ -43,16 +45,12 @@ def reverse(
         raise forbidden("senior_analyst_required")
     check_words(reason, note)
     now = now or datetime.now(UTC)
-    in_range = 1 <= decision_id < 2**31  # an INTEGER key: PostgreSQL refuses anything wider
-    target = db.get(ReviewDecision, decision_id, with_for_update=True) if in_range else None
-    if target is None:
-        raise missing("no_such_decision")
-    if target.user_id == analyst_id:
-        raise forbidden("own_account")
-    if target.action not in ("confirm", "clear"):
-        raise conflict("not_a_verdict")
-    if db.scalar(select(exists().where(ReviewDecision.reverses == target.id))):
-        raise conflict("already_reversed")
+    begin_write(db)  # SQLite: one writer from the first read, so two reversals cannot race
+    try:
+        target = _locked_target(db, decision_id, analyst_id=analyst_id)
+    except ReviewError:
+        db.rollback()  # let go of the write lock (SQLite) or the row lock (PostgreSQL)
+        raise
     case = db.get(ReviewCase, target.case_id, with_for_update=True)
     assert case is not None  # the FK holds it
     row = log_decision(
@@ -85,6 +83,24 @@ def reverse(
     if target.action == "confirm":
         set_override(store, case.user_id, action=None)
     return DecisionView.of(row)
+
+
+def _locked_target(db: Session, decision_id: int, *, analyst_id: str) -> ReviewDecision:
+    in_range = 1 <= decision_id < 2**31  # an INTEGER key: PostgreSQL refuses anything wider
+    target = (
+        db.get(ReviewDecision, decision_id, with_for_update=True, populate_existing=True)
+        if in_range
+        else None
+    )
+    if target is None:
+        raise missing("no_such_decision")
+    if target.user_id == analyst_id:
+        raise forbidden("own_account")
+    if target.action not in ("confirm", "clear"):
+        raise conflict("not_a_verdict")
+    if db.scalar(select(exists().where(ReviewDecision.reverses == target.id))):
+        raise conflict("already_reversed")
+    return target
 
 
 def _has_undecided(db: Session, case: ReviewCase) -> bool:

@@ -93,6 +93,9 @@ def test_seed_core_makes_the_platforms_users_real_accounts(
     assert out[2].startswith("senior_analyst: senior@vouch.example  password: ")
     assert main(["seed-core", "--no-staff"]) == 0
     assert json.loads(capsys.readouterr().out)["users_added"] == 0  # repeatable
+    assert main(["seed-core", "--staff-only"]) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert json.loads(again[0])["platform_users"] == 0 and again[1] != out[1]  # a new password
     engine = make_engine(settings)
     with make_sessionmaker(engine)() as db:
         alice, mallory = db.get(User, ALICE), db.get(User, MALLORY)

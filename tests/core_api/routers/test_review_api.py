@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -134,3 +135,28 @@ def test_a_ring_is_cleared_in_one_call(api: TestClient) -> None:
     assert api.post("/review/api/decisions", json=body, headers=ah).status_code == 409
     empty = api.post("/review/api/decisions", json={**body, "case_ids": []}, headers=ah)
     assert empty.status_code == 422
+
+
+def test_an_admin_reinstating_lifts_the_override(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, adm = trusted(api)
+    monkeypatch.setattr(api.app.state.services.settings, "admin_emails", admin["email"])
+    assert api.post("/admin/bootstrap", headers=adm).status_code == 201
+    target, _ = signed_in(api)
+    with api.app.state.services.sessions() as s:
+        flag = review.Flag(target["id"], 0.9, "high", ("ring",), scored_at=review_now())
+        review.sync_cases(s, flags=[flag])
+    (case,) = api.get("/review/api/cases", headers=adm).json()["cases"]
+    body = {"action": "confirm", "reason": "ring"}
+    assert (
+        api.post(f"/review/api/cases/{case['id']}/decisions", json=body, headers=adm).status_code
+        == 201
+    )
+    decider = api.app.state.services.decider
+    assert decider.decide(target["id"], "transfer").reasons[0] == "analyst_override"
+    back = {"status": "active", "reason_code": "appeal_upheld"}
+    assert (
+        api.post(f"/admin/users/{target['id']}/status", json=back, headers=adm).status_code == 200
+    )
+    assert "analyst_override" not in decider.decide(target["id"], "transfer").reasons

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,3 +220,25 @@ def test_clearing_an_appeal_reinstates_the_account(sessions: Sessions, store: SQ
         back = db.get(User, appellant)
     assert back is not None and back.status == "active"
     assert store.fetch(Ask(user_id=appellant)).override is None
+
+
+def test_two_analysts_deciding_at_once_make_one_verdict(sessions: Sessions) -> None:
+    ann, bob = user(sessions, role="analyst"), user(sessions, role="analyst")
+    target = case(sessions, user(sessions))
+    barrier = threading.Barrier(2)
+
+    def verdict(analyst: str, action: str) -> str:
+        with sessions() as db:
+            review.get_case(db, target, analyst_id=analyst)  # both saw it open
+            barrier.wait()
+            try:
+                review.decide(db, target, analyst_id=analyst, action=action, reason="race")  # type: ignore[arg-type]
+            except ReviewError as exc:
+                return exc.code
+            return "done"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(verdict, (ann, bob), ("confirm", "clear")))
+    assert outcomes == ["case_decided", "done"]
+    with sessions() as db:
+        assert len(review.history(db, analyst_id=ann, case_id=target)) == 1
