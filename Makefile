@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(BIN)/vouch queue --sync --top 10
 	@echo "Review console: run \`.venv/bin/vouch api\`, open http://127.0.0.1:8000/review and sign in as:"
 	$(BIN)/vouch seed-core --staff-only
+	@echo "A ban asks for a one-time code: \`.venv/bin/vouch codes analyst@vouch.example\` prints it."
 
 test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q
