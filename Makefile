@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 DEMO_USERS ?= 3000
 DEMO_DAYS ?= 35
 
-.PHONY: env demo test lint typecheck ui bench clean
+.PHONY: env demo test lint typecheck chromium ui bench clean
 
 env: $(STAMP)
 
@@ -37,9 +37,18 @@ demo: $(STAMP)
 	$(BIN)/vouch queue --sync --top 10
 	@echo "Review console: run \`.venv/bin/vouch api\`, open http://127.0.0.1:8000/review and sign in as:"
 	$(BIN)/vouch seed-core --staff-only
+	@echo "A ban asks for a one-time code: \`.venv/bin/vouch codes analyst@vouch.example\` prints it."
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q
+
+# The console's browser tests drive Debian's chromium by its path (Playwright downloads nothing).
+# Installed once, as root (CI is); elsewhere say how, and the browser tests skip with a reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests skip)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

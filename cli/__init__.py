@@ -9,7 +9,20 @@ import argparse
 import sys
 import warnings
 
-from cli import api, features, feed, fraud, lake, models, nats, review, risk, serving, trust
+from cli import (
+    api,
+    console,
+    features,
+    feed,
+    fraud,
+    lake,
+    models,
+    nats,
+    review,
+    risk,
+    serving,
+    trust,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +30,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vouch", description="Vouch: trust, fraud and recommendations platform."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (lake, features, models, review, serving, feed, trust, fraud, risk, api, nats):
+    modules = (
+        lake,
+        features,
+        models,
+        review,
+        console,
+        serving,
+        feed,
+        trust,
+        fraud,
+        risk,
+        api,
+        nats,
+    )
+    for module in modules:
         module.register(sub)
     return parser
 

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from core_api import faults
+from core_api import console, faults
 from core_api.body_guard import StrictJSONMiddleware
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         webhooks,
     ):
         app.include_router(module.router)
+    console.install(app)  # the analyst console's pages under /review
     app.add_middleware(StrictJSONMiddleware)
     app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     dev_deposits: bool = Field(
         True, description="POST /payments/deposits as a card top-up stand-in (off in production)"
     )
+    console_secure_cookie: bool = Field(
+        False, description="mark the analyst console's cookies Secure (on behind HTTPS)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -127,6 +130,11 @@ class Settings(BaseSettings):
     def bench(self) -> Path:
         """The benchmarks' simulated platforms and their JSON figures."""
         return self._under("bench")
+
+    @property
+    def artifacts(self) -> Path:
+        """What tests leave to look at afterwards (the console's browser screenshots)."""
+        return self._under("artifacts")
 
     @property
     def dagster_home(self) -> Path:
