@@ -98,6 +98,9 @@ PHRASES: dict[str, Say] = {
     ),
     "money_out_after_risky_login": lambda v: f"{v:.0f} transfers or payouts within a day of it",
     "risky_login_to_money_out_hours": lambda v: f"money out {_minutes(v * 3600)} after that login",
+    "money_out_from_new_device_n": lambda v: (
+        f"{v:.0f} transfers or payouts from a device new to the account"
+    ),
     "trust_ring_device_density": lambda v: f"in a dense block of shared devices ({v:.2f})",
     "trust_ring_ip_density": lambda v: f"in a dense block of shared IP addresses ({v:.2f})",
     "trust_ring_device_ip_density": lambda v: f"in a dense device+IP block ({v:.2f})",

@@ -74,7 +74,13 @@ TAKEOVER_FEATURES: tuple[Feature, ...] = (
         "hours from the story's risky login to the first money out within 24h",
         nullable=True,
     ),
+    Feature(
+        "money_out_from_new_device_n",
+        _F64,
+        "transfers and payouts (60d) from a device the account first used in the 14 days before",
+    ),
 )
+NEW_DEVICE = timedelta(days=14)  # a device this recent, when the account had others before
 _C = pl.col
 _HOURS = 3_600_000_000.0  # microseconds per hour
 
@@ -168,5 +174,36 @@ def takeover_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
             "risky_login_to_money_out_hours"
         ),
     )
-    out = q.join(rows, on="row", how="left").sort("row")
+    out = q.join(rows, on="row", how="left").join(
+        _money_from_new_devices(events, q), on="row", how="left"
+    )
+    out = out.with_columns(_C("money_out_from_new_device_n").fill_null(0.0)).sort("row")
     return out.select(*(f.name for f in TAKEOVER_FEATURES))
+
+
+def _money_from_new_devices(events: pl.DataFrame, q: pl.DataFrame) -> pl.DataFrame:
+    """``row, money_out_from_new_device_n``: a quiet takeover waits days after the break-in and
+    then bleeds the wallet in chunks, each from the attacker's device (no longer "new" at login,
+    but still days old for an account that used others for months)."""
+    used = events.filter(_C("device_id").is_not_null()).select(
+        _C("actor_id").alias("user_id"), "device_id", "at"
+    )
+    first = used.group_by("user_id", "device_id").agg(_C("at").min().alias("device_first"))
+    account_first = first.group_by("user_id").agg(_C("device_first").min().alias("user_first"))
+    money = (
+        events.filter(_C("event_type").is_in(MONEY_OUT) & _C("device_id").is_not_null())
+        .select(_C("actor_id").alias("user_id"), "device_id", _C("at").alias("ev_at"))
+        .join(first, on=["user_id", "device_id"])
+        .join(account_first, on="user_id")
+        .filter(
+            (_C("device_first") > _C("user_first"))
+            & (_C("ev_at") - _C("device_first") < NEW_DEVICE)
+        )
+        .select("user_id", "ev_at")
+    )
+    return (
+        q.join(money, on="user_id")
+        .filter((_C("ev_at") < _C("at")) & (_C("ev_at") >= _C("at") - LOOKBACK))
+        .group_by("row")
+        .agg(pl.len().cast(_F64).alias("money_out_from_new_device_n"))
+    )

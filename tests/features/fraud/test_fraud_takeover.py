@@ -59,13 +59,16 @@ def test_takeover_features_tell_the_story_as_of_each_time() -> None:
         "credential_changes_after_risky_login": 1.0,
         "money_out_after_risky_login": 1.0,
         "risky_login_to_money_out_hours": 3.0,
+        "money_out_from_new_device_n": 1.0,  # d9 was 4 hours old to the account
     }
     # Half an hour after the login: nothing that happened later is known yet.
     assert early["credential_changes_after_risky_login"] == 0.0
     assert early["money_out_after_risky_login"] == 0.0
     assert early["takeover_story_steps"] == 1.0
     assert early["risky_login_to_money_out_hours"] is None
+    assert other.pop("money_out_from_new_device_n") == 0.0
     assert set(other.values()) == {None}
+    assert early["money_out_from_new_device_n"] == 0.0  # the transfer comes later
 
 
 def test_takeover_features_forget_a_login_past_the_lookback() -> None:
@@ -86,3 +89,16 @@ def test_takeover_story_outlives_a_later_ordinary_new_device() -> None:
     assert out["risky_login_hours_ago"] == 10 * 24.0  # the new phone is the latest
     assert out["takeover_story_steps"] == 3.0  # but the takeover is the story told
     assert out["takeover_story_hours_ago"] == 30 * 24.0 - 48.0
+
+
+def test_takeover_money_from_a_device_weeks_old_is_not_new() -> None:
+    out = takeover_features(
+        STORY.with_columns(
+            pl.when(pl.col("event_type") == "TRANSFER_SENT")
+            .then(pl.col("at") + 15 * 24 * H)
+            .otherwise(pl.col("at"))
+            .alias("at")
+        ),
+        pl.DataFrame({"user_id": ["u"], "at": [T0 + 20 * 24 * H]}),
+    )
+    assert out["money_out_from_new_device_n"][0] == 0.0
