@@ -3,6 +3,7 @@ console share, so every change writes the same audit row and event."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,10 +23,11 @@ def change_status(
     reason_code: str,
     note: str = "",
     context: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Set ``target.status``, add the append-only audit row and the ACCOUNT_STATUS_CHANGED
     event to the session's transaction (the caller commits; a no-op change is the caller's
-    to refuse)."""
+    to refuse). ``at`` dates the event (default now)."""
     before = target.status
     target.status = status
     db.add(
@@ -45,4 +47,5 @@ def change_status(
         subject_id=target.id,
         payload={"account_status": status, "previous_status": before, "reason_code": reason_code},
         context=context,
+        occurred_at=at,
     )

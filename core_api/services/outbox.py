@@ -34,10 +34,18 @@ def emit(
     subject_id: str,
     payload: dict[str, Any],
     context: Context | dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
 ) -> Envelope:
-    """Add a validated event to the session's transaction; raises ValidationError if invalid."""
+    """Add a validated event to the session's transaction; raises ValidationError if invalid.
+    ``occurred_at`` (default now): a write that takes a ``now`` (tests, simulations) dates its
+    events with it, so the labels they become fall on the simulated day."""
     event = new_event(
-        event_type, actor_id=actor_id, subject_id=subject_id, payload=payload, context=context
+        event_type,
+        actor_id=actor_id,
+        subject_id=subject_id,
+        payload=payload,
+        context=context,
+        occurred_at=occurred_at,
     )
     session.add(
         OutboxRow(

@@ -163,12 +163,14 @@ def _apply(
     case.assignee_id = None if action == "escalate" else case.assignee_id or analyst_id
     case.updated_at = at
     if action == "confirm":
-        _ban(db, case, analyst_id=analyst_id, reason=reason, note=note, context=context)
+        _ban(db, case, analyst_id=analyst_id, reason=reason, note=note, context=context, at=at)
         _close_siblings(db, case, analyst_id=analyst_id, reason=reason, at=at)
     if action == "clear" and case.source == "appeal":
-        _reinstate(db, case, analyst_id=analyst_id, note=note, context=context)
+        _reinstate(db, case, analyst_id=analyst_id, note=note, context=context, at=at)
     if action in _EVENT:
-        emit_decision(db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context)
+        emit_decision(
+            db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context, at=at
+        )
     return row
 
 
@@ -211,6 +213,7 @@ def _ban(
     reason: str,
     note: str,
     context: dict[str, Any] | None,
+    at: datetime,
 ) -> None:
     user = db.get(User, case.user_id)
     if user is None or user.status == "banned":
@@ -223,6 +226,7 @@ def _ban(
         reason_code=FRAUD_REASON,
         note=f"review case {case.id}: {reason}" + (f"; {note}" if note else ""),
         context=context,
+        at=at,
     )
 
 
@@ -233,6 +237,7 @@ def _reinstate(
     analyst_id: str,
     note: str,
     context: dict[str, Any] | None,
+    at: datetime,
 ) -> None:
     """Clearing an appeal grants it: a suspended or banned account is active again."""
     user = db.get(User, case.user_id)
@@ -246,6 +251,7 @@ def _reinstate(
         reason_code="appeal_granted",
         note=note,
         context=context,
+        at=at,
     )
 
 
@@ -277,6 +283,7 @@ def emit_decision(
     decision: str,
     context: dict[str, Any] | None,
     rev: bool = False,
+    at: datetime | None = None,
 ) -> None:
     payload: dict[str, Any] = {"decision": decision, "case_id": case.id}
     if rev:
@@ -288,6 +295,7 @@ def emit_decision(
         subject_id=case.user_id,
         payload=payload,
         context=context,
+        occurred_at=at,
     )
 
 

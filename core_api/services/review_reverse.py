@@ -69,15 +69,16 @@ def reverse(
                 reason_code="review_reversed",
                 note=note,
                 context=context,
+                at=now,
             )
         emit_decision(
-            db, case, analyst_id=analyst_id, decision="cleared", context=context, rev=True
+            db, case, analyst_id=analyst_id, decision="cleared", context=context, rev=True, at=now
         )
     else:
         if not _has_undecided(db, case):
             case.status, case.assignee_id = "escalated", None
         emit_decision(
-            db, case, analyst_id=analyst_id, decision="escalated", context=context, rev=True
+            db, case, analyst_id=analyst_id, decision="escalated", context=context, rev=True, at=now
         )
     db.commit()
     if target.action == "confirm":

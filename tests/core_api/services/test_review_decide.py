@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -127,6 +127,27 @@ def test_a_reversed_clear_goes_back_to_the_queue_escalated(sessions: Sessions) -
         done = review.decide(db, main, analyst_id=analyst, action="clear", reason="benign")
         review.reverse(db, done.id, analyst_id=admin, reason="missed_ring")
         assert review.get_case(db, main, analyst_id=analyst).status == "escalated"
+
+
+def test_a_decision_dated_now_dates_its_events_too(sessions: Sessions) -> None:
+    """A simulation decides on its own day: the labels must fall on it, not on the wall clock."""
+    analyst, senior = user(sessions, role="analyst"), user(sessions, role="senior_analyst")
+    main = case(sessions, user(sessions))
+    with sessions() as db:
+        done = review.decide(db, main, analyst_id=analyst, action="confirm", reason="r", now=T0)
+        later = T0 + timedelta(hours=3)
+        review.reverse(db, done.id, analyst_id=senior, reason="twin", now=later)
+    dated = {
+        (e["payload"].get("decision") or e["payload"]["account_status"], e["occurred_at"])
+        for t in ("REVIEW_DECISION", "ACCOUNT_STATUS_CHANGED")
+        for e in _events(sessions, t)
+    }
+    assert {(what, datetime.fromisoformat(at)) for what, at in dated} == {
+        ("confirmed_fraud", T0),
+        ("banned", T0),
+        ("cleared", later),
+        ("active", later),
+    }
 
 
 def _flag(user_id: str, *, band: str = "high", day: int = 0, reasons: tuple = ("a",)) -> Flag:
