@@ -66,6 +66,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     them; ``anomaly_features`` limits the forest to some columns (all when None).
     """
 
+    # Models pickled before the anomaly became an input have no such attribute: they blend.
+    anomaly_input: bool = False
+
     def __init__(
         self,
         *,
@@ -181,6 +184,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.oof_risk_ = self._risk(labelled)
         return self
 
+    def _anomaly(self, X: pl.DataFrame) -> np.ndarray:
+        return -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
+
     def _input_names(self) -> list[str]:
         return [*self.feature_names_in_, *(["anomaly_percentile"] if self.anomaly_input else [])]
 
@@ -220,7 +226,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """Each part's score for ``X``: ``supervised``, ``anomaly`` (and its percentile), their
         ``blend`` in [0, 1] and the calibrated ``risk``. ``users`` (the rows' user ids) scores
         each row by its user's out-of-fold model; without them, by the bag's mean."""
-        anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
+        anomaly = self._anomaly(X)
         matrix = self._with_anomaly(self._matrix(X, self.feature_names_in_), anomaly)
         supervised = self._by_user(matrix, users)
         blend = self._blend(supervised, anomaly)
@@ -241,13 +247,17 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def predict(self, X: pl.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def feature_contributions(self, X: pl.DataFrame, *, users: Any | None = None) -> np.ndarray:
+    def feature_contributions(
+        self, X: pl.DataFrame, *, users: Any | None = None, anomaly: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per-feature log-odds contributions of the supervised part (rows x features, then the
         anomaly percentile's when it is an input, then the bias), from the model(s) of
-        :meth:`parts`."""
+        :meth:`parts`. ``anomaly``: the forest's scores of ``X`` when the caller has them
+        (``parts(X)["anomaly"]``), so the forest is not run twice."""
         matrix = self._matrix(X, self.feature_names_in_)
         if self.anomaly_input:
-            anomaly = -self.forest_.score_samples(_log_scaled(self._matrix(X, self.anomaly_names_)))
+            if anomaly is None:
+                anomaly = self._anomaly(X)
             matrix = self._with_anomaly(matrix, anomaly)
         return self._by_user(matrix, users, pred_contrib=True)
 

@@ -42,7 +42,7 @@ def user_scores(
     if hasattr(model, "parts"):
         parts = model.parts(x, users=users)
         risk = parts["risk"]
-        contributions = model.feature_contributions(x, users=users)
+        contributions = model.feature_contributions(x, users=users, anomaly=parts["anomaly"])
         if getattr(model, "anomaly_input", False):  # the trees weigh the strangeness themselves
             names.append("anomaly_percentile")
             values = x.with_columns(anomaly_percentile=parts["anomaly_percentile"])
