@@ -113,17 +113,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=35)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--hard", action="store_true", help="fraudsters that hide (simulator)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the simulated and ingested lake of an earlier run with the same settings "
+        "(features, models and scores are computed afresh): for iterating on the model",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     run = f"{args.users}x{args.days}-seed{args.seed}{'-hard' if args.hard else ''}"
     root = get_settings().bench / "platform_fraud" / run
-    shutil.rmtree(root, ignore_errors=True)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, hard=args.hard)
     settings = Settings(data_dir=root)
-    simulate(config, out=settings.landing, truth_out=settings.truth, progress=True)
-    lake = Lake(settings.lake)
-    days = sorted(landing_partitions(settings.landing))
-    ingest_days(settings.landing, days, lake=lake, progress=True)
+    if args.reuse and (settings.truth / "users.parquet").exists():
+        for folder in (settings.features, settings.mlflow_artifacts):
+            shutil.rmtree(folder, ignore_errors=True)
+        settings.mlflow_database.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        simulate(config, out=settings.landing, truth_out=settings.truth, progress=True)
+        lake = Lake(settings.lake)
+        days = sorted(landing_partitions(settings.landing))
+        ingest_days(settings.landing, days, lake=lake, progress=True)
     end = datetime.combine(config.start, datetime.min.time(), UTC) + timedelta(days=args.days)
     result = dagster.materialize(
         [*ASSETS, review_queue_asset],

@@ -46,7 +46,7 @@ TRUST_SCORES: tuple[Feature, ...] = (
 TABLES: dict[str, tuple[Feature, ...]] = {
     "trust_scores": TRUST_SCORES,
     "graph_edges": graph.EDGES,
-    "fraud_features": fraud.USER_FEATURES,
+    "fraud_features": fraud.USER_FEATURES + graph.NEIGHBOUR_FEATURES,
     "card_features": fraud.CARD_FEATURES,
     "feed_candidates": feed.CANDIDATE + feed.FEATURES,
     "feed_training": feed.TRAINING,

@@ -169,3 +169,51 @@ NEIGHBOURHOOD_STATS = (
     ),
     Feature("is_flagged", B, "the user itself is in the flagged set given"),
 )
+
+
+# Per user and snapshot (features.platform_graph.aggregates): the neighbours' fraud features,
+# grouped by relation.
+NEIGHBOUR_GROUPS: dict[str, tuple[str, ...]] = {
+    "shared": ("shared_device", "shared_ip"),
+    "money": ("money",),
+    "social": ("friend", "follow", "verified_connection", "rating"),
+}
+NEIGHBOUR_COLUMNS = (
+    "account_age_days",
+    "verified_id",
+    "devices_n_ever",
+    "failed_payments_n_30d",
+    "failed_payment_ratio_30d",
+    "chargebacks_n_ever",
+    "disputes_lost_n_ever",
+    "reports_received_n_ever",
+    "blocks_received_n_ever",
+    "fraud_confirmed_n_ever",
+    "account_restricted",
+    "listings_underpriced_n_ever",
+    "fan_in_senders_30d",
+    "pass_through_ratio_7d",
+    "takeover_story_steps",
+)
+NEIGHBOUR_STATISTICS = ("mean", "max")
+
+
+def _neighbour_features() -> tuple[Feature, ...]:
+    out = []
+    for group, relations in NEIGHBOUR_GROUPS.items():
+        via = "/".join(relations)
+        out.append(Feature(f"nb_{group}_count", I64, f"distinct neighbours by {via} edges"))
+        out += [
+            Feature(
+                f"nb_{group}_{stat}_{column}",
+                F64,
+                f"{stat} of those neighbours' {column} at the same time (null: no neighbours)",
+                nullable=True,
+            )
+            for stat in NEIGHBOUR_STATISTICS
+            for column in NEIGHBOUR_COLUMNS
+        ]
+    return tuple(out)
+
+
+NEIGHBOUR_FEATURES: tuple[Feature, ...] = _neighbour_features()

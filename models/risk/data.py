@@ -25,7 +25,8 @@ from features.fraud import (
     snapshot_queries,
     user_features,
 )
-from features.lake import read_flat
+from features.lake import EventSource, read_flat
+from features.platform_graph.aggregates import NEIGHBOUR_FEATURES, with_neighbour_features
 from features.platform_graph.trust import platform_trust
 from features.schema import TRUST_SCORES
 
@@ -54,9 +55,11 @@ LABEL_ECHOES = frozenset(
         "disputes_lost_n_ever",
     }
 )
-FEATURES = [f.name for f in USER_FEATURES if f.name not in LABEL_ECHOES] + [
-    f"trust_{c}" for c in TRUST_COLUMNS
-]
+FEATURES = (
+    [f.name for f in USER_FEATURES if f.name not in LABEL_ECHOES]
+    + [f"trust_{c}" for c in TRUST_COLUMNS]
+    + [f.name for f in NEIGHBOUR_FEATURES]
+)
 
 
 def trust_inputs(scores: pl.DataFrame) -> pl.DataFrame:
@@ -68,15 +71,22 @@ def trust_inputs(scores: pl.DataFrame) -> pl.DataFrame:
 
 
 def snapshot_rows(
-    events: pl.DataFrame, snapshots: Sequence[datetime], *, trust: pl.DataFrame | None = None
+    events: pl.DataFrame,
+    snapshots: Sequence[datetime],
+    *,
+    trust: pl.DataFrame | None = None,
+    graph: EventSource | None = None,
 ) -> pl.DataFrame:
     """Every user registered by each snapshot, with features as of it (``user_id``, ``at``, ...).
 
     ``events``: the flat frame of ``features.lake.read_flat``; ``trust``: trust-score rows
-    ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null).
+    ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null);
+    ``graph``: the lake whose graph gives the neighbours' features (none: left out).
     """
     queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
     rows = user_features(events, queries)
+    if graph is not None:
+        rows = with_neighbour_features(rows, graph)
     if trust is None:
         return rows.with_columns(
             pl.lit(None, pl.Float64).alias(f"trust_{c}") for c in TRUST_COLUMNS
@@ -114,7 +124,7 @@ def training_rows(
     computed = [trust_inputs(platform_trust(events_dir, t)) for t in missing]
     parts = [] if trust is None else [trust_inputs(trust)]
     scores = pl.concat(parts + computed) if parts or computed else None
-    rows = snapshot_rows(events, snapshots, trust=scores)
+    rows = snapshot_rows(events, snapshots, trust=scores, graph=events_dir)
     return labelled_rows(rows, events, horizon=horizon, as_of=as_of)
 
 

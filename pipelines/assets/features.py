@@ -18,6 +18,7 @@ from features import checks
 from features.feed.training import training_groups
 from features.fraud import attach_trust_scores, snapshot_queries, user_features
 from features.lake import read_flat
+from features.platform_graph.aggregates import with_neighbour_features
 from features.platform_graph.store import (
     build_snapshot,
     read_snapshot_edges,
@@ -151,6 +152,7 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
     rows = user_features(events, snapshot_queries(events, at))
+    rows = with_neighbour_features(rows, storage.lake.events_dir)
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
         trust = trust_inputs(scores)
