@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -126,9 +127,10 @@ def case_context(
     ]
     items, more = profile.timeline(db, settings, user_id=user.id)
     decisions = review.history(db, analyst_id=analyst_id, user_id=user.id)
+    notes = review.notes(db, analyst_id=analyst_id, user_id=user.id)
     team = staff(db)
     names = dict(team)
-    unknown = {d.analyst_id for d in decisions} - names.keys()
+    unknown = ({d.analyst_id for d in decisions} | {n.author_id for n in notes}) - names.keys()
     names |= {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(unknown)))}
     return {
         "case": case,
@@ -145,12 +147,31 @@ def case_context(
         "timeline": items,
         "timeline_next": _timeline_url(case.id, more),
         "decisions": decisions,
+        "log": log_entries(decisions, notes),
         "names": names,
         "staff": [(uid, email) for uid, email in team if uid != user.id],
         "reasons": REASONS,
         "reversal_reasons": REVERSAL_REASONS,
         "reversible": {d.id for d in decisions if d.action != "reverse" and not d.reversed_by},
     }
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of "Decisions and notes": a decision or a note, whichever came."""
+
+    at: datetime
+    decision: review.DecisionView | None = None
+    note: review.NoteView | None = None
+
+
+def log_entries(
+    decisions: tuple[review.DecisionView, ...], notes: tuple[review.NoteView, ...]
+) -> list[LogEntry]:
+    """Decisions and notes in one list, oldest first (a decision before a note at one time)."""
+    entries = [LogEntry(d.at, decision=d) for d in decisions]
+    entries += [LogEntry(n.at, note=n) for n in notes]
+    return sorted(entries, key=lambda e: (e.at, e.decision is None))
 
 
 def _timeline_url(case_id: str, more: Any) -> str | None:

@@ -1,5 +1,6 @@
-"""The review loop's tables: cases in the analysts' queue, their append-only decision log, and
-the signals users and the card network send (reports, blocks, chargebacks).
+"""The review loop's tables: cases in the analysts' queue, their append-only decision log, the
+analysts' notes (append-only too, taken with or without a decision), and the signals users and
+the card network send (reports, blocks, chargebacks).
 
 A case is one reason to look at one user: a score flag, a user report, a chargeback or an
 appeal. At most one case per (user, source) is not yet decided (a partial unique index), so a
@@ -37,6 +38,7 @@ ACTIONS = ("confirm", "clear", "escalate", "request_info", "reverse")
 REPORT_REASONS = ("spam", "scam", "fake_account", "harassment", "other")
 CHARGEBACK_REASONS = ("fraudulent", "not_received", "not_as_described", "duplicate")
 _UNDECIDED = "status <> 'decided'"
+MAX_NOTE = 2000  # characters in a note (a decision's or a note's own)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -109,6 +111,26 @@ class ReviewDecision(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     reverses: Mapped[int | None] = mapped_column(ForeignKey("review_decisions.id"), unique=True)
+
+
+class ReviewNote(Base):
+    """Append-only: an analyst's note on a case, with or without a decision. ``user_id`` is the
+    case's user (copied, so a user's notes read on one index like their decisions); no FK on
+    the author, so a note outlives a deleted staff account."""
+
+    __tablename__ = "review_notes"
+    __table_args__ = (
+        CheckConstraint(f"length(body) BETWEEN 1 AND {MAX_NOTE}", name="body_length"),
+        Index("ix_review_notes_case_at", "case_id", "at"),
+        Index("ix_review_notes_user_at", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("review_cases.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(id_column_type())
+    author_id: Mapped[str] = mapped_column(id_column_type())
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class UserReport(Base):

@@ -30,6 +30,8 @@ from core_api.schemas.review import (
     DecisionIn,
     DecisionOut,
     MetricsOut,
+    NoteIn,
+    NoteOut,
     PageOut,
     ReversalIn,
     RingDecisionIn,
@@ -112,6 +114,23 @@ def case(case_id: UUID, me: Analyst, db: SessionDep) -> dict[str, Any]:
 def case_history(case_id: UUID, me: Analyst, db: SessionDep) -> list[review.DecisionView]:
     try:
         return list(review.history(db, analyst_id=me.user.id, case_id=str(case_id)))
+    except review.ReviewError as exc:
+        raise _refused(exc) from None
+
+
+@router.get("/cases/{case_id}/notes", response_model=list[NoteOut])
+def case_notes(case_id: UUID, me: Analyst, db: SessionDep) -> list[review.NoteView]:
+    try:
+        return list(review.notes(db, analyst_id=me.user.id, case_id=str(case_id)))
+    except review.ReviewError as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/cases/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
+def add_note(case_id: UUID, body: NoteIn, me: Analyst, db: SessionDep) -> review.NoteView:
+    """A note on the case without a decision (any time, a decided case included)."""
+    try:
+        return review.add_note(db, str(case_id), analyst_id=me.user.id, body=body.body)
     except review.ReviewError as exc:
         raise _refused(exc) from None
 

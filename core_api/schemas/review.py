@@ -32,6 +32,12 @@ class ReversalIn(In):
     note: Note = ""
 
 
+class NoteIn(In):
+    """A note without a decision; the service trims it and refuses an empty one (422)."""
+
+    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class AssigneeIn(In):
     assignee_id: Annotated[str, StringConstraints(max_length=36)] | None
 
@@ -69,6 +75,16 @@ class DecisionOut(BaseModel):
     at: datetime
     reverses: int | None
     reversed_by: int | None
+
+
+class NoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: str
+    user_id: str
+    author_id: str
+    body: str
+    at: datetime
 
 
 class MetricsOut(BaseModel):

@@ -18,7 +18,8 @@ Functions: ``sync_cases`` (open or refresh cases from score flags and from the c
 open reports, chargebacks and appeals), ``queue`` (filters, a sort, an opaque keyset cursor),
 ``get_case``, ``claim``, ``assign``, ``decide`` (confirm / clear / escalate / request_info),
 ``decide_many`` (the same verdict on several cases at once, all or none: a ring),
-``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``.
+``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``,
+``add_note`` and ``notes`` (see Notes below).
 
 Decisions. ``confirm`` bans the user through the admin status-change path (audit row and
 ACCOUNT_STATUS_CHANGED event), logs the decision, emits REVIEW_DECISION (``confirmed_fraud``)
@@ -36,6 +37,12 @@ confirm becomes a clear from then on (account reinstated, override lifted, REVIE
 the case back in the queue as ``escalated`` (REVIEW_DECISION ``escalated``, ``reversed``).
 Analysts never act on their own account (403 ``own_account``), and a case someone else claimed
 is theirs to decide (409 ``claimed_by_another``; ``assign`` hands it over).
+
+Notes. ``add_note(db, case_id, analyst_id=, body=)`` appends a note to a case at any time, with
+no decision (a decided case included): the same rules as decisions (403 ``analyst_required`` /
+``own_account``, 404 ``no_such_case``, 422 ``bad_note`` for a body empty once trimmed, over
+2,000 characters or holding NUL). Notes are append-only (``review_notes``), emit no event and
+are never labels. ``notes(db, analyst_id=, case_id= | user_id=)`` lists them oldest first.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ from core_api.services.review_common import (
 )
 from core_api.services.review_decide import decide, decide_many
 from core_api.services.review_metrics import Metrics, metrics
+from core_api.services.review_notes import NoteView, add_note, notes
 from core_api.services.review_queue import (
     Page,
     QueueFilter,
@@ -79,10 +87,12 @@ __all__ = [
     "DecisionView",
     "Flag",
     "Metrics",
+    "NoteView",
     "Page",
     "QueueFilter",
     "ReviewError",
     "SyncResult",
+    "add_note",
     "assign",
     "can_reverse",
     "claim",
@@ -92,6 +102,7 @@ __all__ = [
     "history",
     "is_analyst",
     "metrics",
+    "notes",
     "queue",
     "reverse",
     "roles_of",

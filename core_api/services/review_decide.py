@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core_api.db.identity import User
-from core_api.db.review import ReviewCase, ReviewDecision
+from core_api.db.review import MAX_NOTE, ReviewCase, ReviewDecision
 from core_api.events import EventType
 from core_api.services import accounts
 from core_api.services.outbox import emit
@@ -38,7 +38,6 @@ from serving.store import DecisionStore
 
 log = logging.getLogger(__name__)
 REASON_RE = re.compile(r"^[a-z0-9_]{1,64}$")
-MAX_NOTE = 2000
 MAX_BATCH = 200  # cases one decision may cover
 FRAUD_REASON = "confirmed_fraud"  # the ban's reason code: what the fraud labels read
 _EVENT = {"confirm": "confirmed_fraud", "clear": "cleared", "escalate": "escalated"}

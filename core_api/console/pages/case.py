@@ -131,6 +131,18 @@ def _ring(
     return chosen
 
 
+@router.post("/cases/{case_id}/notes")
+def add_note(
+    case_id: UUID,
+    me: ConsoleForm,
+    db: SessionDep,
+    body: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """A note without a decision: it joins the case's "Decisions and notes"."""
+    review.add_note(db, str(case_id), analyst_id=me.user.id, body=body)
+    return RedirectResponse(f"{PREFIX}/cases/{case_id}?done=note#notes", status_code=303)
+
+
 @router.post("/decisions/{decision_id}/reverse")
 def reverse(
     decision_id: int,

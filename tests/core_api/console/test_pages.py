@@ -299,3 +299,28 @@ def test_the_case_page_reads_links_on_each_database(any_api: TestClient) -> None
     assert "1 transfers, sent 20.00 EUR" in page.text and "friend 0.9" in page.text
     assert any_api.get("/review/queue", params={"sort": "amount"}).status_code == 200
     assert any_api.get("/review/metrics").status_code == 200
+
+
+def test_a_note_is_added_without_a_decision_and_listed_with_them(
+    api: TestClient, platform: Platform, analyst: dict
+) -> None:
+    case_id = _flag(api, platform.suspect["id"], 0.9)
+    page = api.get(f"/review/cases/{case_id}")
+    assert f'action="/review/cases/{case_id}/notes"' in page.text
+    url = f"/review/cases/{case_id}/notes"
+    assert api.post(url, data={"body": "no token"}).status_code == 403  # CSRF-less: refused
+    token = csrf(api)
+    done = api.post(url, data={"csrf_token": token, "body": "phoned: <b>no answer</b>"})
+    assert done.status_code == 200 and "Note added." in done.text
+    assert "phoned: &lt;b&gt;no answer&lt;/b&gt;" in done.text  # escaped
+    assert 'id="case-status">open<' in done.text  # a note decides nothing
+    form = {"csrf_token": token, "action": "escalate", "reason": "large_exposure"}
+    assert api.post(f"/review/cases/{case_id}/decide", data=form).status_code == 200
+    api.post(url, data={"csrf_token": token, "body": "senior asked for bank records"})
+    html = api.get(f"/review/cases/{case_id}").text
+    section = html[html.index('id="notes"') : html.index('id="timeline"')]
+    order = [section.index(s) for s in ("phoned", "<strong>escalate</strong>", "bank records")]
+    assert order == sorted(order)  # oldest first, notes and decisions in one list
+    assert api.post(url, data={"csrf_token": token, "body": "  "}).status_code == 422
+    with api.app.state.services.sessions() as db:
+        assert len(review.notes(db, analyst_id=analyst["id"], case_id=case_id)) == 2

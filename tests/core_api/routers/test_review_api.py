@@ -160,3 +160,40 @@ def test_an_admin_reinstating_lifts_the_override(
         api.post(f"/admin/users/{target['id']}/status", json=back, headers=adm).status_code == 200
     )
     assert "analyst_override" not in decider.decide(target["id"], "transfer").reasons
+
+
+def test_notes_are_added_and_listed_without_a_decision(any_api: TestClient) -> None:
+    analyst, ah = signed_in(any_api)
+    _grant(any_api, analyst["id"], "analyst")
+    target, th = signed_in(any_api)
+    with any_api.app.state.services.sessions() as s:
+        flags = [
+            review.Flag(who, 0.7, "high", ("ring",), scored_at=review_now())
+            for who in (target["id"], analyst["id"])
+        ]
+        review.sync_cases(s, flags=flags)
+    cases = any_api.get("/review/api/cases", headers=ah).json()["cases"]
+    theirs = next(c["id"] for c in cases if c["user_id"] == target["id"])
+    mine = next(c["id"] for c in cases if c["user_id"] == analyst["id"])
+    url = f"/review/api/cases/{theirs}/notes"
+    added = any_api.post(url, json={"body": "called the bank"}, headers=ah)
+    assert added.status_code == 201, added.text
+    assert added.json()["author_id"] == analyst["id"] and added.json()["body"] == "called the bank"
+    any_api.post(url, json={"body": "no answer yet"}, headers=ah)
+    listed = any_api.get(url, headers=ah).json()
+    assert [n["body"] for n in listed] == ["called the bank", "no answer yet"]
+    case = any_api.get(f"/review/api/cases/{theirs}", headers=ah).json()
+    assert case["status"] == "open"  # a note decides nothing
+    assert any_api.get(f"/review/api/cases/{theirs}/history", headers=ah).json() == []
+    refused = {
+        "own account": (f"/review/api/cases/{mine}/notes", {"body": "me"}, ah, 403),
+        "not staff": (url, {"body": "hi"}, th, 403),
+        "no case": (f"/review/api/cases/{SOME_ID}/notes", {"body": "hi"}, ah, 404),
+        "blank": (url, {"body": "   "}, ah, 422),
+        "too long": (url, {"body": "x" * 2001}, ah, 422),
+        "a verdict smuggled in": (url, {"body": "x", "action": "confirm"}, ah, 422),
+    }
+    for said, (path, body, headers, expected) in refused.items():
+        answer = any_api.post(path, json=body, headers=headers)
+        assert answer.status_code == expected, (said, answer.text)
+    assert any_api.get(f"/review/api/cases/{SOME_ID}/notes", headers=ah).status_code == 404
