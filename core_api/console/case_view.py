@@ -113,27 +113,17 @@ def linked_graph(
     return graph, found, {"users": users, "cases": cases, "scores": scores}
 
 
-def case_context(
-    db: Session, settings: Settings, *, case: review.CaseView, analyst_id: str
+def user_context(
+    db: Session, settings: Settings, *, user: User, risk: float | None, timeline_base: str
 ) -> dict[str, Any]:
-    user = db.get(User, case.user_id)
-    assert user is not None  # a case's user is a foreign key (ON DELETE CASCADE)
+    """What the case page and the user page share: who, risk, links, timeline. ``risk``
+    colours the graph's centre: the case's, else (None) the latest published one."""
     score = warehouse.latest_scores(settings, [user.id]).get(user.id)
-    graph, found, linked = linked_graph(db, settings, user=user, risk=case.risk)
-    ring = [
-        RingMember(link, linked["cases"][link.user_id], linked["users"][link.user_id].email)
-        for link in found
-        if link.shares_evidence and link.user_id in linked["cases"]
-    ]
+    if risk is None and score is not None:
+        risk = score.risk
+    graph, found, linked = linked_graph(db, settings, user=user, risk=risk)
     items, more = profile.timeline(db, settings, user_id=user.id)
-    decisions = review.history(db, analyst_id=analyst_id, user_id=user.id)
-    notes = review.notes(db, analyst_id=analyst_id, user_id=user.id)
-    team = staff(db)
-    names = dict(team)
-    unknown = ({d.analyst_id for d in decisions} | {n.author_id for n in notes}) - names.keys()
-    names |= {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(unknown)))}
     return {
-        "case": case,
         "user": user,
         "profile": profile.profile(db, settings, user=user),
         "score": score,
@@ -143,9 +133,35 @@ def case_context(
         "linked": linked,
         "relation_words": links.RELATIONS,
         "related": [linked["cases"][u] for u in linked["cases"]],
-        "ring": ring,
         "timeline": items,
-        "timeline_next": _timeline_url(case.id, more),
+        "timeline_next": _timeline_url(timeline_base, more),
+    }
+
+
+def case_context(
+    db: Session, settings: Settings, *, case: review.CaseView, analyst_id: str
+) -> dict[str, Any]:
+    user = db.get(User, case.user_id)
+    assert user is not None  # a case's user is a foreign key (ON DELETE CASCADE)
+    shared = user_context(
+        db, settings, user=user, risk=case.risk, timeline_base=f"{PREFIX}/cases/{case.id}"
+    )
+    found, linked = shared["links"], shared["linked"]
+    ring = [
+        RingMember(link, linked["cases"][link.user_id], linked["users"][link.user_id].email)
+        for link in found
+        if link.shares_evidence and link.user_id in linked["cases"]
+    ]
+    decisions = review.history(db, analyst_id=analyst_id, user_id=user.id)
+    notes = review.notes(db, analyst_id=analyst_id, user_id=user.id)
+    team = staff(db)
+    names = dict(team)
+    unknown = ({d.analyst_id for d in decisions} | {n.author_id for n in notes}) - names.keys()
+    names |= {u.id: u.email for u in db.scalars(select(User).where(User.id.in_(unknown)))}
+    return {
+        **shared,
+        "case": case,
+        "ring": ring,
         "decisions": decisions,
         "log": log_entries(decisions, notes),
         "names": names,
@@ -174,16 +190,17 @@ def log_entries(
     return sorted(entries, key=lambda e: (e.at, e.decision is None))
 
 
-def _timeline_url(case_id: str, more: Any) -> str | None:
+def _timeline_url(base: str, more: Any) -> str | None:
+    """The next timeline page of a case or user page (``base``: that page's path)."""
     if more is None:
         return None
     at, key = more
     query = urlencode({"before_at": at.isoformat(), "before_key": key})
-    return f"{PREFIX}/cases/{case_id}/timeline?{query}"
+    return f"{base}/timeline?{query}"
 
 
 def timeline_page(
-    db: Session, settings: Settings, *, case_id: str, user_id: str, before: Any
+    db: Session, settings: Settings, *, base: str, user_id: str, before: Any
 ) -> dict[str, Any]:
     items, more = profile.timeline(db, settings, user_id=user_id, before=before)
-    return {"timeline": items, "timeline_next": _timeline_url(case_id, more)}
+    return {"timeline": items, "timeline_next": _timeline_url(base, more)}

@@ -7,6 +7,8 @@ set. The schema is owned by the Alembic migrations in ``core_api/migrations``, n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,7 +88,7 @@ def _alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision``; safe when several processes start at once."""
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         config = _alembic_config()
@@ -95,10 +97,34 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         config = _alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the migrations. On SQLite, foreign keys are off meanwhile: a batch
+    alteration copies a table and drops the old one, and with foreign keys on, that DROP deletes
+    its rows first and cascades to every row referencing them (SQLite's procedure for altering a
+    table turns them off and checks them before committing; so does this)."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def current_revisions(engine: Engine) -> set[str]:

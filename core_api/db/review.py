@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core_api.db.base import Base, Money, UtcDateTime, id_column_type, new_id, utcnow
 
-SOURCES = ("score", "report", "chargeback", "appeal")
+SOURCES = ("score", "report", "chargeback", "appeal", "analyst")  # analyst: opened by hand
 CASE_STATUSES = ("open", "claimed", "decided", "escalated", "info_requested")
 ACTIONS = ("confirm", "clear", "escalate", "request_info", "reverse")
 REPORT_REASONS = ("spam", "scam", "fake_account", "harassment", "other")

@@ -71,7 +71,7 @@ def cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     band: Annotated[str | None, Query(max_length=16)] = None,
     reason: Annotated[str | None, Query(max_length=200)] = None,
-    source: Literal["score", "report", "chargeback", "appeal"] | None = None,
+    source: Literal["score", "report", "chargeback", "appeal", "analyst"] | None = None,
     case_status: Annotated[
         Literal["open", "claimed", "decided", "escalated", "info_requested"] | None,
         Query(alias="status"),

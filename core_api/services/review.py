@@ -14,11 +14,11 @@ Contract (plain functions over a SQLAlchemy ``Session``; every name below is exp
   store) and return fresh values, never live ORM rows.
 - Times are aware UTC; ``now`` keyword arguments exist for tests and simulations.
 
-Functions: ``sync_cases`` (open or refresh cases from score flags and from the core database's
-open reports, chargebacks and appeals), ``queue`` (filters, a sort, an opaque keyset cursor),
-``get_case``, ``claim``, ``assign``, ``decide`` (confirm / clear / escalate / request_info),
-``decide_many`` (the same verdict on several cases at once, all or none: a ring),
-``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``,
+Functions: ``sync_cases`` (open or refresh cases from score flags and from the core database's open
+reports, chargebacks and appeals), ``open_case`` (see Cases opened by hand), ``queue`` (filters, a
+sort, an opaque keyset cursor), ``get_case``, ``claim``, ``assign``, ``decide`` (confirm / clear /
+escalate / request_info), ``decide_many`` (the same verdict on several cases at once, all or none:
+a ring), ``reverse`` (seniors only), ``history`` (the audit log of a case or a user), ``metrics``,
 ``add_note`` and ``notes`` (see Notes below).
 
 Decisions. ``confirm`` bans the user through the admin status-change path (audit row and
@@ -38,11 +38,19 @@ the case back in the queue as ``escalated`` (REVIEW_DECISION ``escalated``, ``re
 Analysts never act on their own account (403 ``own_account``), and a case someone else claimed
 is theirs to decide (409 ``claimed_by_another``; ``assign`` hands it over).
 
-Notes. ``add_note(db, case_id, analyst_id=, body=)`` appends a note to a case at any time, with
-no decision (a decided case included): the same rules as decisions (403 ``analyst_required`` /
-``own_account``, 404 ``no_such_case``, 422 ``bad_note`` for a body empty once trimmed, over
-2,000 characters or holding NUL). Notes are append-only (``review_notes``), emit no event and
-are never labels. ``notes(db, analyst_id=, case_id= | user_id=)`` lists them oldest first.
+Notes. ``add_note(db, case_id, analyst_id=, body=)`` appends a note to a case at any time, with no
+decision (a decided case, or one another analyst claimed, included): the same rules as decisions
+(403 ``analyst_required`` / ``own_account``, 404 ``no_such_case``, 422 ``bad_note`` for a body
+empty once trimmed, over 2,000 characters or holding NUL). Notes are append-only
+(``review_notes``), emit no event and are never labels. ``notes(db, analyst_id=, case_id= |
+user_id=)`` lists them oldest first.
+
+Cases opened by hand. ``open_case(db, user_id, analyst_id=, note=, store=)`` opens a case of
+source ``analyst`` on a user who has no undecided case (a linked account seen in the graph):
+claimed by that analyst, risk, band and reasons from the online store's published scores, amount
+at stake the user's balances, ``note`` (why) kept as the case's first note. Then the usual
+decisions apply. 404 ``no_such_user``, 403 ``own_account``, 409 ``case_open`` (decide that one).
+A standing clear does not hold it back: the analyst's judgement is the new evidence.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from __future__ import annotations
 from core_api.services.review_cases import (
     Flag,
     SyncResult,
+    open_case,
     sync_cases,
 )
 from core_api.services.review_common import (
@@ -103,6 +112,7 @@ __all__ = [
     "is_analyst",
     "metrics",
     "notes",
+    "open_case",
     "queue",
     "reverse",
     "roles_of",

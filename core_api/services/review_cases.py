@@ -1,4 +1,5 @@
-"""Opening cases: from the latest scores' flags and the core database's open signals.
+"""Opening cases: from the latest scores' flags and the core database's open signals, and by
+hand (``open_case``: an analyst looking at a linked account that has no case).
 
 Each source yields candidates: (user, source, risk, band, reasons, amount, evidence time).
 A candidate refreshes the user's undecided case of that source when there is one. Otherwise it
@@ -23,12 +24,28 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core_api.db.identity import User
 from core_api.db.money import ZERO, Wallet
-from core_api.db.review import ReviewCase, ReviewDecision
-from core_api.services.review_signals import Candidate, Verdict, signal_items, signals
+from core_api.db.review import ReviewCase, ReviewDecision, ReviewNote
+from core_api.services.payments import begin_write
+from core_api.services.review_common import (
+    CaseView,
+    conflict,
+    forbidden,
+    missing,
+    require_analyst,
+)
+from core_api.services.review_notes import check_body
+from core_api.services.review_signals import (
+    Candidate,
+    Verdict,
+    published,
+    signal_items,
+    signals,
+)
 from serving.rules import BAND_ORDER
 from serving.store import DecisionStore
 
@@ -116,6 +133,60 @@ def sync_cases(
         unknown_users=unknown,
         held_back=counts["held_back"],
     )
+
+
+def open_case(
+    db: Session,
+    user_id: str,
+    *,
+    analyst_id: str,
+    note: str = "",
+    store: DecisionStore | None = None,
+    now: datetime | None = None,
+) -> CaseView:
+    """Open a case on a user by hand (source ``analyst``), claimed by the analyst who opens it;
+    risk, band and reasons are the user's published scores (``store``), the amount their
+    balances; ``note`` (why) joins the case's notes. The analyst's judgement is the new
+    evidence: a standing clear does not hold it back. 404 ``no_such_user``, 403
+    ``own_account``, 409 ``case_open`` while the user has an undecided case (work that one)."""
+    require_analyst(db, analyst_id)
+    if db.get(User, user_id) is None:
+        raise missing("no_such_user")
+    if user_id == analyst_id:
+        raise forbidden("own_account")
+    why = check_body(note) if note.strip() else ""
+    now = now or datetime.now(UTC)
+    begin_write(db)  # SQLite: one writer from the check on, so two openings cannot race
+    undecided = select(ReviewCase.id).where(
+        ReviewCase.user_id == user_id, ReviewCase.status != "decided"
+    )
+    if db.scalar(undecided.limit(1)) is not None:
+        db.rollback()
+        raise conflict("case_open")
+    risk, band, reasons = published(store, user_id)
+    row = ReviewCase(
+        user_id=user_id,
+        source="analyst",
+        risk=risk,
+        band=band,
+        reasons="\n".join(reasons or ("opened by an analyst",)),
+        amount_at_stake=_balances(db, {user_id}).get(user_id, ZERO),
+        status="claimed",
+        assignee_id=analyst_id,
+        opened_at=now,
+        evidence_at=now,
+        updated_at=now,
+    )
+    db.add(row)
+    db.flush()
+    if why:
+        db.add(ReviewNote(case_id=row.id, user_id=user_id, author_id=analyst_id, body=why, at=now))
+    try:
+        db.commit()
+    except IntegrityError:  # PostgreSQL: another analyst opened it first (the unique index)
+        db.rollback()
+        raise conflict("case_open") from None
+    return CaseView.of(row)
 
 
 def _from_flag(f: Flag) -> Candidate:

@@ -39,14 +39,20 @@ class Verdict:
     reasons: frozenset[str]
 
 
-def _risk(store: DecisionStore | None, user_id: str) -> tuple[float, str]:
+def published(store: DecisionStore | None, user_id: str) -> tuple[float, str, tuple[str, ...]]:
+    """The user's published risk, band and reasons; unscored (0, low, none) without them."""
     if store is None:
-        return 0.0, "low"
+        return 0.0, "low", ()
     try:
         record = store.fetch(Ask(user_id=user_id)).record
     except Exception:  # a sync without the store still opens the case, unscored
-        return 0.0, "low"
-    return (record.fraud_risk, record.band) if record else (0.0, "low")
+        return 0.0, "low", ()
+    return (record.fraud_risk, record.band, record.reasons) if record else (0.0, "low", ())
+
+
+def _risk(store: DecisionStore | None, user_id: str) -> tuple[float, str]:
+    risk, band, _ = published(store, user_id)
+    return risk, band
 
 
 Items = dict[tuple[str, str], list[tuple[datetime, str, Decimal | None]]]

@@ -29,15 +29,6 @@ def case_page(
     return page(request, "case.html", context=context)
 
 
-@router.get("/users/{user_id}", response_class=HTMLResponse)
-def user_case(user_id: UUID, me: Console, db: SessionDep) -> Response:
-    """Where a node of the linked-accounts graph leads: that user's case."""
-    found = case_view.case_of_user(db, str(user_id))
-    if found is None:
-        raise auth.Refused("no_case_for_this_user", status=404)
-    return RedirectResponse(f"{PREFIX}/cases/{found}", status_code=303)
-
-
 @router.get("/cases/{case_id}/timeline", response_class=HTMLResponse)
 def timeline(
     request: Request,
@@ -51,7 +42,7 @@ def timeline(
     case = review.get_case(db, str(case_id), analyst_id=me.user.id)
     before = (before_at if before_at.tzinfo else before_at.replace(tzinfo=UTC), before_key)
     context = case_view.timeline_page(
-        db, services.settings, case_id=case.id, user_id=case.user_id, before=before
+        db, services.settings, base=f"{PREFIX}/cases/{case.id}", user_id=case.user_id, before=before
     )
     return page(request, "_timeline.html", context={"me": me, "case": case, **context})
 

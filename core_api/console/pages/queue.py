@@ -23,7 +23,7 @@ from core_api.services.review_common import Sort
 
 router = APIRouter()
 Band = Literal["low", "medium", "high"]
-Source = Literal["score", "report", "chargeback", "appeal"]
+Source = Literal["score", "report", "chargeback", "appeal", "analyst"]
 Status = Literal["open", "claimed", "decided", "escalated", "info_requested", "all"]
 Text = Annotated[str | None, Query(max_length=254)]
 

@@ -15,6 +15,7 @@ from core_api.console.pages import auth as pages_auth
 from core_api.console.pages import case as pages_case
 from core_api.console.pages import metrics as pages_metrics
 from core_api.console.pages import queue as pages_queue
+from core_api.console.pages import user as pages_user
 from core_api.console.web import PREFIX
 from core_api.db.admin import RoleGrant
 from core_api.db.identity import User
@@ -105,7 +106,7 @@ def test_the_case_page_shows_the_user_the_graph_and_the_timeline(
     assert 'name="ring" value="' + platform.lake_twin["id"] in html  # shares a device, has a case
     click = api.get(f"/review/users/{platform.lake_twin['id']}", follow_redirects=False)
     assert click.status_code == 303 and click.headers["location"].startswith("/review/cases/")
-    assert api.get(f"/review/users/{platform.stranger['id']}").status_code == 404  # no case
+    assert api.get(f"/review/users/{platform.stranger['id']}").status_code == 200  # user page
     # Older timeline pages are fragments of the same list, past a keyset.
     older = api.get(
         f"/review/cases/{case_id}/timeline",
@@ -187,7 +188,7 @@ def test_the_metrics_page_counts_the_queue(
 
 def _console_routes() -> list[tuple[str, str]]:
     found = []
-    for module in (pages_auth, pages_queue, pages_case, pages_metrics):
+    for module in (pages_auth, pages_queue, pages_case, pages_user, pages_metrics):
         for route in module.router.routes:
             assert isinstance(route, APIRoute)
             found += [(m, f"{PREFIX}{route.path}") for m in sorted(route.methods)]
@@ -324,3 +325,48 @@ def test_a_note_is_added_without_a_decision_and_listed_with_them(
     assert api.post(url, data={"csrf_token": token, "body": "  "}).status_code == 422
     with api.app.state.services.sessions() as db:
         assert len(review.notes(db, analyst_id=analyst["id"], case_id=case_id)) == 2
+
+
+def test_a_linked_user_without_a_case_has_a_read_only_page_and_a_case_can_be_opened(
+    api: TestClient, platform: Platform, analyst: dict
+) -> None:
+    lake_twin = platform.lake_twin["id"]  # no case: scores, lake events and links only
+    page = api.get(f"/review/users/{lake_twin}", follow_redirects=False)
+    assert page.status_code == 200
+    html = page.text
+    assert platform.lake_twin["email"] in html and "no case · read-only" in html
+    assert 'id="linked-graph"' in html and f'data-user="{platform.suspect["id"]}"' in html
+    assert "Risk over past snapshots" in html and "7 accounts share this device" in html
+    assert "dev-lake" in html  # the lake's timeline and sightings
+    assert 'name="action"' not in html  # nothing to decide before a case exists
+    url = f"/review/users/{lake_twin}/cases"
+    assert f'action="{url}"' in html
+    assert api.post(url, data={"note": "no token"}).status_code == 403  # CSRF-less: refused
+    older = api.get(
+        f"/review/users/{lake_twin}/timeline",
+        params={"before_at": "2026-11-21T00:00:00+00:00", "before_key": "z"},
+        headers={"HX-Request": "true"},
+    )
+    assert older.status_code == 200 and 'class="ev lake"' in older.text
+    token = csrf(api)
+    opened = api.post(url, data={"csrf_token": token, "note": "sends money to the suspect"})
+    assert opened.status_code == 200 and "Case opened: it is yours to decide." in opened.text
+    assert "sends money to the suspect" in opened.text and 'name="action"' in opened.text
+    click = api.get(f"/review/users/{lake_twin}", follow_redirects=False)
+    assert click.status_code == 303 and click.headers["location"].startswith("/review/cases/")
+    case_id = click.headers["location"].rsplit("/", 1)[1]
+    form = {"csrf_token": token, "action": "clear", "reason": "legitimate_activity"}
+    assert api.post(f"/review/cases/{case_id}/decide", data=form).status_code == 200
+    with api.app.state.services.sessions() as db:
+        (done,) = review.history(db, analyst_id=analyst["id"], user_id=lake_twin)
+    assert (done.action, done.case_id) == ("clear", case_id)
+    assert api.post(url, data={"csrf_token": token}).status_code == 200  # decided: open anew
+    assert api.post(url, data={"csrf_token": token}).status_code == 409  # one is open now
+    missing = "00000000-0000-4000-8000-00000000beef"
+    assert api.get(f"/review/users/{missing}").status_code == 404
+    own = api.get(f"/review/users/{analyst['id']}")
+    assert own.status_code == 200 and "your own account" in own.text
+    assert (
+        api.post(f"/review/users/{analyst['id']}/cases", data={"csrf_token": token}).status_code
+        == 403
+    )
