@@ -110,6 +110,16 @@ class ReviewDecision(Payload):
     reversed: Flag | None = None
 
 
+class ReviewInfoRequested(Payload):
+    """An analyst asked the user for more (documents, source of funds, an explanation) before
+    deciding: a workflow step, not a verdict, so never a label. Its own type rather than a
+    fourth ``decision`` value: widening that Literal would change a type (a new major version),
+    and readers of REVIEW_DECISION keep seeing verdicts only. Additive: schema_version stays 1."""
+
+    case_id: Id
+    reason_code: Annotated[str, text(64)]
+
+
 # --- trust and social -----------------------------------------------------------------------
 class TrustConnectionAdded(Payload):
     edge_type: Literal["friend", "follow", "verified_connection"]

@@ -29,7 +29,10 @@ through the outbox in the same transaction, then sets the online store's per-use
 case from any source until evidence newer than the decision arrives; clearing an appeal grants
 it (a suspended or banned account is reinstated, the override lifted). ``escalate`` emits
 ``escalated`` and leaves the case in the queue (status ``escalated``); ``request_info`` puts it
-in ``info_requested`` (no event: it is a workflow step, not a verdict). Confirming also
+in ``info_requested`` and emits REVIEW_INFO_REQUESTED (``case_id``, ``reason_code``) in the same
+transaction: a workflow step, not a verdict, so its own event type (additive under the
+contract's versioning rule; a fourth REVIEW_DECISION ``decision`` value would change a type)
+and never a label. Confirming also
 closes the user's other undecided cases (an appeal excepted) with the same verdict.
 ``reverse`` (of a confirm or a clear only) logs a ``reverse`` row naming the decision: a reversed
 confirm becomes a clear from then on (account reinstated, override lifted, REVIEW_DECISION

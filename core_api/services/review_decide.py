@@ -170,6 +170,16 @@ def _apply(
         emit_decision(
             db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context, at=at
         )
+    elif action == "request_info":  # a workflow step, not a verdict: its own event type
+        emit(
+            db,
+            EventType.REVIEW_INFO_REQUESTED,
+            actor_id=analyst_id,
+            subject_id=case.user_id,
+            payload={"case_id": case.id, "reason_code": reason},
+            context=context,
+            occurred_at=at,
+        )
     return row
 
 

@@ -77,7 +77,8 @@ def test_confirm_bans_denies_at_once_and_emits_in_one_go(
 
 def test_escalate_and_request_info_keep_the_case_in_the_queue(sessions: Sessions) -> None:
     analyst = user(sessions, role="analyst")
-    a, b = case(sessions, user(sessions)), case(sessions, user(sessions))
+    asked = user(sessions)
+    a, b = case(sessions, user(sessions)), case(sessions, asked)
     with sessions() as db:
         review.claim(db, a, analyst_id=analyst)
         review.decide(db, a, analyst_id=analyst, action="escalate", reason="needs_senior")
@@ -89,6 +90,10 @@ def test_escalate_and_request_info_keep_the_case_in_the_queue(sessions: Sessions
             review.decide(db, a, analyst_id=analyst, action="clear", reason="Not A Code")
     assert statuses == {a: ("escalated", None), b: ("info_requested", analyst)}
     assert [e["payload"]["decision"] for e in _events(sessions, "REVIEW_DECISION")] == ["escalated"]
+    # Asking for information is a step, not a verdict: its own event, never a REVIEW_DECISION.
+    (step,) = _events(sessions, "REVIEW_INFO_REQUESTED")
+    assert step["payload"] == {"case_id": b, "reason_code": "id_document"}
+    assert (step["subject_id"], step["actor_id"]) == (asked, analyst)
 
 
 def test_only_seniors_reverse_and_a_reversed_confirm_reinstates(
