@@ -161,6 +161,7 @@ def case_context(
     return {
         **shared,
         "case": case,
+        "open_case": open_cases_of(db, [user.id]).get(user.id),  # the riskiest undecided
         "ring": ring,
         "decisions": decisions,
         "log": log_entries(decisions, notes),

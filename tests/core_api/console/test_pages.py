@@ -360,7 +360,10 @@ def test_a_linked_user_without_a_case_has_a_read_only_page_and_a_case_can_be_ope
     with api.app.state.services.sessions() as db:
         (done,) = review.history(db, analyst_id=analyst["id"], user_id=lake_twin)
     assert (done.action, done.case_id) == ("clear", case_id)
+    decided = api.get(f"/review/cases/{case_id}").text
+    assert f'action="{url}"' in decided and "Open a new case" in decided
     assert api.post(url, data={"csrf_token": token}).status_code == 200  # decided: open anew
+    assert "This user has an open case (analyst)" in api.get(f"/review/cases/{case_id}").text
     assert api.post(url, data={"csrf_token": token}).status_code == 409  # one is open now
     missing = "00000000-0000-4000-8000-00000000beef"
     assert api.get(f"/review/users/{missing}").status_code == 404
