@@ -177,13 +177,16 @@ def open_case(
         evidence_at=now,
         updated_at=now,
     )
-    db.add(row)
-    db.flush()
-    if why:
-        db.add(ReviewNote(case_id=row.id, user_id=user_id, author_id=analyst_id, body=why, at=now))
     try:
+        db.add(row)
+        db.flush()  # the id, for the note
+        if why:
+            note_row = ReviewNote(
+                case_id=row.id, user_id=user_id, author_id=analyst_id, body=why, at=now
+            )
+            db.add(note_row)
         db.commit()
-    except IntegrityError:  # PostgreSQL: another analyst opened it first (the unique index)
+    except IntegrityError:  # PostgreSQL: another analyst opened one first (the unique index)
         db.rollback()
         raise conflict("case_open") from None
     return CaseView.of(row)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,3 +89,25 @@ def test_opening_a_case_follows_the_review_rules(sessions: Sessions) -> None:
         assert (
             review.queue(db, analyst_id=analyst, filters=QueueFilter(source="analyst")).rows == ()
         )
+
+
+def test_two_analysts_opening_at_once_open_one_case(sessions: Sessions) -> None:
+    ann, bob = user(sessions, role="analyst"), user(sessions, role="analyst")
+    target = user(sessions)
+    barrier = threading.Barrier(2)
+
+    def opening(analyst: str) -> str:
+        with sessions() as db:
+            review.roles_of(db, analyst)  # both sessions are up before either writes
+            barrier.wait()
+            try:
+                review.open_case(db, target, analyst_id=analyst, note="same device")
+            except ReviewError as exc:
+                return exc.code
+            return "opened"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(opening, (ann, bob)))
+    assert outcomes == ["case_open", "opened"]
+    with sessions() as db:
+        assert len(review.notes(db, analyst_id=ann, user_id=target)) == 1
