@@ -59,19 +59,27 @@ OWNERS = {
     "models": ["team:data-science"],
     "serving": ["team:ops"],
 }
+CHECKED = AutomationCondition.all_deps_blocking_checks_passed()
 DAILY = (
-    AutomationCondition.eager().ignore(AssetSelection.assets(fraud_model))
-    & AutomationCondition.all_deps_blocking_checks_passed()
+    AutomationCondition.eager().ignore(AssetSelection.assets(fraud_model)) & CHECKED
 ).with_label("after the day's ingest")
-# lake_events runs from landing_sensor; fraud_model from retrain_sensor (or by hand).
-SENSOR_DRIVEN = {lake_events.key, fraud_model.key}
+# The views span every landing day, most of which were never landed: refresh them after any
+# ingest instead of waiting for the missing days.
+CONDITIONS = {
+    warehouse_views.key: (
+        AutomationCondition.eager().without(~AutomationCondition.any_deps_missing()) & CHECKED
+    ).with_label("after any ingest"),
+    # lake_events runs from landing_sensor; fraud_model from retrain_sensor (or by hand).
+    lake_events.key: None,
+    fraud_model.key: None,
+}
 
 
 def _wired(assets: AssetsDefinition) -> AssetsDefinition:
     return assets.map_asset_specs(
         lambda spec: spec.replace_attributes(
             owners=OWNERS[spec.group_name or ""],
-            automation_condition=None if spec.key in SENSOR_DRIVEN else DAILY,
+            automation_condition=CONDITIONS.get(spec.key, DAILY),
         )
     )
 
