@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import polars as pl
 
 from serving import keys
 from serving.keys import Manifest
-from serving.store.base import Ask, ScoreStore
+from serving.store.base import Ask, DecisionStore, ScoreStore
 
 GRACE = timedelta(minutes=10)
 # The published-scores table: what ``models`` hands to serving (``user_scores``), column -> dtype.
@@ -118,8 +119,12 @@ def prune(
     return tuple(dropped)
 
 
+class ServingStore(ScoreStore, DecisionStore, Protocol):
+    """A store that publishes and serves: what reading a publication back needs."""
+
+
 def published_mismatches(
-    store: ScoreStore, scores: pl.DataFrame, *, snapshot: str, sample: int = 25
+    store: ServingStore, scores: pl.DataFrame, *, snapshot: str, sample: int = 25
 ) -> list[str]:
     """How the store's current version differs from ``scores`` (empty when it serves exactly
     them): the manifest's counts and provenance, then the records of ``sample`` users spread
