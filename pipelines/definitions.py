@@ -96,7 +96,7 @@ retrain_job = define_asset_job(RETRAIN_JOB, selection=RETRAIN)
 
 daily_automation = AutomationConditionSensorDefinition(
     "daily_automation",
-    target=AssetSelection.all(),
+    target=AssetSelection.all() | AssetSelection.all_asset_checks(),  # score_age's clock too
     default_status=DefaultSensorStatus.STOPPED,
     minimum_interval_seconds=60,
     description="Evaluates every asset's automation condition (the daily chain after ingest, "
