@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.ingest import lake_events
-from pipelines.definitions import defs
+from pipelines.definitions import FRESHNESS, defs
 from pipelines.resources import Storage
 from settings import Settings
 from tests.conftest import wire
@@ -90,3 +90,20 @@ def test_the_daily_chain_follows_the_ingest_and_skips_the_retrain(tmp_path: Path
         # user_scores does not wait for a fraud_model of the day: the champion scores it.
         assert set(_requested(models)) == {"feed_ranker", "user_scores"}
         assert "fraud_model" not in _requested(models)
+
+
+def test_freshness_checks_pass_for_a_fresh_lake_and_fail_for_scores_never_published() -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("lake_events", partition="2026-12-06")
+        )
+        keys = {key for checks in FRESHNESS for key in checks.check_keys}
+        job = defs.get_implicit_global_asset_job_def()
+        run = job.get_subset(asset_check_selection=keys, asset_selection=set())
+        result = run.execute_in_process(instance=instance)
+    verdicts = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert set(verdicts) == {"lake_events", "published_scores"}
+    assert verdicts["lake_events"].passed
+    published = verdicts["published_scores"]
+    assert not published.passed and published.severity == dg.AssetCheckSeverity.ERROR
+    assert "never been observed/materialized" in str(published.description)
