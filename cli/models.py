@@ -28,7 +28,7 @@ def _models(args: argparse.Namespace) -> int:
         summary[name] = {
             k: (round(v, 4) if isinstance(v, float) else v)
             for k, v in meta.items()
-            if k not in ("path", "run_id")
+            if k not in ("path", "run_id", "precision_recall", "risk_distribution")  # UI tables
         }
     summary["checks_failed"] = sorted(
         f"{e.asset_key.to_user_string()}.{e.check_name}"

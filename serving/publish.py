@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import polars as pl
 
 from serving import keys
 from serving.keys import Manifest
-from serving.store.base import ScoreStore
+from serving.store.base import Ask, DecisionStore, ScoreStore
 
 GRACE = timedelta(minutes=10)
 # The published-scores table: what ``models`` hands to serving (``user_scores``), column -> dtype.
@@ -116,3 +117,40 @@ def prune(
             store.drop(m.version)
             dropped.append(m.version)
     return tuple(dropped)
+
+
+class ServingStore(ScoreStore, DecisionStore, Protocol):
+    """A store that publishes and serves: what reading a publication back needs."""
+
+
+def published_mismatches(
+    store: ServingStore, scores: pl.DataFrame, *, snapshot: str, sample: int = 25
+) -> list[str]:
+    """How the store's current version differs from ``scores`` (empty when it serves exactly
+    them): the manifest's counts and provenance, then the records of ``sample`` users spread
+    over the frame, read back through the decision path's own ``fetch``."""
+    current, manifests = store.versions()
+    manifest = next((m for m in manifests if m.version == current), None)
+    if manifest is None:
+        return ["nothing is published"]
+    problems = []
+    expected = {
+        "records": scores.height,
+        "model_version": str(scores.get_column("model_version")[0]),
+        "scored_at": scores.get_column("scored_at").max(),
+        "snapshot": snapshot,
+    }
+    for name, want in expected.items():
+        if getattr(manifest, name) != want:
+            problems.append(f"{name}: published {getattr(manifest, name)!r}, scored {want!r}")
+    step = max(1, scores.height // max(sample, 1))
+    for row in scores.gather_every(step).head(sample).iter_rows(named=True):
+        record = store.fetch(Ask(row["user_id"])).record
+        if record is None:
+            problems.append(f"user {row['user_id']}: not published")
+        elif record.band != row["band"] or abs(record.fraud_risk - row["fraud_risk"]) > 1e-4:
+            problems.append(
+                f"user {row['user_id']}: published {record.band}/{record.fraud_risk:.4f}, "
+                f"scored {row['band']}/{row['fraud_risk']:.4f}"
+            )
+    return problems

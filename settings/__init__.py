@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     dagster_postgres_url: str | None = Field(
         None, description="Dagster run/event/schedule storage; default SQLite under data_dir"
     )
+    alert_webhook_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="failed Dagster runs are POSTed here as JSON; unset: logged only",
+    )
+    retrain_min_labels: int = Field(
+        50,
+        ge=1,
+        description="review decisions (confirmed or cleared) ingested since the fraud model "
+        "last trained that trigger a retrain: about one day of the analysts' capacity",
+    )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
 from features.fraud.rolling import window_aggregates
+from features.lake import read_events
 
 _C = pl.col
 _FRAUD = "confirmed_fraud"
@@ -139,6 +141,25 @@ def observed_labels(
     if not parts:
         return pl.DataFrame(schema=schema)
     return _latest_verdict_wins(pl.concat(parts))
+
+
+def review_labels_since(events_dir: Path, *, since: datetime | None) -> int:
+    """Analysts' verdicts (``REVIEW_DECISION`` events that ``observed_labels`` turns into labels:
+    confirmed or cleared, not escalated) that reached the lake after ``since`` (by
+    ``ingested_at``: a verdict that happened earlier but arrived late is still new to a model
+    trained before it arrived); every one when ``since`` is None."""
+    review = {k: v for k, v in LABEL_EVENTS.items() if v[0] == "REVIEW_DECISION"}
+    where = None if since is None else f"ingested_at > TIMESTAMPTZ '{since.isoformat()}'"
+    try:
+        found = read_events(
+            events_dir,
+            {"decision": "payload.decision"},
+            types=["REVIEW_DECISION"],
+            where=where,
+        )
+    except FileNotFoundError:  # an empty lake
+        return 0
+    return found.filter(pl.any_horizontal(cond for _, _, cond, _ in review.values())).height
 
 
 def _latest_verdict_wins(labels: pl.DataFrame) -> pl.DataFrame:

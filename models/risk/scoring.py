@@ -134,3 +134,17 @@ def review_queue(scores: pl.DataFrame, rows: pl.DataFrame, *, capacity: int = 50
     )
     queue = queue.filter((pl.col("_rank") <= capacity) | (pl.col("rule_hits").list.len() > 0))
     return queue.sort("fraud_risk", descending=True).drop("_rank").with_row_index("position", 1)
+
+
+def queue_problems(queue: pl.DataFrame, scores: pl.DataFrame, *, capacity: int) -> list[str]:
+    """What is wrong with a ``review_queue`` built from ``scores`` (empty when nothing): a user
+    queued twice, an unscored user, not riskiest first, or fewer cases than ``capacity`` while
+    that many users are undecided."""
+    undecided = int((~scores.get_column("confirmed_fraud")).sum())
+    checks = (
+        (queue["user_id"].n_unique() != queue.height, "a user queued twice"),
+        (not queue["user_id"].is_in(scores["user_id"].implode()).all(), "an unscored user queued"),
+        (not queue["fraud_risk"].is_sorted(descending=True), "not riskiest first"),
+        (queue.height < min(capacity, undecided), f"fewer cases than {capacity} undecided users"),
+    )
+    return [text for bad, text in checks if bad]

@@ -45,8 +45,8 @@ def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResul
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[AFTER_LANDING], group_name="features", kinds={"parquet"})
 def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """Signed multi-relation user graph of the events before D (trust, follows, money, shared
-    devices and IPs, reports and blocks), one Parquet partition per relation."""
+    """Signed multi-relation user graph of the events before D, one partition per relation."""
+    # Relations: trust, follows, money, shared devices and IPs, reports and blocks.
     day = partition_day(context)
     path = build_snapshot(storage.lake.events_dir, storage.graph_snapshots, snapshot_date=day)
     edges = read_snapshot_edges(storage.graph_snapshots, day)

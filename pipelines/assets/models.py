@@ -14,6 +14,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     MaterializeResult,
+    MetadataValue,
     asset,
 )
 
@@ -23,9 +24,10 @@ from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
 from models.risk import review_queue, training_rows, user_scores
 from models.risk.release import release, risk_history
-from models.risk.scoring import BANDS, fallback_scores
-from models.tracking import champion_version, load_model
+from models.risk.scoring import BANDS, fallback_scores, queue_problems
+from models.tracking import GateResult, champion_version, load_model
 from pipelines.assets.features import feed_training, fraud_features, trust_scores
+from pipelines.metadata import histogram_md, precision_recall_md
 from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import Storage, StorageParam
 from serving.publish import check_scores
@@ -45,15 +47,51 @@ def _truth(storage: Storage) -> pl.DataFrame | None:
     return pl.read_parquet(path).select("user_id", "fraud_from") if path.exists() else None
 
 
+def _gate_check(gate: GateResult, *, metric: str, floors_failed: bool) -> AssetCheckResult:
+    """The release gate's verdict as a check: a warning, since a worse candidate is simply kept
+    out and the champion serves on."""
+    if floors_failed:
+        worse, text = True, "not compared: the candidate failed its floors"
+    elif gate.champion_score is None:
+        worse, text = False, "no champion, or it cannot score these rows: nothing to be worse than"
+    else:
+        worse = gate.candidate_score < gate.champion_score
+        text = f"{metric} {gate.candidate_score:.4f} vs the champion's {gate.champion_score:.4f}"
+    return AssetCheckResult(
+        check_name="not_worse_than_champion",
+        passed=not worse,
+        severity=AssetCheckSeverity.WARN,
+        description=text,
+        metadata={
+            "candidate": gate.candidate_score,
+            "champion": float("nan") if gate.champion_score is None else gate.champion_score,
+            "promoted": gate.promoted,
+        },
+    )
+
+
 @asset(
     partitions_def=SNAPSHOT_DAYS,
     deps=[fraud_features, trust_scores],
     group_name="models",
     kinds={"lightgbm", "mlflow"},
+    check_specs=[
+        AssetCheckSpec(
+            "floors",
+            asset="fraud_model",
+            description="enough positives, out-of-fold ROC AUC, a sane high band (release.Floors)",
+        ),
+        AssetCheckSpec(
+            "not_worse_than_champion",
+            asset="fraud_model",
+            description="the candidate's average precision >= the champion's on the same rows",
+        ),
+    ],
 )
-def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """Train on labelled snapshots before D, log to MLflow, register; the champion alias moves
-    only if the candidate clears the floors and beats the champion on the same rows."""
+def fraud_model(context: AssetExecutionContext, storage: StorageParam):
+    """Fraud model trained on labels before D, registered in MLflow; champion only if better."""
+    # The champion alias moves only if the candidate clears the floors and beats the champion
+    # on the same rows; both verdicts are checks below, so a kept candidate reads as a warning.
     day = partition_day(context)
     rows = training_rows(
         storage.lake.events_dir,
@@ -77,16 +115,32 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam) -> Materi
     )
     history = risk_history(done.trained, rows)
     storage.features.write("risk_history", day, frame=history)
-    return MaterializeResult(
+    judged = done.trained.rows if done.trained.rows is not None else rows
+    yield MaterializeResult(
         metadata={
             "version": done.candidate.version,
             "run_id": done.candidate.run_id,
             "promoted": done.gate.promoted,
             "champion": str(done.gate.champion_version),
             "floors_failed": "; ".join(done.failed) or "none",
+            "training_rows": judged.height,
+            "precision_recall": MetadataValue.md(
+                precision_recall_md(
+                    judged.get_column("label").to_numpy(),
+                    done.trained.model.oof_risk_,
+                    ks=[REVIEW_CAPACITY // 2, REVIEW_CAPACITY, 2 * REVIEW_CAPACITY, 500],
+                )
+            ),
             **{k: float(v) for k, v in done.trained.metrics.items()},
         }
     )
+    yield AssetCheckResult(
+        check_name="floors",
+        passed=not done.failed,
+        severity=AssetCheckSeverity.WARN,
+        description="; ".join(done.failed) or "every floor cleared",
+    )
+    yield _gate_check(done.gate, metric="average precision", floors_failed=bool(done.failed))
 
 
 @asset(
@@ -131,6 +185,14 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
             "users": scores.height,
             "model_version": version,
             **{f"band_{b}": int((scores["band"] == b).sum()) for b in ("low", *BANDS)},
+            "mean_fraud_risk": float(scores["fraud_risk"].mean() or 0.0),
+            "risk_distribution": MetadataValue.md(
+                histogram_md(
+                    scores["fraud_risk"].to_numpy(),
+                    edges=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0],
+                    label="fraud risk",
+                )
+            ),
         }
     )
     problems = check_scores(scores)
@@ -148,22 +210,38 @@ def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
     deps=[user_scores_asset, fraud_features],
     group_name="models",
     kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec(
+            "cases_well_formed",
+            asset="review_queue",
+            description="one case per user, each a scored user, riskiest first, and at least "
+            "the review capacity queued when that many users are undecided",
+        )
+    ],
 )
-def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
+def review_queue_asset(context: AssetExecutionContext, storage: StorageParam):
     """Today's analyst queue: the highest risks plus every rule hit, with reasons."""
     day = partition_day(context)
+    scores = storage.features.read("user_scores", day)
     queue = review_queue(
-        storage.features.read("user_scores", day),
-        storage.features.read("fraud_features", day),
-        capacity=REVIEW_CAPACITY,
+        scores, storage.features.read("fraud_features", day), capacity=REVIEW_CAPACITY
     )
     path = storage.features.write("review_queue", day, frame=queue)
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "path": str(path),
             "queued": queue.height,
             "rule_hits": int((queue["rule_hits"].list.len() > 0).sum()),
+            "top_risk": float(queue["fraud_risk"].max() or 0.0),
+            "risk_at_capacity": float(queue["fraud_risk"].head(REVIEW_CAPACITY).min() or 0.0),
         }
+    )
+    problems = queue_problems(queue, scores, capacity=REVIEW_CAPACITY)
+    yield AssetCheckResult(
+        check_name="cases_well_formed",
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(problems) or f"{queue.height} cases, riskiest first",
     )
 
 
@@ -172,10 +250,23 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam) ->
     deps=[feed_training, trust_scores],
     group_name="models",
     kinds={"lightgbm", "mlflow"},
+    check_specs=[
+        AssetCheckSpec(
+            "beats_chronological",
+            asset="feed_ranker",
+            description="test NDCG@10 above the chronological order a feed falls back to",
+        ),
+        AssetCheckSpec(
+            "not_worse_than_champion",
+            asset="feed_ranker",
+            description="the candidate's test NDCG@10 >= the champion's on the same groups",
+        ),
+    ],
 )
-def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """LambdaRank on feeds served before D (train, then valid, then test windows; a day left for
-    labels), NDCG@10 against chronological, popularity and (simulated platforms) oracle order."""
+def feed_ranker(context: AssetExecutionContext, storage: StorageParam):
+    """Feed LambdaRank trained on feeds served before D, judged by NDCG@10 against baselines."""
+    # Train, then valid, then test windows, with a day left for labels; NDCG@10 against the
+    # chronological, popularity and (simulated platforms) oracle orders.
     day = partition_day(context)
     end = snapshot_time(day) - timedelta(days=1)  # impressions need a day for their labels
     windows = Windows.by_days(
@@ -195,7 +286,7 @@ def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> Materi
         truth=truth,
     )
     ndcg = done.report["ndcg_at_10"]
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "version": done.candidate.version,
             "promoted": done.gate.promoted,
@@ -204,3 +295,11 @@ def feed_ranker(context: AssetExecutionContext, storage: StorageParam) -> Materi
             "groups_evaluated": done.report["groups"]["evaluated"],
         }
     )
+    model, chrono = ndcg.get("model", float("nan")), ndcg.get("chronological", float("nan"))
+    yield AssetCheckResult(
+        check_name="beats_chronological",
+        passed=bool(model > chrono),
+        severity=AssetCheckSeverity.WARN,
+        description=f"NDCG@10 {model:.4f} vs chronological {chrono:.4f}",
+    )
+    yield _gate_check(done.gate, metric="NDCG@10", floors_failed=False)

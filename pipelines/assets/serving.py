@@ -6,12 +6,19 @@ only once the whole version is written.
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    asset,
+)
 
 from pipelines.assets.models import user_scores_asset
 from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
-from serving.publish import publish
+from serving.publish import publish, published_mismatches
 
 
 @asset(
@@ -19,8 +26,16 @@ from serving.publish import publish
     deps=[user_scores_asset],
     group_name="serving",
     kinds={"redis", "sqlite"},
+    check_specs=[
+        AssetCheckSpec(
+            "serves_what_was_scored",
+            asset="published_scores",
+            description="the current version's manifest (records, model, scored_at, snapshot) "
+            "and a sample of users read back through the decision path equal user_scores",
+        )
+    ],
 )
-def published_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
+def published_scores(context: AssetExecutionContext, storage: StorageParam):
     """Publish the snapshot's user scores: write a version, flip the pointer, prune old ones."""
     day = partition_day(context)
     scores = storage.features.read("user_scores", day)
@@ -28,9 +43,10 @@ def published_scores(context: AssetExecutionContext, storage: StorageParam) -> M
     try:
         done = publish(store, scores, snapshot=day.isoformat())
         current, versions = store.versions()
+        problems = published_mismatches(store, scores, snapshot=day.isoformat())
     finally:
         store.close()
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "version": done.version,
             "records": done.records,
@@ -40,5 +56,13 @@ def published_scores(context: AssetExecutionContext, storage: StorageParam) -> M
             "versions_kept": len(versions),
             "backend": storage.backend,
             "current": current,
+            "model_version": str(scores["model_version"][0]),
         }
+    )
+    yield AssetCheckResult(
+        check_name="serves_what_was_scored",
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(problems[:10]) or f"{done.records} records, as scored",
+        metadata={"mismatches": len(problems)},
     )

@@ -11,6 +11,9 @@ No ``from __future__ import annotations`` here: Dagster inspects the context ann
 from datetime import timedelta
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     MaterializeResult,
     asset,
@@ -37,8 +40,8 @@ FEED_DAYS = 3  # posts older than this are neither fanned out nor scored
     kinds={"redis", "sqlite"},
 )
 def feed_timelines(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """Every post of the FEED_DAYS before D in the timelines of the author's followers (the
-    embedded stand-in for the core API's fan-out on write)."""
+    """Posts of the FEED_DAYS before D fanned out to their authors' followers' timelines."""
+    # The embedded stand-in for the core API's fan-out on write.
     at = snapshot_time(partition_day(context))
     pushed = followed_posts(
         storage.lake.events_dir, since=at - timedelta(days=FEED_DAYS), before=at
@@ -58,11 +61,20 @@ def feed_timelines(context: AssetExecutionContext, storage: StorageParam) -> Mat
     deps=[feed_ranker, user_scores_asset, trust_scores],
     group_name="serving",
     kinds={"lightgbm", "redis", "sqlite"},
+    check_specs=[
+        AssetCheckSpec(
+            "serves_what_was_scored",
+            asset="feed_scores",
+            description="the feed store's current version is this one: its scores, viewers "
+            "and a champion model version",
+        )
+    ],
 )
-def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """The champion ranker's raw scores of each viewer's followed posts of the FEED_DAYS before
-    D (point-in-time features as of D), the viewers' priors and the authors the trust policy
-    removes or demotes, published to the online store as one version."""
+def feed_scores(context: AssetExecutionContext, storage: StorageParam):
+    """The champion ranker's scores of each viewer's recent followed posts, published."""
+    # Raw scores of the followed posts of the FEED_DAYS before D (point-in-time features as of
+    # D), the viewers' priors and the authors the trust policy removes or demotes, published to
+    # the online store as one version.
     day = partition_day(context)
     ranker = load_model(storage.tracker, FEED_MODEL)
     done = publication(
@@ -85,12 +97,31 @@ def feed_scores(context: AssetExecutionContext, storage: StorageParam) -> Materi
         flagged_policy=done.flagged_policy,
     )
     policy = done.authors.group_by("policy").len()
-    return MaterializeResult(
+    current, manifests = storage.online_feed().versions()
+    problems = [
+        text
+        for bad, text in (
+            (current != manifest.version, f"current version is {current}, not {manifest.version}"),
+            (manifest.scores != done.scores.drop_nulls().height, "scores lost on the way"),
+            (manifest.viewers != done.priors.height, "viewers lost on the way"),
+            (version == "unknown", "no champion feed ranker"),
+        )
+        if bad
+    ]
+    yield MaterializeResult(
         metadata={
             "version": manifest.version,
             "model_version": manifest.model_version,
             "viewers": manifest.viewers,
             "scores": manifest.scores,
             **{f"authors_{p}": n for p, n in policy.iter_rows()},
+            "versions_kept": len(manifests),
         }
+    )
+    yield AssetCheckResult(
+        check_name="serves_what_was_scored",
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(problems)
+        or f"{manifest.scores} scores of {manifest.viewers} viewers",
     )

@@ -41,9 +41,10 @@ def test_feed_assets_publish_a_readable_feed(
     storage = Storage(Settings(data_dir=data, landing_dir=small_lake.root / "landing"))
     day = str(small_lake.start + timedelta(days=small_lake.days))
     for assets in (FEATURES, MODELS, [feed_timelines, feed_scores]):
-        assert dagster.materialize(
-            assets, resources={"storage": storage}, partition_key=day
-        ).success
+        result = dagster.materialize(assets, resources={"storage": storage}, partition_key=day)
+        assert result.success
+    (published,) = result.get_asset_check_evaluations()  # feed_scores: serves_what_was_scored
+    assert published.passed, published.description
     store = SqliteFeed(Settings(data_dir=data).online_feed)
     current, versions = store.versions()
     assert current is not None and [getattr(v, "version", v) for v in versions] == [current]

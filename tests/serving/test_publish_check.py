@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
 from models.risk.scoring import BANDS
-from serving.publish import BAND_NAMES, USER_SCORES, check_scores
+from serving.publish import BAND_NAMES, USER_SCORES, check_scores, publish, published_mismatches
+from serving.store.sqlite import SQLiteStore
 
 
 def _scores(**changes: list) -> pl.DataFrame:
@@ -40,3 +42,20 @@ def test_publish_check_names_each_problem() -> None:
 
 def test_publish_check_bands_are_the_models_bands() -> None:
     assert set(BAND_NAMES) == {"low", *BANDS}
+
+
+def test_published_mismatches_reads_the_records_back(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "online.sqlite")
+    try:
+        assert published_mismatches(store, _scores(), snapshot="2026-09-01") == [
+            "nothing is published"
+        ]
+        publish(store, _scores(), snapshot="2026-09-01")
+        assert published_mismatches(store, _scores(), snapshot="2026-09-01") == []
+        # What was scored since differs from what is served: named per field and per user.
+        rescored = _scores(band=["low", "medium"], model_version=["vouch-fraud/4"] * 2)
+        found = published_mismatches(store, rescored, snapshot="2026-09-01")
+        assert found[0] == "model_version: published 'vouch-fraud/3', scored 'vouch-fraud/4'"
+        assert found[1:] == ["user b: published high/0.7000, scored medium/0.7000"]
+    finally:
+        store.close()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from models.risk.scoring import fallback_scores
+from models.risk.scoring import fallback_scores, queue_problems
 
 
 def test_fallback_risk_rises_with_ring_and_rules_and_says_only_the_rules_hit() -> None:
@@ -27,4 +27,23 @@ def test_fallback_risk_rises_with_ring_and_rules_and_says_only_the_rules_hit() -
     assert ring["reasons"] == [
         "member of a dense shared-device ring",
         "device shared by 5+ accounts",
+    ]
+
+
+def test_queue_problems_names_what_is_wrong_with_a_queue() -> None:
+    scores = pl.DataFrame(
+        {
+            "user_id": ["a", "b", "c", "d"],
+            "fraud_risk": [0.9, 0.5, 0.2, 0.1],
+            "confirmed_fraud": [False, False, False, True],
+        }
+    )
+    good = scores.head(2)
+    assert queue_problems(good, scores, capacity=2) == []
+    assert queue_problems(good, scores, capacity=5) == ["fewer cases than 5 undecided users"]
+    wrong = pl.DataFrame({"user_id": ["b", "b", "x"], "fraud_risk": [0.5, 0.5, 0.9]})
+    assert queue_problems(wrong, scores, capacity=3) == [
+        "a user queued twice",
+        "an unscored user queued",
+        "not riskiest first",
     ]
