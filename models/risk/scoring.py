@@ -113,6 +113,10 @@ RULES: dict[str, tuple[pl.Expr, str]] = {
     "shared_device": (pl.col("users_per_device_ever") >= 5, "device shared by 5+ accounts"),
     "chargeback": (pl.col("chargebacks_n_30d") > 0, "chargeback in the last 30 days"),
     "mule": (pl.col("fan_in_senders_7d") >= 5, "money from 5+ senders in 7 days"),
+    "card_testing": (
+        (pl.col("failed_payments_n_30d") >= 3) & (pl.col("failed_payment_ratio_30d") >= 0.5),
+        "3+ failed payments in 30 days, most of them failing",
+    ),
 }
 
 

@@ -46,8 +46,9 @@ def sample_rows(rows: pl.DataFrame, *, limit: int = MAX_UNLABELLED, seed: int = 
     unlabelled rows' share (for calibration) and ``label_weight`` (1 where the rows have none)."""
     if "label_weight" not in rows.columns:
         rows = rows.with_columns(label_weight=pl.lit(1.0))
-    positives = rows.filter(pl.col("label") == 1)
-    unlabelled = rows.filter(pl.col("label") != 1)
+    taught = _target(rows) == 1
+    positives = rows.filter(taught)
+    unlabelled = rows.filter(~taught)
     kept = unlabelled if unlabelled.height <= limit else unlabelled.sample(limit, seed=seed)
     weight = unlabelled.height / max(kept.height, 1)
     return pl.concat(
@@ -56,6 +57,14 @@ def sample_rows(rows: pl.DataFrame, *, limit: int = MAX_UNLABELLED, seed: int = 
             kept.with_columns(weight=pl.lit(weight)),
         ]
     ).sort("at", "user_id")
+
+
+def _target(rows: pl.DataFrame) -> pl.Expr:
+    """What the trees are taught: an observed label or, where there is none, a rule's weak one
+    (``models.risk.data.with_rule_labels``). Metrics read ``label`` alone."""
+    if "rule_label" not in rows.columns:
+        return pl.col("label")
+    return pl.max_horizontal("label", "rule_label")
 
 
 def measure(
@@ -105,9 +114,10 @@ def train_risk(
     data = sample_rows(rows)
     model = RiskModel(**params)
     weight = data.get_column("weight") * data.get_column("label_weight")
+    taught = data.select(_target(data)).to_series()
     model.fit(
         data.select(features),
-        data.get_column("label"),
+        taught,
         groups=data.get_column("user_id"),
         sample_weight=weight,
     )
@@ -116,6 +126,7 @@ def train_risk(
     metrics |= {
         "train_rows": float(data.height),
         "train_positives": float(data["label"].sum()),
+        "train_rule_positives": float(taught.sum() - data["label"].sum()),
         "trees_per_fold": float(model.n_estimators),
         "label_frequency": model.label_frequency_,
     }

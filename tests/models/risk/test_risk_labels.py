@@ -130,3 +130,25 @@ def test_risk_labels_leave_out_positives_that_are_more_likely_wrong() -> None:
     }
     assert kept[("d", T0)] == (1, 0.0) and ("d", T0 + 4 * D) not in kept
     assert kept[("a", T0)] == (1, 1.0)  # a strong label still counts
+
+
+def test_risk_rules_teach_weak_positives_but_never_count_as_labels() -> None:
+    from models.risk.data import RULE_LABEL_WEIGHT, with_rule_labels
+    from models.risk.train import sample_rows
+
+    rows = pl.DataFrame(
+        {
+            "user_id": ["tester", "labelled", "honest", "charged"],
+            "label": [0, 1, 0, 0],
+            "label_weight": [1.0, 0.8, 1.0, 1.0],
+            "failed_payments_n_30d": [5, 5, 1, 0],
+            "failed_payment_ratio_30d": [0.7, 0.9, None, None],
+            "chargebacks_n_30d": [0, 0, 0, 2],  # a label column: its rule is not a weak label
+        }
+    )
+    out = with_rule_labels(rows)
+    assert out["rule_label"].to_list() == [1, 0, 0, 0]
+    assert out["label_weight"].to_list() == [RULE_LABEL_WEIGHT, 0.8, 1.0, 1.0]
+    assert out["label"].to_list() == [0, 1, 0, 0]  # metrics and floors still see 1 positive
+    sampled = sample_rows(out.with_columns(at=pl.lit(T0)), limit=1, seed=0)
+    assert {"tester", "labelled"} <= set(sampled["user_id"].to_list())  # taught rows all kept

@@ -18,6 +18,8 @@ def test_fallback_risk_rises_with_ring_and_rules_and_says_only_the_rules_hit() -
             "users_per_device_ever": [1, 7],
             "chargebacks_n_30d": [0, 0],
             "fan_in_senders_7d": [0, 0],
+            "failed_payments_n_30d": [0, 4],
+            "failed_payment_ratio_30d": [None, 0.25],  # 4 of 16 failed: not card testing
         }
     )
     out = fallback_scores(rows, model_version="vouch-fraud/fallback", scored_at=datetime.now(UTC))
