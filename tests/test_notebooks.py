@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import warnings
 from datetime import timedelta
 from decimal import Decimal
@@ -63,25 +62,21 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def execute(notebook: Path, data: Path, *, probe: str | None = None) -> nbformat.NotebookNode:
+def execute(
+    notebook: Path, data: Path, monkeypatch: pytest.MonkeyPatch, *, probe: str | None = None
+) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel (any error fails); ``probe``, a last cell, may print."""
     nb = nbformat.read(notebook, as_version=4)
     if probe is not None:
         nb.cells.append(nbformat.v4.new_code_cell(probe))
-    env = {"VOUCH_DATA_DIR": str(data), "MPLBACKEND": "Agg"}
-    saved = {k: os.environ.get(k) for k in [*env, "VOUCH_REDIS_URL"]}
-    os.environ.update(env)  # the kernel inherits this process's environment
-    os.environ.pop("VOUCH_REDIS_URL", None)
-    try:
-        NotebookClient(
-            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK_DIR}}
-        ).execute()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # The kernel inherits this process's environment: the data dir, and no Redis to read.
+    monkeypatch.setenv("VOUCH_DATA_DIR", str(data))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("VOUCH_REDIS_URL", raising=False)
+    client = NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK_DIR}}
+    )
+    client.execute()
     return nb
 
 
@@ -93,16 +88,20 @@ def printed(cell: nbformat.NotebookNode) -> str:
 @pytest.mark.parametrize(
     "notebook", [n for n in NOTEBOOKS if n != LAKE_TOUR], ids=lambda n: str(n.name)
 )
-def test_notebook_runs_on_a_small_platform(notebook: Path, platform: Path) -> None:
-    nb = execute(notebook, platform)
+def test_notebook_runs_on_a_small_platform(
+    notebook: Path, platform: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nb = execute(notebook, platform, monkeypatch)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
 
 
 @pytest.mark.slow
-def test_lake_tour_runs_and_its_buyers_match_a_direct_read(platform: Path) -> None:
+def test_lake_tour_runs_and_its_buyers_match_a_direct_read(
+    platform: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     probe = "print(buyers.pl().write_json())"
-    nb = execute(LAKE_TOUR, platform, probe=probe)
+    nb = execute(LAKE_TOUR, platform, monkeypatch, probe=probe)
     shown = pl.read_json(printed(nb.cells[-1]).encode())
     assert shown.height == 10
     # The same figures straight from the Parquet files, without the views or DuckDB.
