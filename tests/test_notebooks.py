@@ -100,7 +100,7 @@ def test_notebook_runs_on_a_small_platform(
 def test_lake_tour_runs_and_its_buyers_match_a_direct_read(
     platform: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    probe = "print(buyers.pl().write_json())"
+    probe = "print(buyers.write_json())"
     nb = execute(LAKE_TOUR, platform, monkeypatch, probe=probe)
     shown = pl.read_json(printed(nb.cells[-1]).encode())
     assert shown.height == 10
