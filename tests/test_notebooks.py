@@ -63,7 +63,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def execute(
-    notebook: Path, data: Path, monkeypatch: pytest.MonkeyPatch, *, probe: str | None = None
+    notebook: Path, data: Path, *, monkeypatch: pytest.MonkeyPatch, probe: str | None = None
 ) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel (any error fails); ``probe``, a last cell, may print."""
     nb = nbformat.read(notebook, as_version=4)
@@ -91,7 +91,7 @@ def printed(cell: nbformat.NotebookNode) -> str:
 def test_notebook_runs_on_a_small_platform(
     notebook: Path, platform: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nb = execute(notebook, platform, monkeypatch)
+    nb = execute(notebook, platform, monkeypatch=monkeypatch)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
 
@@ -101,7 +101,7 @@ def test_lake_tour_runs_and_its_buyers_match_a_direct_read(
     platform: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probe = "print(buyers.write_json())"
-    nb = execute(LAKE_TOUR, platform, monkeypatch, probe=probe)
+    nb = execute(LAKE_TOUR, platform, monkeypatch=monkeypatch, probe=probe)
     shown = pl.read_json(printed(nb.cells[-1]).encode())
     assert shown.height == 10
     # The same figures straight from the Parquet files, without the views or DuckDB.
