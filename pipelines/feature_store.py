@@ -26,16 +26,26 @@ import polars as pl
 _PREFIX = "snapshot_date="
 log = logging.getLogger(__name__)
 
-# view name -> (files under the feature root, what a row is)
+# view name -> (files under the feature root, what a row is). The globs name the partitions, so
+# a write's hidden ``.snapshot_date=...tmp`` directory is never read half-written.
 VIEWS: dict[str, tuple[str, str]] = {
-    "trust_scores": ("trust_scores/*/*.parquet", "a user's trust and graph signals"),
-    "fraud_features": ("fraud_features/*/*.parquet", "a user's point-in-time fraud features"),
-    "feed_training": ("feed_training/*/*.parquet", "a shown post, its features and label"),
-    "user_scores": ("user_scores/*/*.parquet", "a user's trust, risk, band and reasons"),
-    "review_queue": ("review_queue/*/*.parquet", "a user queued for review, by position"),
-    "risk_history": ("risk_history/*/*.parquet", "a user's risk at one moment"),
-    "trust_graph_nodes": ("trust_graph/*/nodes.parquet", "a user in a graph snapshot"),
-    "trust_graph_edges": ("trust_graph/*/relation=*/*.parquet", "an aggregated graph edge"),
+    "trust_scores": (f"trust_scores/{_PREFIX}*/*.parquet", "a user's trust and graph signals"),
+    "fraud_features": (
+        f"fraud_features/{_PREFIX}*/*.parquet",
+        "a user's point-in-time fraud features",
+    ),
+    "feed_training": (
+        f"feed_training/{_PREFIX}*/*.parquet",
+        "a shown post, its features and label",
+    ),
+    "user_scores": (f"user_scores/{_PREFIX}*/*.parquet", "a user's trust, risk, band and reasons"),
+    "review_queue": (f"review_queue/{_PREFIX}*/*.parquet", "a user queued for review, by position"),
+    "risk_history": (f"risk_history/{_PREFIX}*/*.parquet", "a user's risk at one moment"),
+    "trust_graph_nodes": (f"trust_graph/{_PREFIX}*/nodes.parquet", "a user in a graph snapshot"),
+    "trust_graph_edges": (
+        f"trust_graph/{_PREFIX}*/relation=*/*.parquet",
+        "an aggregated graph edge",
+    ),
 }
 
 
