@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 DEMO_USERS ?= 3000
 DEMO_DAYS ?= 35
 
-.PHONY: env demo test lint typecheck chromium ui bench clean
+.PHONY: env demo test lint typecheck chromium ui notebooks bench clean
 
 env: $(STAMP)
 
@@ -62,6 +62,12 @@ ui: $(STAMP)
 	mkdir -p $(VOUCH_DATA_DIR)/dagster
 	cp dagster.yaml $(VOUCH_DATA_DIR)/dagster/dagster.yaml
 	DAGSTER_HOME=$(VOUCH_DATA_DIR)/dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+# JupyterLab on notebooks/ (after `make demo`); the notebooks read $(VOUCH_DATA_DIR). Jupyter
+# refuses root unless told: these machines (and CI) run as root.
+notebooks: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest

@@ -2,10 +2,17 @@
 
 One partition per snapshot date, written whole and renamed into place, so a reader sees the old
 partition or the new one; a re-run replaces it.
+
+``VIEWS`` is the one list of the DuckDB views over these tables in the warehouse file (beside the
+lake's ``events``, ``quarantine`` and typed views), so a notebook can ``SELECT * FROM user_scores``.
+Each view globs every snapshot, with ``snapshot_date`` as a column: a view created once reads the
+partitions written after it (DuckDB re-expands the glob and ``*`` on every query), so views are
+made when a table first appears and whenever the lake's views are refreshed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -13,14 +20,56 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 _PREFIX = "snapshot_date="
+log = logging.getLogger(__name__)
+
+# view name -> (files under the feature root, what a row is). The globs name the partitions, so
+# a write's hidden ``.snapshot_date=...tmp`` directory is never read half-written.
+VIEWS: dict[str, tuple[str, str]] = {
+    "trust_scores": (f"trust_scores/{_PREFIX}*/*.parquet", "a user's trust and graph signals"),
+    "fraud_features": (
+        f"fraud_features/{_PREFIX}*/*.parquet",
+        "a user's point-in-time fraud features",
+    ),
+    "feed_training": (
+        f"feed_training/{_PREFIX}*/*.parquet",
+        "a shown post, its features and label",
+    ),
+    "user_scores": (f"user_scores/{_PREFIX}*/*.parquet", "a user's trust, risk, band and reasons"),
+    "review_queue": (f"review_queue/{_PREFIX}*/*.parquet", "a user queued for review, by position"),
+    "risk_history": (f"risk_history/{_PREFIX}*/*.parquet", "a user's risk at one moment"),
+    "trust_graph_nodes": (f"trust_graph/{_PREFIX}*/nodes.parquet", "a user in a graph snapshot"),
+    "trust_graph_edges": (
+        f"trust_graph/{_PREFIX}*/relation=*/*.parquet",
+        "an aggregated graph edge",
+    ),
+}
+
+
+def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """(Re)create the view of every table in ``VIEWS`` that has data; returns their names.
+
+    A table with no partition yet gets no view: DuckDB cannot bind a glob that matches nothing.
+    """
+    made = []
+    for name, (pattern, _) in VIEWS.items():
+        if not any(root.glob(pattern)):
+            continue
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet("
+            f"'{root / pattern}', hive_partitioning = true, union_by_name = true)"
+        )
+        made.append(name)
+    return made
 
 
 @dataclass(frozen=True)
 class FeatureStore:
     root: Path  # <data>/features
+    warehouse: Path | None = None  # the DuckDB file whose views a new table joins
 
     def table(self, name: str) -> Path:
         return self.root / name
@@ -33,12 +82,29 @@ class FeatureStore:
         tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
         tmp.mkdir(parents=True)
         frame.write_parquet(tmp / "part-0.parquet", compression="zstd")
+        new_table = not self.days(name)
         old = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
         if final.exists():
             os.replace(final, old)
         os.replace(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
+        if new_table and self.warehouse is not None:
+            self.refresh_views()
         return final / "part-0.parquet"
+
+    def refresh_views(self) -> list[str]:
+        """Views for every table with data; a warehouse locked by another process (a notebook's
+        connection) is left as it is, with a warning: the data is written, the next refresh
+        (the ``warehouse_views`` asset) makes the view."""
+        if self.warehouse is None:
+            return []
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with duckdb.connect(str(self.warehouse)) as con:
+                return create_views(con, self.root)
+        except duckdb.IOException as error:
+            log.warning("feature views not refreshed in %s: %s", self.warehouse, error)
+            return []
 
     def days(self, name: str) -> list[date]:
         found = self.table(name).glob(f"{_PREFIX}*/part-0.parquet")

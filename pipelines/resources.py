@@ -40,7 +40,7 @@ class Storage:
 
     @property
     def features(self) -> FeatureStore:
-        return FeatureStore(self.settings.features)
+        return FeatureStore(self.settings.features, warehouse=self.settings.warehouse)
 
     @property
     def graph_snapshots(self) -> Path:

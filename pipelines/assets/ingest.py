@@ -80,6 +80,7 @@ def lake_events(context: AssetExecutionContext, storage: StorageParam):
 
 @asset(deps=[lake_events], group_name="ingest", kinds={"duckdb"})
 def warehouse_views(storage: StorageParam) -> MaterializeResult:
-    """DuckDB views over the lake: ``events``, ``quarantine`` and one per event type."""
-    counts = refresh_views(storage.lake, storage.warehouse)
+    """DuckDB views over the lake (events, quarantine, one per type) and the feature tables."""
+    # The feature tables' list is pipelines.feature_store.VIEWS; only those with data get one.
+    counts = refresh_views(storage.lake, storage.warehouse, features=storage.features.root)
     return MaterializeResult(metadata={**counts, "database": str(storage.warehouse)})

@@ -1,4 +1,5 @@
-"""DuckDB views over the lake: ``events``, ``quarantine`` and one typed view per event type."""
+"""DuckDB views over the lake: ``events``, ``quarantine`` and one typed view per event type;
+with a feature root, also the feature-store views (``pipelines.feature_store.VIEWS``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core_api.events import LAKE_SCHEMA, PAYLOADS, SUBJECT, type_fields
+from pipelines.feature_store import create_views
 from pipelines.ingest.lake import QUARANTINE_SCHEMA, Lake
 
 
@@ -32,8 +34,9 @@ def typed_view_sql(event_type: str) -> str:
     )
 
 
-def refresh_views(lake: Lake, database: Path) -> dict[str, int]:
-    """(Re)create the views; returns row counts of ``events`` and ``quarantine``."""
+def refresh_views(lake: Lake, database: Path, *, features: Path | None = None) -> dict[str, int]:
+    """(Re)create the views; returns row counts of ``events`` and ``quarantine`` (and, given
+    ``features``, how many feature tables had data to make a view of)."""
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as con:
         con.execute(
@@ -58,7 +61,10 @@ def refresh_views(lake: Lake, database: Path) -> dict[str, int]:
             con.execute(
                 f"CREATE OR REPLACE VIEW {event_type.value.lower()} AS {typed_view_sql(event_type)}"
             )
-        return {
+        counts = {
             name: con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             for name in ("events", "quarantine")
         }
+        if features is not None:
+            counts["feature_views"] = len(create_views(con, features))
+        return counts
