@@ -121,12 +121,32 @@ PHRASES: dict[str, Say] = {
 _COUNT = re.compile(r"^(?P<fact>.+?)(_(?P<kind>n|amount))?_(?P<window>1h|24h|7d|30d|ever)$")
 
 
+# Neighbours' features (features.platform_graph.aggregates): nb_{group}_count and
+# nb_{group}_{mean|max}_{column}, said through the column's own phrase.
+_NEIGHBOURS = re.compile(r"^nb_(?P<group>[a-z]+)_(?:count|(?P<stat>mean|max)_(?P<column>\w+))$")
+_LINKED = {
+    "shared": "accounts sharing a device or IP",
+    "money": "accounts exchanging money with the user",
+    "social": "connected accounts",
+}
+
+
+def _neighbours(group: str, stat: str | None, column: str | None, value: float) -> str:
+    linked = _LINKED.get(group, f"{group} neighbours")
+    if stat is None or column is None:
+        return f"{value:.0f} {linked}"
+    said = phrase(column, value)
+    return f"one of the {linked}: {said}" if stat == "max" else f"{linked}, on average: {said}"
+
+
 def phrase(feature: str, value: float | None) -> str:
     """One feature's value in words."""
     if value is None or math.isnan(value):  # ints and numpy scalars too
         return f"{feature.replace('_', ' ')} unknown"
     if feature in PHRASES:
         return PHRASES[feature](value)
+    if m := _NEIGHBOURS.match(feature):
+        return _neighbours(m["group"], m["stat"], m["column"], value)
     if m := _COUNT.match(feature):
         fact = _FACTS.get(m["fact"], m["fact"].replace("_", " "))
         when = _WINDOW[m["window"]]

@@ -27,3 +27,14 @@ def test_top_reasons_skip_values_on_the_harmless_side() -> None:
     reasons = top_reasons(contributions, values, features=values.columns, k=2)
     assert reasons[0] == []
     assert reasons[1] == ["6 accounts share this device"]
+
+
+def test_phrases_say_what_the_linked_accounts_did() -> None:
+    assert phrase("nb_money_count", 8) == "8 accounts exchanging money with the user"
+    assert (
+        phrase("nb_shared_max_failed_payments_n_30d", 18)
+        == "one of the accounts sharing a device or IP: 18 failed payments in the last 30 days"
+    )
+    assert phrase("nb_social_mean_account_age_days", 3) == (
+        "connected accounts, on average: account is 3 days old"
+    )
