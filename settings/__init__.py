@@ -11,6 +11,7 @@ settings.
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(None, description="default SQLite under data_dir")
     dagster_postgres_url: str | None = Field(
         None, description="Dagster run/event/schedule storage; default SQLite under data_dir"
+    )
+    partitions_start: date | None = Field(
+        None, description="first daily Dagster partition; default the earliest landing day"
     )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
