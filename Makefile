@@ -58,10 +58,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The Dagster UI and the MLflow UI together (cli/ui.py): ports printed, one Ctrl-C stops both.
 ui: $(STAMP)
-	mkdir -p $(VOUCH_DATA_DIR)/dagster
-	cp dagster.yaml $(VOUCH_DATA_DIR)/dagster/dagster.yaml
-	DAGSTER_HOME=$(VOUCH_DATA_DIR)/dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/vouch ui
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
