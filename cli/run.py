@@ -31,11 +31,13 @@ def run_job(
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
 
-    return defs.resolve_job_def(job.name).execute_in_process(
+    resolved = defs.resolve_job_def(job.name)
+    if assets:  # subset first: a subset built with our resources conflicts with the job's own
+        resolved = resolved.get_subset(asset_selection={a.key for a in assets})
+    return resolved.execute_in_process(
         instance=local_instance(settings),
         resources={"storage": Storage(settings, progress=progress)},
         partition_key=partition_key,
-        asset_selection=[a.key for a in assets] or None,
         tags={COMMAND_TAG: command, **(tags or {})},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
