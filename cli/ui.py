@@ -25,7 +25,8 @@ from settings import PREFIX, Settings, get_settings
 
 GRACE_S = 20.0
 # The MLflow UI remembers a "GenAI" / "model training" switch per browser (GenAI by default);
-# this query parameter opens it on model training, where our runs and registered models are.
+# this query parameter opens the experiment list on model training (MLflow 3.17 forgets it once
+# an experiment is opened, until the switch itself is clicked: README says so).
 MLFLOW_VIEW = "/#/experiments?workflowType=machine_learning"
 
 
