@@ -38,6 +38,11 @@ demo: $(STAMP)
 	@echo "Review console: run \`.venv/bin/vouch api\`, open http://127.0.0.1:8000/review and sign in as:"
 	$(BIN)/vouch seed-core --staff-only
 	@echo "A ban asks for a one-time code: \`.venv/bin/vouch codes analyst@vouch.example\` prints it."
+	@echo ""
+	@echo "Done: simulated, ingested, featured, trained, scored and published through Dagster. Where to look:"
+	@echo "  make ui         Dagster UI (assets, runs, checks, automation) + MLflow UI (training runs, models)"
+	@echo "  vouch api       then http://127.0.0.1:8000/review (analyst console) and /docs (the API)"
+	@echo "  notebooks/      Jupyter notebooks over $(VOUCH_DATA_DIR)/warehouse.duckdb"
 
 test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -q
@@ -58,10 +63,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The Dagster UI and the MLflow UI together (cli/ui.py): ports printed, one Ctrl-C stops both.
 ui: $(STAMP)
-	mkdir -p $(VOUCH_DATA_DIR)/dagster
-	cp dagster.yaml $(VOUCH_DATA_DIR)/dagster/dagster.yaml
-	DAGSTER_HOME=$(VOUCH_DATA_DIR)/dagster $(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/vouch ui
 
 # JupyterLab on notebooks/ (after `make demo`); the notebooks read $(VOUCH_DATA_DIR). Jupyter
 # refuses root unless told: these machines (and CI) run as root.
@@ -81,6 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.serving.feed
 	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.dagster_backfill
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)

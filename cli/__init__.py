@@ -22,6 +22,7 @@ from cli import (
     risk,
     serving,
     trust,
+    ui,
 )
 
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         risk,
         api,
         nats,
+        ui,
     )
     for module in modules:
         module.register(sub)

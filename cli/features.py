@@ -11,10 +11,8 @@ from settings import get_settings
 
 
 def _features(args: argparse.Namespace) -> int:
-    import dagster
-
-    from pipelines.definitions import FEATURES
-    from pipelines.instance import local_instance
+    from cli.run import materialize_day
+    from pipelines.definitions import features_job
     from pipelines.resources import Storage
 
     settings = get_settings()
@@ -25,13 +23,12 @@ def _features(args: argparse.Namespace) -> int:
         return 2
     # Default: the snapshot right after the last day with events, i.e. everything ingested.
     day = args.date or date.fromisoformat(days[-1]) + timedelta(days=1)
-    result = dagster.materialize(
-        FEATURES,
-        instance=local_instance(settings.dagster_home),
-        resources={"storage": storage},
-        partition_key=day.isoformat(),
-        run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-        raise_on_error=False,
+    result = materialize_day(
+        features_job,
+        day=day,
+        settings=settings,
+        command="vouch features",
+        log_level=args.log_level,
     )
     checks = {
         f"{e.asset_key.to_user_string()}.{e.check_name}": e.passed

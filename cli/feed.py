@@ -14,6 +14,7 @@ from settings import get_settings
 def _build(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
     from pipelines.assets.timelines import feed_scores, feed_timelines
+    from pipelines.definitions import publish_job
 
     settings = get_settings()
     day = args.date or latest_day(settings, "user_scores")
@@ -21,7 +22,12 @@ def _build(args: argparse.Namespace) -> int:
         print("vouch feed: no user scores yet; run `vouch models` first", file=sys.stderr)
         return 2
     result = materialize_day(
-        [feed_timelines, feed_scores], day=day, settings=settings, log_level=args.log_level
+        publish_job,
+        assets=[feed_timelines, feed_scores],
+        day=day,
+        settings=settings,
+        command="vouch feed --build",
+        log_level=args.log_level,
     )
     summary = {"snapshot_date": day.isoformat(), "success": result.success, **materialized(result)}
     print(json.dumps(summary, default=str))

@@ -62,13 +62,10 @@ def _simulate_via_api(args: argparse.Namespace, *, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    import dagster
-
-    from pipelines.assets.ingest import lake_events, warehouse_views
-    from pipelines.ingest import landing_partitions
-    from pipelines.instance import local_instance
+    from cli.run import run_job
+    from pipelines.definitions import ingest_job
+    from pipelines.ingest import Lake, landing_partitions
     from pipelines.partitions import LANDING_DAYS
-    from pipelines.resources import Storage
 
     settings = get_settings()
     landing = (args.landing or settings.landing).resolve()
@@ -78,24 +75,27 @@ def _ingest(args: argparse.Namespace) -> int:
     days = sorted(landing_partitions(landing))
     first = LANDING_DAYS.start.date()
     if days and days[0] < first:
-        print(f"vouch ingest: landing days start at {first}; found {days[0]}", file=sys.stderr)
+        print(
+            f"vouch ingest: Dagster's partitions start at {first}; found landing day {days[0]} "
+            "(set VOUCH_PARTITIONS_START, or run again: the start follows the landing)",
+            file=sys.stderr,
+        )
         return 2
     totals = {"read": 0, "ingested": 0, "duplicates": 0, "quarantined": 0}
     if days:
         landed = settings.model_copy(update={"landing_dir": landing})
-        storage = Storage(landed, progress=not args.quiet)
-        result = dagster.materialize(
-            [lake_events, warehouse_views],
-            instance=local_instance(settings.dagster_home),
-            resources={"storage": storage},
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        result = run_job(
+            ingest_job,
+            settings=landed,
+            command="vouch ingest",
+            log_level=args.log_level,
+            progress=not args.quiet,
             tags={
                 "dagster/asset_partition_range_start": days[0].isoformat(),
                 "dagster/asset_partition_range_end": days[-1].isoformat(),
             },
-            raise_on_error=False,
         )
-        for log in storage.lake.read_logs():
+        for log in Lake(landed.lake).read_logs():
             if log["run_id"] == result.run_id:
                 for key in totals:
                     totals[key] += log[key]

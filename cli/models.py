@@ -13,7 +13,7 @@ from settings import get_settings
 
 def _models(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
-    from pipelines.definitions import MODELS
+    from pipelines.definitions import models_job
     from pipelines.resources import Storage
 
     settings = get_settings()
@@ -22,7 +22,9 @@ def _models(args: argparse.Namespace) -> int:
     if day is None:
         print("vouch models: no fraud features yet; run `vouch features` first", file=sys.stderr)
         return 2
-    result = materialize_day(MODELS, day=day, settings=settings, log_level=args.log_level)
+    result = materialize_day(
+        models_job, day=day, settings=settings, command="vouch models", log_level=args.log_level
+    )
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
     for name, meta in materialized(result).items():
         summary[name] = {

@@ -1,32 +1,68 @@
-"""What the CLI's Dagster commands share: run assets for one snapshot day in-process against
-the shared instance (so `make ui` shows the run), and summarise what they materialised."""
+"""What the CLI's Dagster commands share: run one of the named jobs (pipelines/definitions.py)
+in-process against the shared instance, so `make ui` lists the run under the job's name with the
+command that started it (tag ``vouch/command``), and summarise what it materialised."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from settings import Settings
 
+COMMAND_TAG = "vouch/command"
 
-def materialize_day(
-    assets: Sequence[Any], *, day: date, settings: Settings, log_level: str, progress: bool = False
+
+def run_job(
+    job: Any,
+    *,
+    settings: Settings,
+    command: str,
+    log_level: str,
+    assets: Sequence[Any] = (),
+    partition_key: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    progress: bool = False,
 ) -> Any:
-    """Materialise ``assets`` for the snapshot partition ``day``; never raises on failure."""
-    import dagster
-
+    """Run ``job`` (a job of ``pipelines.definitions``; ``assets``: a subset of its assets)
+    in this process, with progress bars on the terminal when ``progress``; never raises on a
+    failed run."""
+    from pipelines.definitions import defs
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
 
-    storage = Storage(settings, progress=progress)
-    return dagster.materialize(
-        list(assets),
-        instance=local_instance(settings.dagster_home),
-        resources={"storage": storage},
-        partition_key=day.isoformat(),
+    resolved = defs.resolve_job_def(job.name)
+    if assets:  # subset first: a subset built with our resources conflicts with the job's own
+        resolved = resolved.get_subset(asset_selection={a.key for a in assets})
+    return resolved.execute_in_process(
+        instance=local_instance(settings),
+        resources={"storage": Storage(settings, progress=progress)},
+        partition_key=partition_key,
+        tags={COMMAND_TAG: command, **(tags or {})},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+
+
+def materialize_day(
+    job: Any,
+    *,
+    day: date,
+    settings: Settings,
+    command: str,
+    log_level: str,
+    assets: Sequence[Any] = (),
+    progress: bool = False,
+) -> Any:
+    """Run ``job`` (or ``assets`` of it) for the snapshot partition ``day``."""
+    return run_job(
+        job,
+        settings=settings,
+        command=command,
+        log_level=log_level,
+        assets=assets,
+        partition_key=day.isoformat(),
+        progress=progress,
     )
 
 

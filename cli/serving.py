@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def _publish(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
     from pipelines.assets.serving import published_scores
+    from pipelines.definitions import publish_job
 
     settings = get_settings()
     day = args.date or latest_day(settings, "user_scores")
@@ -25,7 +26,9 @@ def _publish(args: argparse.Namespace) -> int:
         print("vouch publish: no user_scores yet; run `vouch models` first", file=sys.stderr)
         return 2
     result = materialize_day(
-        [published_scores],
+        publish_job,
+        assets=[published_scores],
+        command="vouch publish",
         day=day,
         settings=settings,
         log_level=args.log_level,

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from core_api import console, faults
+from core_api import console, docs, faults
 from core_api.body_guard import StrictJSONMiddleware
 from core_api.db.engine import make_engine, make_sessionmaker, upgrade
 from core_api.deps import Services
@@ -29,6 +29,7 @@ from core_api.routers import (
     admin,
     collab,
     disputes,
+    health,
     identity,
     marketplace,
     messages,
@@ -115,8 +116,17 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
                 close_sink()
             services.engine.dispose()
 
-    app = FastAPI(title="Vouch core API", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Vouch core API",
+        version="0.1.0",
+        description=docs.DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # docs.install serves them without a CDN
+        redoc_url=None,
+    )
+    docs.install(app)
     for module in (
+        health,
         identity,
         profile,
         verify,

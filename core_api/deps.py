@@ -100,7 +100,15 @@ def _ip(request: Request) -> str | None:
 
 async def get_client(
     request: Request,
-    x_device_fingerprint: Annotated[str | None, Header(pattern=TOKEN_RE)] = None,
+    x_device_fingerprint: Annotated[
+        str | None,
+        Header(
+            pattern=TOKEN_RE,
+            description="A stable, opaque id of the client's device. The access rules tell a "
+            "known device from a new one by it (a new device asks for a second factor on "
+            "critical actions), and the risk model links accounts that share one.",
+        ),
+    ] = None,
     x_client_platform: Annotated[Platform, Header()] = "web",
     user_agent: Annotated[str | None, Header()] = None,
 ) -> Client:

@@ -33,6 +33,9 @@ from mlflow import MlflowClient  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
 
 CHAMPION = "champion"
+# The MLflow UI's experiment kind: ours train classic models, so it opens them as "training runs"
+# rather than asking (or showing the GenAI pages of traces and prompts).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -56,9 +59,13 @@ class Tracker:
     def _experiment(self, name: str) -> str:
         client = self._client()
         found = client.get_experiment_by_name(name)
-        if found is not None:
-            return found.experiment_id
-        return client.create_experiment(name, artifact_location=(self.artifacts / name).as_uri())
+        if found is None:
+            artifacts = (self.artifacts / name).as_uri()
+            return client.create_experiment(name, artifact_location=artifacts, tags=EXPERIMENT_KIND)
+        for key, value in EXPERIMENT_KIND.items():  # experiments made before the tag
+            if found.tags.get(key) != value:
+                client.set_experiment_tag(found.experiment_id, key, value)
+        return found.experiment_id
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,12 @@ def log_candidate(
     tracker._client()
     sample = example.head(50).to_pandas()
     output = getattr(model, predict_fn)(example.head(50))
-    with mlflow.start_run(experiment_id=tracker._experiment(experiment)) as run:
+    # A name that says what the run is, rather than MLflow's random pair of words; the version
+    # is added once the registry has numbered it.
+    snapshot = f" · snapshot {tags['data_snapshot']}" if "data_snapshot" in tags else ""
+    with mlflow.start_run(
+        experiment_id=tracker._experiment(experiment), run_name=model_name + snapshot
+    ) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})  # drop NaN
         mlflow.set_tags({"git_commit": git_commit(), **tags})
@@ -126,6 +138,7 @@ def log_candidate(
             pip_requirements=_requirements(),
         )
     version = str(info.registered_model_version)
+    tracker._client().update_run(run.info.run_id, name=f"{model_name} v{version}{snapshot}")
     return Candidate(run.info.run_id, model_name, version)
 
 

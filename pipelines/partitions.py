@@ -3,9 +3,19 @@
 A landing day is keyed by the day its files *arrived* (the events inside land in the partition of
 the day they happened). A snapshot day D means "as of 00:00 UTC on D": it reads every event that
 happened before D, so it follows the ingest of landing day D-1.
+
+Dagster reads a partitions definition once, when it loads the definitions (the UI's code server,
+each run's process), so the first day is decided then: ``VOUCH_PARTITIONS_START`` when set, else
+the earliest landing day on disk (a dated landing folder or an ingest log's landing day), else
+today. The UI then counts partitions from where the data starts rather than from a fixed date
+years before it; a landing day earlier than that shows up after the next load (or set the
+variable). The last partition is always tomorrow's, so new days need no reload.
 """
 
-from datetime import date
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from dagster import (
     AssetDep,
@@ -14,7 +24,32 @@ from dagster import (
     TimeWindowPartitionMapping,
 )
 
-LANDING_DAYS = DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1, timezone="UTC")
+from settings import Settings, get_settings
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dated(folder: Path, *, prefix: str = "") -> list[date]:
+    """Days named by the entries of ``folder`` (``YYYY-MM-DD`` after ``prefix``); no walk."""
+    try:
+        names = os.listdir(folder)
+    except OSError:  # absent or unreadable: no days
+        return []
+    days = (name.removeprefix(prefix) for name in names if name.startswith(prefix))
+    return [date.fromisoformat(d) for d in days if _DAY.fullmatch(d)]
+
+
+def first_day(settings: Settings) -> date:
+    """The first daily partition for these settings (see the module's docstring)."""
+    if settings.partitions_start is not None:
+        return settings.partitions_start
+    found = _dated(settings.landing) + _dated(settings.lake / "_ingest_log", prefix="landing_date=")
+    return min(found, default=datetime.now(UTC).date())
+
+
+LANDING_DAYS = DailyPartitionsDefinition(
+    start_date=first_day(get_settings()).isoformat(), end_offset=1, timezone="UTC"
+)
 SNAPSHOT_DAYS = LANDING_DAYS
 # Snapshot D depends on landing day D-1 (by key: the ingest asset's module imports this one).
 AFTER_LANDING = AssetDep(

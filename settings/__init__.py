@@ -11,6 +11,7 @@ settings.
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
         ge=1,
         description="review decisions (confirmed or cleared) ingested since the fraud model "
         "last trained that trigger a retrain: about one day of the analysts' capacity",
+    )
+    partitions_start: date | None = Field(
+        None, description="first daily Dagster partition; default the earliest landing day"
     )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(

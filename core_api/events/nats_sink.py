@@ -111,6 +111,14 @@ class JetStreamSink:
         if lines:
             self._run(self._publish(list(lines)), timeout_s=self.timeout_s + 5)
 
+    def ready(self, *, timeout_s: float = 2.0) -> None:
+        """Raise unless JetStream answers (connecting if need be; for ``/ready``)."""
+
+        async def connected() -> None:
+            await self._jetstream()
+
+        self._run(connected(), timeout_s=timeout_s)
+
     def close(self) -> None:
         if self._loop.is_closed():
             return

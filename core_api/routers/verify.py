@@ -108,17 +108,27 @@ def confirm_verification(
     return VerifiedOut(channel=channel, verified_at=now)
 
 
-@router.post("/mfa/challenge", status_code=status.HTTP_202_ACCEPTED, response_model=CodeSentOut)
+@router.post(
+    "/mfa/challenge",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSentOut,
+    summary="Step-up 1/2: send a one-time code",
+)
 def mfa_challenge(me: CurrentUser, db: SessionDep, services: ServicesDep) -> CodeSentOut:
+    """Answer a 401 `insufficient_user_authentication`: a code goes to the user's verified
+    phone (else e-mail); then `POST /identity/mfa/verify`."""
     _send(db, services, user=me.user, purpose="mfa", to=_mfa_address(me.user))
     return CodeSentOut(channel="mfa", expires_in=_TTL_S)
 
 
-@router.post("/mfa/verify", response_model=AccessOut)
+@router.post(
+    "/mfa/verify", response_model=AccessOut, summary="Step-up 2/2: the code for a fresh token"
+)
 def mfa_verify(
     body: CodeIn, me: CurrentUser, db: SessionDep, services: ServicesDep, client: ClientDep
 ) -> AccessOut:
-    """A verified second factor raises this session's level for the rules' ``mfa.fresh_s``."""
+    """A verified second factor raises this session's level for the rules' ``mfa.fresh_s``
+    (the challenge's `max_age`): retry the refused request with the access token answered."""
     _check(db, services, user=me.user, purpose="mfa", to=_mfa_address(me.user), code=body.code)
     me.session.mfa_at = datetime.now(UTC)
     db.commit()

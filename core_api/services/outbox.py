@@ -10,6 +10,7 @@ sink; ``core_api.events.nats_sink.JetStreamSink`` (``VOUCH_NATS_URL``) implement
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,12 @@ class LandingSink:
 
     def deliver(self, lines: Sequence[bytes]) -> None:
         write_landing_file(self.landing, lines, now=self.clock(), source="api")
+
+    def ready(self) -> None:
+        """Raise unless a batch could be written now (for ``/ready``)."""
+        self.landing.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.landing, os.W_OK | os.X_OK):
+            raise PermissionError(f"landing {self.landing} is not writable")
 
 
 def sink_for(settings: Settings) -> EventSink:

@@ -32,7 +32,9 @@ _CHECKS = {
 
 @asset(
     partitions_def=LANDING_DAYS,
-    backfill_policy=BackfillPolicy.single_run(),
+    # One run per landing day, so a backfill of many days runs them in parallel (up to the
+    # instance's max_concurrent_runs); `vouch ingest` still ingests a range in one run.
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=1),
     group_name="ingest",
     kinds={"parquet"},
     check_specs=[

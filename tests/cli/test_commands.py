@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance
 
 from cli import build_parser, main
+from cli.run import COMMAND_TAG
 from settings import get_settings
 from tests.conftest import wire
 
@@ -66,3 +68,7 @@ def test_ingest_prints_one_balanced_json_line(
         get_settings.cache_clear()
     assert first == {"read": 3, "ingested": 2, "duplicates": 0, "quarantined": 1}
     assert second == {"read": 3, "ingested": 0, "duplicates": 3, "quarantined": 0}
+    # The UI lists both runs under the named job, with the command that started them.
+    with DagsterInstance.from_config(str(tmp_path / "data" / "dagster")) as instance:
+        runs = [(r.job_name, r.tags.get(COMMAND_TAG)) for r in instance.get_runs()]
+    assert runs == [("ingest", "vouch ingest")] * 2

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -40,7 +41,7 @@ def test_champion_moves_only_for_a_better_candidate(tmp_path: Path) -> None:
             example=x,
             params={"blind": blind},
             metrics={},
-            tags={"feature_schema": "t/1"},
+            tags={"feature_schema": "t/1", "data_snapshot": "2026-08-09"},
         )
         result = gate(
             tracker,
@@ -53,5 +54,12 @@ def test_champion_moves_only_for_a_better_candidate(tmp_path: Path) -> None:
         versions.append((candidate.version, result.promoted))
     assert [p for _, p in versions] == [True, True, False]  # first always, then better, not worse
     assert champion_version(tracker, "fraud-test") == versions[1][0]
+    client = MlflowClient(tracker.uri)
+    experiment = client.get_experiment_by_name("gate-test")
+    assert experiment is not None
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time"])
+    names = [r.info.run_name for r in runs]
+    assert names == [f"fraud-test v{v} · snapshot 2026-08-09" for v, _ in versions]
     champion = load_model(tracker, "fraud-test")
     assert roc_auc_score(target, champion.predict_proba(holdout.to_pandas())[:, 1]) > 0.8
