@@ -126,7 +126,7 @@ def train_risk(
     metrics |= {
         "train_rows": float(data.height),
         "train_positives": float(data["label"].sum()),
-        "train_rule_positives": float(taught.sum() - data["label"].sum()),
+        "train_rule_positives": float(taught.sum()) - float(data["label"].sum()),
         "trees_per_fold": float(model.n_estimators),
         "label_frequency": model.label_frequency_,
     }
