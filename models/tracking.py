@@ -24,7 +24,9 @@ import polars as pl
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # MLflow narrates every registration and warns about integer columns in the signature (ours are
-# counts, never missing); runs and versions are reported by the callers instead.
+# counts, never missing); runs and versions are reported by the callers instead. Importing mlflow
+# sets its loggers' level from MLFLOW_LOGGING_LEVEL, so the level set below alone would not last.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
 logging.getLogger("mlflow").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", module="mlflow")
 
