@@ -29,6 +29,7 @@ def _features(args: argparse.Namespace) -> int:
         settings=settings,
         command="vouch features",
         log_level=args.log_level,
+        progress=True,
     )
     checks = {
         f"{e.asset_key.to_user_string()}.{e.check_name}": e.passed

@@ -23,7 +23,12 @@ def _models(args: argparse.Namespace) -> int:
         print("vouch models: no fraud features yet; run `vouch features` first", file=sys.stderr)
         return 2
     result = materialize_day(
-        models_job, day=day, settings=settings, command="vouch models", log_level=args.log_level
+        models_job,
+        day=day,
+        settings=settings,
+        command="vouch models",
+        log_level=args.log_level,
+        progress=True,
     )
     summary: dict[str, object] = {"snapshot_date": day.isoformat(), "success": result.success}
     for name, meta in materialized(result).items():

@@ -27,6 +27,7 @@ def run_job(
     """Run ``job`` (a job of ``pipelines.definitions``; ``assets``: a subset of its assets)
     in this process, with progress bars on the terminal when ``progress``; never raises on a
     failed run."""
+    from cli.steps import with_step_progress
     from pipelines.definitions import defs
     from pipelines.instance import local_instance
     from pipelines.resources import Storage
@@ -34,14 +35,23 @@ def run_job(
     resolved = defs.resolve_job_def(job.name)
     if assets:  # subset first: a subset built with our resources conflicts with the job's own
         resolved = resolved.get_subset(asset_selection={a.key for a in assets})
-    return resolved.execute_in_process(
-        instance=local_instance(settings),
-        resources={"storage": Storage(settings, progress=progress)},
-        partition_key=partition_key,
-        tags={COMMAND_TAG: command, **(tags or {})},
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    loggers: dict[str, Any] = {"console": {"config": {"log_level": log_level}}}
+    bar = None
+    if progress:
+        resolved, bar = with_step_progress(resolved, label=job.name)
+        loggers["progress"] = {}
+    try:
+        return resolved.execute_in_process(
+            instance=local_instance(settings),
+            resources={"storage": Storage(settings, progress=progress)},
+            partition_key=partition_key,
+            tags={COMMAND_TAG: command, **(tags or {})},
+            raise_on_error=False,
+            run_config={"loggers": loggers},
+        )
+    finally:
+        if bar is not None:
+            bar.finish()
 
 
 def materialize_day(
