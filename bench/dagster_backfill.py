@@ -58,7 +58,7 @@ def _landing(root: Path, config: SimConfig) -> list[str]:
     wanted = {"users": config.users, "days": config.days, "seed": config.seed}
     if not (stamp.exists() and json.loads(stamp.read_text()) == wanted):
         shutil.rmtree(root, ignore_errors=True)
-        simulate(config, out=landing, truth_out=root / "ground_truth", progress=True)
+        simulate(config, out=landing, truth_out=Settings(data_dir=root).truth, progress=True)
         stamp.write_text(json.dumps(wanted))
     return sorted(p.name for p in landing.iterdir() if p.is_dir())
 

@@ -91,7 +91,7 @@ def _ui(args: argparse.Namespace) -> int:
     ports = {"Dagster": free_port(host, args.dagster_port)}
     commands = {
         "Dagster": [
-            str(bin_dir / "dagster"),
+            str(bin_dir.joinpath("dagster")),  # the executable, not the data folder
             "dev",
             "-m",
             "pipelines.definitions",
