@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from core_api.db.identity import AuthSession, User
 from core_api.deps import LOCKED, AnyStatusUser, ClientDep, ServicesDep, SessionDep
-from core_api.events import SYSTEM_ACTOR_ID, EventType
+from core_api.events import EventType
 from core_api.schemas.identity import AccountOut, LoginIn, RefreshIn, RegisterIn, TokensOut
 from core_api.services import auth
 from core_api.services.emails import email_skeleton
 from core_api.services.enforce import decision_context, enforce
 from core_api.services.outbox import emit
-from core_api.services.security import hash_password, needs_rehash, verify_password
+from core_api.services.security import hash_password, needs_rehash
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 _BAD_LOGIN = HTTPException(
@@ -65,26 +65,10 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
 
 @router.post("/login", response_model=TokensOut)
 def login(body: LoginIn, db: SessionDep, services: ServicesDep, client: ClientDep) -> TokensOut:
-    user = db.scalar(select(User).where(User.email == body.email))
-    # Rate limits first (they protect the password check); the account status is judged only
-    # after a correct password, so a stranger cannot probe whether an address is banned.
-    enforce(
-        services.decider,
-        "login",
-        user_id=user.id if user else None,
-        context=decision_context(client),
+    user = auth.check_password(
+        db, services.decider, email=body.email, password=body.password, client=client
     )
-    if user is None or not verify_password(user.password_hash, body.password):
-        subject = user.id if user else SYSTEM_ACTOR_ID
-        emit(
-            db,
-            EventType.LOGIN_FAILED,
-            actor_id=subject,
-            subject_id=subject,
-            payload={"failure_reason": "bad_password" if user else "unknown_user"},
-            context=client.event_context(),
-        )
-        db.commit()
+    if user is None:
         raise _BAD_LOGIN
     # Suspended and banned accounts get a session all the same: ``CurrentUser`` refuses it
     # everywhere but the appeal, which is how such a user asks to be let back in.

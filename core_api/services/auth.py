@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from core_api.db.base import new_id
 from core_api.db.identity import AuthSession, Device, RefreshToken, User
 from core_api.deps import Client
-from core_api.events import EventType
+from core_api.events import SYSTEM_ACTOR_ID, EventType
+from core_api.services.enforce import decision_context, enforce
 from core_api.services.outbox import emit
-from core_api.services.security import REFRESH_TTL, Tokens
+from core_api.services.security import REFRESH_TTL, Tokens, verify_password
+from serving.decide import Decider
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,27 @@ def _issue(db: Session, tokens: Tokens, auth_session: AuthSession) -> Issued:
         )
     )
     return Issued(access_token(tokens, auth_session), refresh, auth_session.id)
+
+
+def check_password(
+    db: Session, decider: Decider, *, email: str, password: str, client: Client
+) -> User | None:
+    """The user whose e-mail and password these are, or None after a committed LOGIN_FAILED
+    event. The login rate limits run first: they protect the password check. The account's
+    status is the caller's to judge, after a correct password only (so a stranger cannot probe
+    whether an address is banned)."""
+    user = db.scalar(select(User).where(User.email == email))
+    enforce(decider, "login", user_id=user.id if user else None, context=decision_context(client))
+    if user is not None and verify_password(user.password_hash, password):
+        return user
+    subject = user.id if user else SYSTEM_ACTOR_ID
+    emit(
+        db,
+        EventType.LOGIN_FAILED,
+        actor_id=subject,
+        subject_id=subject,
+        payload={"failure_reason": "bad_password" if user else "unknown_user"},
+        context=client.event_context(),
+    )
+    db.commit()
+    return None

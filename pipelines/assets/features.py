@@ -152,7 +152,9 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
     rows = user_features(events, snapshot_queries(events, at))
-    rows = with_neighbour_features(rows, storage.lake.events_dir)
+    # The neighbours' graph is day D's snapshot, which trust_graph (upstream) already stored.
+    stored = read_snapshot_edges(storage.graph_snapshots, day)
+    rows = with_neighbour_features(rows, storage.lake.events_dir, edges_at=lambda _at: stored)
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
         trust = trust_inputs(scores)

@@ -7,18 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
-from sqlalchemy import select
 
 from core_api.console import auth
 from core_api.console.web import PREFIX, ConsoleForm, page
-from core_api.db.identity import User
 from core_api.deps import LOCKED, ClientDep, ServicesDep, SessionDep
-from core_api.events import SYSTEM_ACTOR_ID, EventType
 from core_api.services import auth as sessions
 from core_api.services import codes
-from core_api.services.enforce import decision_context, enforce
-from core_api.services.outbox import emit
-from core_api.services.security import verify_password
 
 router = APIRouter()
 
@@ -67,25 +61,11 @@ def login(
 ) -> Response:
     if not auth.login_csrf_ok(request, csrf_token):
         raise auth.Refused("csrf_failed")
-    user = db.scalar(select(User).where(User.email == email.strip().lower()))
-    # The API's login limits apply here too (they protect the password check).
-    enforce(
-        services.decider,
-        "login",
-        user_id=user.id if user else None,
-        context=decision_context(client),
+    # The API's login limits and failure events apply here too.
+    user = sessions.check_password(
+        db, services.decider, email=email.strip().lower(), password=password, client=client
     )
-    if user is None or not verify_password(user.password_hash, password):
-        subject = user.id if user else SYSTEM_ACTOR_ID
-        emit(
-            db,
-            EventType.LOGIN_FAILED,
-            actor_id=subject,
-            subject_id=subject,
-            payload={"failure_reason": "bad_password" if user else "unknown_user"},
-            context=client.event_context(),
-        )
-        db.commit()
+    if user is None:
         return _login_form(request, next_=next, error="Wrong e-mail or password.", status=401)
     # A console session only for staff in good standing: nobody else gets a cookie at all.
     if user.status in LOCKED or user.status == "closed" or not auth.console_roles(db, user.id):
