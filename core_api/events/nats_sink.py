@@ -35,6 +35,7 @@ from nats.js.errors import NotFoundError
 STREAM = "VOUCH_EVENTS"
 SUBJECT_PREFIX = "vouch.events"
 _TOKEN = re.compile(r"^[a-z0-9_-]+$")
+_YIELD_EVERY = 256  # publishes between yields to the event loop
 _WATCH_S = 0.05  # how often a batch in flight checks that its connection is still up
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class JetStreamSink:
         self._js: JetStreamContext | None = None
         self._lost = asyncio.Event()  # set when the current connection drops
         self._connecting = asyncio.Lock()  # several relay threads may share one sink
+        self._closing: set[asyncio.Future] = set()  # dropped connections still closing
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="jetstream-sink", daemon=True
@@ -123,7 +125,7 @@ class JetStreamSink:
         if self._loop.is_closed():
             return
         try:
-            self._run(self._disconnect(), timeout_s=self.timeout_s)
+            self._run(self._shutdown(), timeout_s=self.timeout_s)
             self._run(_cancel_leftovers(), timeout_s=5)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -157,14 +159,20 @@ class JetStreamSink:
                 await asyncio.wait({work}, timeout=_WATCH_S)
             work.result()
         except BaseException:
-            # Unanswered acks stay registered on this connection; a fresh one starts clean.
-            await self._disconnect()
+            # Unanswered acks stay registered on this connection; a fresh one starts clean. The
+            # old one closes in the background: its final flush to a dead peer may take seconds,
+            # and the relay should hear of the failure now.
+            self._detach()
             raise
 
     async def _publish_all(self, js: JetStreamContext, nc: Client, lines: list[bytes]) -> None:
         acks: list[asyncio.Future] = []
         try:
-            for line in lines:
+            for i, line in enumerate(lines):
+                if i % _YIELD_EVERY == 0:
+                    # publish_async rarely suspends: without this the client's reader (which
+                    # notices a dropped socket) and the batch's watcher wait for the whole loop.
+                    await asyncio.sleep(0)
                 if not nc.is_connected:  # see _stop: the client may have swallowed a cancel
                     raise ConnectionError(f"JetStream at {self.url}: lost the connection mid-batch")
                 token, msg_id = address(line)
@@ -224,10 +232,32 @@ class JetStreamSink:
                 duplicate_window=self.duplicate_window_s,
             )
 
+    def _detach(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None:
+            closing = asyncio.ensure_future(_close(nc))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+
     async def _disconnect(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        if nc is not None and not nc.is_closed:
-            try:  # bounded: a close flushes what is pending, which a dead peer never takes
-                await asyncio.wait_for(nc.close(), timeout=2)
-            except Exception as exc:  # a dead socket refuses the final flush: it is gone anyway
-                log.debug("nats: closing a broken connection: %r", exc)
+        await _close(nc)
+
+    async def _shutdown(self) -> None:
+        await self._disconnect()
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=2)
+
+
+async def _close(nc: Client | None) -> None:
+    if nc is None or nc.is_closed:
+        return
+    # Bounded by asyncio.wait, not wait_for: a close flushes what is pending, which a dead peer
+    # never takes, and nats-py may swallow the cancellation wait_for would then wait out.
+    closing = asyncio.ensure_future(nc.close())
+    done, _ = await asyncio.wait({closing}, timeout=2)
+    if not done:
+        await _stop(closing)
+    elif not closing.cancelled() and closing.exception() is not None:
+        # A dead socket refuses the final flush: it is gone anyway.
+        log.debug("nats: closing a broken connection: %r", closing.exception())
