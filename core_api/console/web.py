@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import escape
@@ -73,6 +73,17 @@ async def with_csrf(request: Request, me: Console) -> Analyst:
 
 # Every state-changing route takes this instead of ``Console``: no form without its token.
 ConsoleForm = Annotated[Analyst, Depends(with_csrf)]
+
+
+def _timeline_cursor(
+    before_at: datetime, before_key: Annotated[str, Query(min_length=1, max_length=64)]
+) -> tuple[datetime, str]:
+    # A cursor typed in by hand may lack its zone; the timeline's times are all UTC.
+    return (before_at if before_at.tzinfo else before_at.replace(tzinfo=UTC)), before_key
+
+
+# The keyset cursor of a timeline's next page (the query parameters the "older" link carries).
+TimelineCursor = Annotated[tuple[datetime, str], Depends(_timeline_cursor)]
 
 
 def _wants_page(request: Request) -> bool:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core_api.console import auth, case_view, links
-from core_api.console.web import PREFIX, Console, ConsoleForm, page
+from core_api.console.web import PREFIX, Console, ConsoleForm, TimelineCursor, page
 from core_api.db.identity import User
 from core_api.deps import ClientDep, ServicesDep, SessionDep
 from core_api.services import codes, review
@@ -36,11 +36,9 @@ def timeline(
     me: Console,
     db: SessionDep,
     services: ServicesDep,
-    before_at: datetime,
-    before_key: Annotated[str, Query(min_length=1, max_length=64)],
+    before: TimelineCursor,
 ) -> Response:
     case = review.get_case(db, str(case_id), analyst_id=me.user.id)
-    before = (before_at if before_at.tzinfo else before_at.replace(tzinfo=UTC), before_key)
     context = case_view.timeline_page(
         db, services.settings, base=f"{PREFIX}/cases/{case.id}", user_id=case.user_id, before=before
     )

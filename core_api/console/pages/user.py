@@ -4,15 +4,14 @@ with one action, "Open a case", after which the usual decisions apply."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core_api.console import auth, case_view
-from core_api.console.web import PREFIX, Console, ConsoleForm, page
+from core_api.console.web import PREFIX, Console, ConsoleForm, TimelineCursor, page
 from core_api.db.identity import User
 from core_api.deps import ServicesDep, SessionDep
 from core_api.services import review
@@ -49,11 +48,9 @@ def user_timeline(
     me: Console,
     db: SessionDep,
     services: ServicesDep,
-    before_at: datetime,
-    before_key: Annotated[str, Query(min_length=1, max_length=64)],
+    before: TimelineCursor,
 ) -> Response:
     user = _user(db, user_id)
-    before = (before_at if before_at.tzinfo else before_at.replace(tzinfo=UTC), before_key)
     context = case_view.timeline_page(
         db, services.settings, base=f"{PREFIX}/users/{user.id}", user_id=user.id, before=before
     )
