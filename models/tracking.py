@@ -32,7 +32,9 @@ warnings.filterwarnings("ignore", module="mlflow")
 
 import mlflow  # noqa: E402  (after the telemetry switch above)
 from mlflow import MlflowClient  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode  # noqa: E402
 
 CHAMPION = "champion"
 # The MLflow UI's experiment kind: ours train classic models, so it opens them as "training runs"
@@ -134,14 +136,28 @@ def log_candidate(
             model,
             name="model",
             signature=infer_signature(sample, np.asarray(output)),
-            registered_model_name=model_name,
             pyfunc_predict_fn=predict_fn,
             serialization_format="cloudpickle",
             pip_requirements=_requirements(),
         )
-    version = str(info.registered_model_version)
+    version = _register(tracker._client(), model_name, run_id=run.info.run_id, info=info)
     tracker._client().update_run(run.info.run_id, name=f"{model_name} v{version}{snapshot}")
     return Candidate(run.info.run_id, model_name, version)
+
+
+def _register(client: MlflowClient, model_name: str, *, run_id: str, info: Any) -> str:
+    """A new version of ``model_name`` from a logged model, through the client: the fluent
+    ``registered_model_name`` path prints "Successfully registered model" to stderr, past any
+    logger, into every CLI run."""
+    try:
+        client.create_registered_model(model_name)
+    except MlflowException as exc:
+        if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+    created = client.create_model_version(
+        model_name, source=info.model_uri, run_id=run_id, model_id=info.model_id
+    )
+    return str(created.version)
 
 
 def _requirements() -> list[str]:
