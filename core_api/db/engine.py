@@ -26,6 +26,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     identity,
     market,
     money,
+    notify,
     outbox,
     review,
     social,
