@@ -9,9 +9,10 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core_api.db.base import Base, UtcDateTime, id_column_type, new_id, utcnow
+from core_api.events.payloads import NOTIFICATION_KINDS
 
-# The kinds, in one place for the table's CHECK, the service's defaults and the API's schema.
-KINDS = ("review_decision", "appeal_outcome", "order_update", "new_message", "payout")
+# The kinds' one home is the event contract (a preference change carries its kind).
+KINDS = NOTIFICATION_KINDS
 _KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")"
 
 

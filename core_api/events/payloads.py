@@ -52,9 +52,13 @@ ListingCategory = Literal[
     "tools",
 ]
 Platform = Literal["web", "ios", "android", "api"]
+NotificationKind = Literal[
+    "review_decision", "appeal_outcome", "order_update", "new_message", "payout"
+]
 POST_TOPICS: tuple[str, ...] = get_args(PostTopic)
 LISTING_CATEGORIES: tuple[str, ...] = get_args(ListingCategory)
 PLATFORMS: tuple[str, ...] = get_args(Platform)
+NOTIFICATION_KINDS: tuple[str, ...] = get_args(NotificationKind)
 
 
 class Payload(BaseModel):
@@ -108,6 +112,17 @@ class ReviewDecision(Payload):
     # it from ``occurred_at`` on (a reversed confirm is ``cleared``, a reversed clear
     # ``escalated``, back in the queue). Optional, so additive: schema_version stays 1.
     reversed: Flag | None = None
+
+
+class NotificationPreferenceChanged(Payload):
+    """A user set which channels tell them about one kind of notice. Turning e-mail and SMS off
+    (payouts above all) is a step of account takeover: the owner stops hearing of the cash-out.
+    The channels as they are after the change. Additive: schema_version stays 1."""
+
+    notification_kind: NotificationKind
+    in_app_enabled: Flag
+    email_enabled: Flag
+    sms_enabled: Flag
 
 
 class ReviewInfoRequested(Payload):
