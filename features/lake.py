@@ -71,6 +71,9 @@ USER_SUBJECTS = frozenset(
         "MESSAGE_SENT",
         "TRANSFER_SENT",
         "WORKSPACE_MEMBER_ADDED",
+        "GROUP_JOINED",
+        "GROUP_JOIN_REJECTED",
+        "GROUP_MEMBER_LEFT",
     }
 )
 FLAT_SCHEMA: dict[str, pl.DataType] = {
