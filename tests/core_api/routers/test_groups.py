@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from fastapi.testclient import TestClient
 
+from core_api.app import create_app
 from serving.publish import publish
+from settings import Settings
 from tests.core_api.routers.helpers import events, signed_in
 
 POST = {"body": "meet-up on Friday", "topic": "music"}
@@ -158,3 +161,19 @@ def test_joining_is_gated_by_published_trust(any_api: TestClient) -> None:
     assert refused.status_code == 403 and refused.json()["detail"]["reason"] == "trust_too_low"
     still = any_api.get(f"{asked_url}/requests", headers=ho).json()
     assert [r["status"] for r in still] == ["pending"]
+
+
+def test_a_trust_gate_fails_closed_without_the_store(tmp_path: Path) -> None:
+    # Port 1 on loopback: nothing listens, so the online store refuses every read at once.
+    settings = Settings(data_dir=tmp_path, database_url=None, redis_url="redis://127.0.0.1:1/0")
+    with TestClient(create_app(settings, relay_every_s=None)) as api:
+        _owner, ho = signed_in(api)
+        _joiner, hj = signed_in(api)
+        gated = _group(api, ho, min_trust=0.1)
+        open_to_all = _group(api, ho)
+        refused = api.post(f"/groups/{gated['id']}/join", json={}, headers=hj)
+        # A group without a minimum never asks the store.
+        joined = api.post(f"/groups/{open_to_all['id']}/join", json={}, headers=hj)
+    assert refused.status_code == 503
+    assert refused.json()["detail"]["reason"] == "trust_unavailable"
+    assert joined.status_code == 200
