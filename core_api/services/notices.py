@@ -110,6 +110,26 @@ def review_decided(
     )
 
 
+_STATUS_WORDS = {
+    "active": "Your account is active again",
+    "restricted": "Your account has been restricted",
+    "suspended": "Your account has been suspended",
+    "banned": "Your account has been banned",
+    "closed": "Your account has been closed",
+}
+
+
+def status_changed(db: Session, user_id: str, *, status: str) -> None:
+    """Staff changed the account's status by hand (``/admin``)."""
+    notify(
+        db,
+        user_id,
+        kind="review_decision",
+        title=_STATUS_WORDS[status],
+        body="" if status in ("active", "closed") else "You may appeal this decision in the app.",
+    )
+
+
 def review_reversed(db: Session, user_id: str, *, case_id: str, at: datetime) -> None:
     """A senior lifted a ban: the user hears their account is active again."""
     notify(

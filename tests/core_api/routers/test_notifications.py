@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from core_api.db.admin import RoleGrant
 from core_api.db.identity import DevMessage, User
 from tests.core_api.routers.helpers import events, signed_in
 from tests.core_api.routers.money_helpers import fund, key, trusted
@@ -165,3 +166,24 @@ def test_a_failed_payout_leaves_no_notice(any_api: TestClient) -> None:
     assert refused.status_code == 409  # nothing in the wallet
     assert _page(any_api, headers) == {"items": [], "next_before": None, "unread": 0}
     assert any_api.get("/notifications").status_code == 401
+
+
+def test_a_suspended_user_reads_why_but_changes_nothing(any_api: TestClient) -> None:
+    admin, ah = signed_in(any_api)
+    user, uh = signed_in(any_api)
+    with any_api.app.state.services.sessions() as s:
+        s.add(RoleGrant(user_id=admin["id"], role="admin", granted_by=admin["id"]))
+        s.commit()
+    body = {"status": "suspended", "reason_code": "spam_wave", "note": ""}
+    assert (
+        any_api.post(f"/admin/users/{user['id']}/status", json=body, headers=ah).status_code == 200
+    )
+    page = _page(any_api, uh)
+    assert [(n["kind"], n["title"]) for n in page["items"]] == [
+        ("review_decision", "Your account has been suspended")
+    ]
+    notice = page["items"][0]["id"]
+    assert any_api.post(f"/notifications/{notice}/read", headers=uh).status_code == 200
+    quiet = {"in_app": True, "email": False, "sms": False}
+    locked = any_api.put("/notifications/preferences/payout", json=quiet, headers=uh)
+    assert locked.status_code == 403
