@@ -62,6 +62,7 @@ USER_SUBJECTS = frozenset(
         "ACCOUNT_STATUS_CHANGED",
         "REVIEW_DECISION",
         "REVIEW_INFO_REQUESTED",
+        "NOTIFICATION_PREFERENCE_CHANGED",
         "TRUST_CONNECTION_ADDED",
         "TRUST_CONNECTION_REMOVED",
         "USER_FOLLOWED",
@@ -70,6 +71,9 @@ USER_SUBJECTS = frozenset(
         "MESSAGE_SENT",
         "TRANSFER_SENT",
         "WORKSPACE_MEMBER_ADDED",
+        "GROUP_JOINED",
+        "GROUP_JOIN_REJECTED",
+        "GROUP_MEMBER_LEFT",
     }
 )
 FLAT_SCHEMA: dict[str, pl.DataType] = {

@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db import (  # noqa: F401  (registers every table on Base.metadata)
     admin,
     collab,
+    groups,
     identity,
     market,
     money,
+    notify,
     outbox,
     review,
     social,

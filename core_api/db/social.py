@@ -24,6 +24,7 @@ class Post(Base):
     __table_args__ = (
         CheckConstraint("visibility IN ('public', 'friends', 'private')", name="visibility"),
         Index("ix_posts_author_created", "author_id", "created_at"),
+        Index("ix_posts_group_created", "group_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
@@ -31,6 +32,8 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text)
     topic: Mapped[str] = mapped_column(String(16))
     visibility: Mapped[str] = mapped_column(String(8))
+    # Set for a group's post: only the group's members may see it (then ``visibility`` applies).
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

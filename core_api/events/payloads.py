@@ -52,9 +52,13 @@ ListingCategory = Literal[
     "tools",
 ]
 Platform = Literal["web", "ios", "android", "api"]
+NotificationKind = Literal[
+    "review_decision", "appeal_outcome", "order_update", "new_message", "payout"
+]
 POST_TOPICS: tuple[str, ...] = get_args(PostTopic)
 LISTING_CATEGORIES: tuple[str, ...] = get_args(ListingCategory)
 PLATFORMS: tuple[str, ...] = get_args(Platform)
+NOTIFICATION_KINDS: tuple[str, ...] = get_args(NotificationKind)
 
 
 class Payload(BaseModel):
@@ -110,6 +114,17 @@ class ReviewDecision(Payload):
     reversed: Flag | None = None
 
 
+class NotificationPreferenceChanged(Payload):
+    """A user set which channels tell them about one kind of notice. Turning e-mail and SMS off
+    (payouts above all) is a step of account takeover: the owner stops hearing of the cash-out.
+    The channels as they are after the change. Additive: schema_version stays 1."""
+
+    notification_kind: NotificationKind
+    in_app_enabled: Flag
+    email_enabled: Flag
+    sms_enabled: Flag
+
+
 class ReviewInfoRequested(Payload):
     """An analyst asked the user for more (documents, source of funds, an explanation) before
     deciding: a workflow step, not a verdict, so never a label. Its own type rather than a
@@ -148,6 +163,8 @@ class PostCreated(Payload):
     text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
     has_media: Flag
+    # Set when the post went to a group (its members read it). Optional, so additive.
+    group_id: Id | None = None
 
 
 class PostEngaged(Payload):
@@ -155,6 +172,38 @@ class PostEngaged(Payload):
     author_id: Id
     dwell_ms: Annotated[int, integer(ge=0, le=86_400_000)] | None = None
     feed_position: Annotated[int, integer(ge=0, le=10_000)] | None = None
+
+
+GroupRole = Literal["member", "moderator", "owner"]
+
+
+class GroupCreated(Payload):
+    """A new group; its creator (the actor) owns it. Additive: schema_version stays 1."""
+
+    join_policy: Literal["open", "request"]
+    min_trust: Annotated[float, number(ge=0.0, le=1.0)]
+
+
+class GroupJoined(Payload):
+    """The subject became a member: by joining an open group, by a moderator's approval (the
+    actor), or by creating it. Co-membership is a graph signal, as rings join together."""
+
+    group_id: Id
+    group_role: GroupRole
+    join_via: Literal["created", "open", "approved"]
+
+
+class GroupJoinRejected(Payload):
+    """A moderator (the actor) turned the subject's join request down."""
+
+    group_id: Id
+
+
+class GroupMemberLeft(Payload):
+    """The subject left, or a moderator or the owner (the actor) removed them."""
+
+    group_id: Id
+    group_exit: Literal["left", "removed"]
 
 
 class MessageSent(Payload):

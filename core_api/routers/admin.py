@@ -42,7 +42,7 @@ from core_api.schemas.admin import (
     StatusIn,
 )
 from core_api.schemas.identity import AccountOut
-from core_api.services import accounts
+from core_api.services import accounts, notices
 from core_api.services.guards import (
     act,
     conflict,
@@ -145,6 +145,7 @@ def change_status(
         note=body.note,
         context=client.event_context(),
     )
+    notices.status_changed(db, target.id, status=body.status)
     db.commit()
     if body.status == "active":
         # A reinstated account sheds an analyst's deny override too (else it stays refused).

@@ -15,6 +15,7 @@ from core_api.db.social import Conversation, ConversationMember, Message
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
 from core_api.schemas.social import ConversationIn, ConversationOut, MessageIn, MessageOut
+from core_api.services import notices
 from core_api.services.guards import act, invalid, not_found, require_active
 from core_api.services.outbox import emit
 
@@ -131,6 +132,9 @@ def send_message(
                     "has_link": bool(_LINK.search(body.body)),
                 },
                 context=client.event_context(),
+            )
+            notices.message_sent(
+                db, conversation_id=conversation.id, sender=me.user, recipient_id=recipient
             )
     db.commit()
     return message

@@ -28,7 +28,7 @@ from core_api.schemas.payments import (
     TransferIn,
     WalletOut,
 )
-from core_api.services import idempotency, payments
+from core_api.services import idempotency, notices, payments
 from core_api.services.enforce import decision_context, enforce
 from core_api.services.idempotency import IdempotencyKey
 from core_api.services.outbox import emit
@@ -243,6 +243,9 @@ def payout(
                 payload=payload,
                 context=client.event_context(),
             )
+        notices.payout_completed(
+            db, me.user.id, amount=body.amount, currency=body.currency, transaction_id=txn.id
+        )
         return TransactionOut.model_validate(txn)
 
     return _run(db, request, work)

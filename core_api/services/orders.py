@@ -20,7 +20,7 @@ from core_api.db.base import new_id
 from core_api.db.market import Listing, Order
 from core_api.db.money import LedgerTransaction
 from core_api.events import EventType
-from core_api.services import payments
+from core_api.services import notices, payments
 from core_api.services.outbox import emit
 
 ARBITER = "arbiter"  # the role that decides disputes (the admin side); no party holds it
@@ -104,6 +104,7 @@ def place(
         },
         context=context or {},
     )
+    notices.order_changed(session, order, actor_id=buyer_id)
     return order
 
 
@@ -231,6 +232,7 @@ def advance(
         payload={"order_status": target, **seller},
         context=ctx,
     )
+    notices.order_changed(session, order, actor_id=actor_id)
     session.flush()
     return order
 

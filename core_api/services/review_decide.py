@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core_api.db.identity import User
 from core_api.db.review import MAX_NOTE, ReviewCase, ReviewDecision
 from core_api.events import EventType
-from core_api.services import accounts
+from core_api.services import accounts, notices
 from core_api.services.outbox import emit
 from core_api.services.payments import begin_write
 from core_api.services.review_common import (
@@ -166,6 +166,9 @@ def _apply(
         _close_siblings(db, case, analyst_id=analyst_id, reason=reason, at=at)
     if action == "clear" and case.source == "appeal":
         _reinstate(db, case, analyst_id=analyst_id, note=note, context=context, at=at)
+    notices.review_decided(
+        db, case.user_id, case_id=case.id, action=action, appeal=case.source == "appeal", at=at
+    )
     if action in _EVENT:
         emit_decision(
             db, case, analyst_id=analyst_id, decision=_EVENT[action], context=context, at=at

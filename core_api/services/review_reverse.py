@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core_api.db.identity import User
 from core_api.db.review import ReviewCase, ReviewDecision
-from core_api.services import accounts
+from core_api.services import accounts, notices
 from core_api.services.payments import begin_write
 from core_api.services.review_common import (
     DecisionView,
@@ -74,6 +74,7 @@ def reverse(
         emit_decision(
             db, case, analyst_id=analyst_id, decision="cleared", context=context, rev=True, at=now
         )
+        notices.review_reversed(db, case.user_id, case_id=case.id, at=now)
     else:
         if not _has_undecided(db, case):
             case.status, case.assignee_id = "escalated", None

@@ -2,7 +2,8 @@
 likes, the feed), so no path can forget a case.
 
 ``public``: anyone signed in; ``friends``: the author and users in a mutual follow with them;
-``private``: the author only.
+``private``: the author only. A group's post (``group_id`` set) is seen by the group's members
+only, and among them by that rule.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from core_api.db.groups import GroupMember
 from core_api.db.social import Follow, Post
 
 
@@ -28,7 +30,13 @@ def visible_to(viewer_id: str) -> ColumnElement[bool]:
         follows(viewer_id, Post.author_id),
         follows(Post.author_id, viewer_id),
     )
-    return or_(Post.author_id == viewer_id, Post.visibility == "public", friends)
+    by_visibility = or_(Post.author_id == viewer_id, Post.visibility == "public", friends)
+    in_group = exists(
+        select(GroupMember.user_id).where(
+            GroupMember.group_id == Post.group_id, GroupMember.user_id == viewer_id
+        )
+    )
+    return and_(or_(Post.group_id.is_(None), in_group), by_visibility)
 
 
 def visible_post(db: Session, post_id: str, *, viewer_id: str) -> Post | None:
