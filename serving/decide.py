@@ -159,7 +159,8 @@ class Decider:
             if who is not None:
                 applied.append(lim)
                 subjects.append(who)
-        return applied, rate.counters(applied, subjects, action=action, now_s=now_s)
+        chosen = rate.counters(applied, subjects, action=action, now_s=now_s, user_id=user_id)
+        return applied, chosen
 
     def _retry(self, limits: list[Limit], counts: tuple[int, ...], *, now_s: float) -> int:
         over = [lim for lim, n in zip(limits, counts, strict=True) if n > lim.limit]

@@ -14,6 +14,14 @@ request, vectorised at publish time. Dropping a version is ``UNLINK`` of its pag
 Everything else is per request and short-lived: rate-limit counters (fixed windows, the window
 index is in the key so a lost expiry cannot make a counter outlive its window) and the devices
 and countries a user has been seen on, for novelty checks.
+
+Redis Cluster: every key a decision or a feed read touches for one user carries that user's
+hash tag ``{u<g>}``, ``g`` the user's hash modulo ``SLOT_GROUPS``: the page (a version has a
+multiple of ``SLOT_GROUPS`` pages, so page ``p`` holds only users of group ``p % SLOT_GROUPS``),
+a copy of the current-version pointer per group, the override, the novelty sets and the
+per-user and per-(user, IP) counters. A decision is then one round trip to one node. Per-IP
+counters are keyed by the IP alone (one count across every account behind it, which is what
+the limit is for), so an action limited per IP also touches the IP's node, in the same trip.
 """
 
 from __future__ import annotations
@@ -26,21 +34,45 @@ import polars as pl
 
 PREFIX = "vouch"
 PAGE_USERS = 32  # users per page, on average (~5 KB)
-CURRENT = f"{PREFIX}:scores:current"  # -> version id
+# Hash-tag groups: enough to spread over any cluster's nodes (16,384 slots), few enough that
+# every version's page count can be a multiple and the flip writes one pointer per group.
+SLOT_GROUPS = 1024
+CURRENT = f"{PREFIX}:scores:current"  # -> version id (listing, pruning, the checks)
 VERSIONS = f"{PREFIX}:scores:versions"  # sorted set: version id -> published_at (epoch s)
 
 
 def pages_for(records: int) -> int:
-    """How many pages a version of ``records`` users gets."""
-    return max(1, -(-records // PAGE_USERS))
+    """How many pages a version of ``records`` users gets: about ``PAGE_USERS`` users each,
+    rounded up to a multiple of ``SLOT_GROUPS`` (so a page's group is its user's group)."""
+    pages = max(1, -(-records // PAGE_USERS))
+    return -(-pages // SLOT_GROUPS) * SLOT_GROUPS
+
+
+def user_hash(user_id: str) -> int:
+    """The stable hash pages and tags are cut from: the UUID's last eight hex digits."""
+    try:
+        return int(user_id[-8:], 16)
+    except ValueError:  # not a UUID: still a stable hash
+        return zlib.crc32(user_id.encode())
 
 
 def page(user_id: str, pages: int) -> int:
     """The page of one user id (the same number :func:`page_column` gives)."""
-    try:
-        return int(user_id[-8:], 16) % pages
-    except ValueError:  # not a UUID: still a stable page
-        return zlib.crc32(user_id.encode()) % pages
+    return user_hash(user_id) % pages
+
+
+def tag(group: int) -> str:
+    """The hash tag of a group: Redis Cluster hashes only what is inside the braces."""
+    return f"{{u{group}}}"
+
+
+def user_tag(user_id: str) -> str:
+    return tag(user_hash(user_id) % SLOT_GROUPS)
+
+
+def current_key(group: int) -> str:
+    """The group's copy of the current-version pointer, beside its users' pages."""
+    return f"{PREFIX}:{tag(group)}:scores:current"
 
 
 def page_column(user_ids: pl.Series, pages: int) -> pl.Series:
@@ -54,7 +86,7 @@ def page_column(user_ids: pl.Series, pages: int) -> pl.Series:
 
 
 def page_key(version: str, page_no: int) -> str:
-    return f"{PREFIX}:scores:{version}:{page_no}"
+    return f"{PREFIX}:{tag(page_no % SLOT_GROUPS)}:scores:{version}:{page_no}"
 
 
 def meta_key(version: str) -> str:
@@ -78,20 +110,30 @@ def new_version(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def rate_key(scope: str, subject: str, *, action: str, window_s: int, now_s: float) -> str:
-    """Counter of ``action`` by ``subject`` (a user id or an IP) in the current fixed window."""
-    return f"{PREFIX}:rate:{scope}:{subject}:{action}:{window_s}:{int(now_s // window_s)}"
+def rate_key(
+    scope: str,
+    subject: str,
+    *,
+    action: str,
+    window_s: int,
+    now_s: float,
+    user_id: str | None = None,
+) -> str:
+    """Counter of ``action`` by ``subject`` (a user id, an IP, or both) in the current fixed
+    window; under ``user_id``'s tag when given (per-user counters), untagged for an IP's."""
+    where = f"{PREFIX}:{user_tag(user_id)}" if user_id is not None else PREFIX
+    return f"{where}:rate:{scope}:{subject}:{action}:{window_s}:{int(now_s // window_s)}"
 
 
 def seen_key(user_id: str, kind: str) -> str:
     """The set of ``kind`` (``device`` or ``country``) values the user was seen with."""
-    return f"{PREFIX}:seen:{kind}:{user_id}"
+    return f"{PREFIX}:{user_tag(user_id)}:seen:{kind}:{user_id}"
 
 
 def override_key(user_id: str) -> str:
     """The analyst's per-user override (``deny``): outside every score version, so it
     survives a publish; set and cleared by the review console's decisions."""
-    return f"{PREFIX}:override:{user_id}"
+    return f"{PREFIX}:{user_tag(user_id)}:override:{user_id}"
 
 
 OVERRIDES = ("deny",)  # what an override may say
@@ -205,7 +247,8 @@ def encode_scores(scores: pl.DataFrame) -> pl.DataFrame:
 # thousand fields costs several times more to read back in redis-py), a hash author -> policy
 # (``flagged`` | ``low_trust``) for the authors the trust policy acts on, the set of viewers (so
 # dropping a version needs no SCAN), a meta hash written last, and one pointer that flips.
-# ``FeedKeys(prefix)`` gives tests their own namespace.
+# ``FeedKeys(prefix)`` gives tests their own namespace. A viewer's timeline, scores and copy of
+# the pointer share the viewer's hash tag: a read is one node's work on a Redis Cluster.
 # ---------------------------------------------------------------------------------------------
 
 TIMELINE_CAP = 1000  # posts kept per timeline
@@ -243,11 +286,18 @@ class FeedKeys:
     prefix: str = PREFIX
 
     def timeline(self, user_id: str) -> str:
-        return f"{self.prefix}:feed:tl:{user_id}"
+        return f"{self.prefix}:{user_tag(user_id)}:feed:tl:{user_id}"
 
     @property
-    def current(self) -> str:  # -> version id
+    def current(self) -> str:  # -> version id (listing, pruning)
         return f"{self.prefix}:feed:current"
+
+    def current_for(self, group: int) -> str:
+        """The group's copy of the pointer, read with its viewers' timelines and scores."""
+        return f"{self.prefix}:{tag(group)}:feed:current"
+
+    def viewer_current(self, viewer_id: str) -> str:
+        return self.current_for(user_hash(viewer_id) % SLOT_GROUPS)
 
     @property
     def versions(self) -> str:  # sorted set: version id -> published_at (epoch s)
@@ -257,7 +307,7 @@ class FeedKeys:
         return f"{self.prefix}:feed:{version}:meta"
 
     def scores(self, version: str, viewer_id: str) -> str:  # JSON object: post -> score
-        return f"{self.prefix}:feed:{version}:s:{viewer_id}"
+        return f"{self.prefix}:{user_tag(viewer_id)}:feed:{version}:s:{viewer_id}"
 
     def authors(self, version: str) -> str:
         return f"{self.prefix}:feed:{version}:authors"

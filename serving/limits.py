@@ -30,11 +30,25 @@ def subject(limit: Limit, *, user_id: str | None, ip: str | None, device: str | 
 
 
 def counters(
-    limits: Sequence[Limit], subjects: Sequence[str], *, action: str, now_s: float
+    limits: Sequence[Limit],
+    subjects: Sequence[str],
+    *,
+    action: str,
+    now_s: float,
+    user_id: str | None = None,
 ) -> tuple[Counter, ...]:
+    """The counters to increment; the user's own (per user, per user and IP) under the user's
+    hash tag, beside the rest of the decision's keys (``serving.keys``)."""
     return tuple(
         Counter(
-            keys.rate_key(lim.scope, who, action=action, window_s=lim.window_s, now_s=now_s),
+            keys.rate_key(
+                lim.scope,
+                who,
+                action=action,
+                window_s=lim.window_s,
+                now_s=now_s,
+                user_id=user_id if lim.scope != "ip" else None,
+            ),
             lim.window_s,
         )
         for lim, who in zip(limits, subjects, strict=True)

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_future_hours: float = Field(24.0, ge=0, description="clock skew tolerated on occurred_at")
     database_url: str | None = Field(None, description="transactional DB; default SQLite file")
     redis_url: str | None = Field(None, description="online store; default SQLite file")
+    redis_cluster: bool = Field(
+        False,
+        description="redis_url names one node of a Redis Cluster: the store and the feed go "
+        "through redis-py's RedisCluster and route each decision to its user's node",
+    )
     nats_url: str | None = Field(None, description="event transport; default NDJSON landing")
     mlflow_tracking_uri: str | None = Field(None, description="default SQLite under data_dir")
     dagster_postgres_url: str | None = Field(

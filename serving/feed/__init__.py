@@ -22,7 +22,7 @@ def open_feed(settings: Settings | None = None) -> RedisFeed | SqliteFeed:
     Redis at ``redis_url`` if set, else the settings' embedded feed file."""
     s = settings or get_settings()
     if s.redis_url:
-        return RedisFeed.from_url(s.redis_url)
+        return RedisFeed.from_url(s.redis_url, cluster=s.redis_cluster)
     return SqliteFeed(s.online_feed)
 
 

@@ -24,6 +24,7 @@ from serving.feed.guard import REQUEST_TIMEOUT_S, new_breaker
 from serving.keys import (
     FEED_META_FIELDS,
     MEMBER_SEP,
+    SLOT_GROUPS,
     TIMELINE_CAP,
     FeedKeys,
 )
@@ -41,7 +42,11 @@ class RedisFeed:
     """Both feed protocols over one Redis client (``decode_responses=True``)."""
 
     def __init__(
-        self, client: redis.Redis, *, keys: FeedKeys | None = None, batch: int = 500
+        self,
+        client: redis.Redis | redis.RedisCluster,
+        *,
+        keys: FeedKeys | None = None,
+        batch: int = 500,
     ) -> None:
         self.client = client
         self.keys = keys or FeedKeys()
@@ -51,10 +56,16 @@ class RedisFeed:
 
     @classmethod
     def from_url(
-        cls, url: str, *, keys: FeedKeys | None = None, timeout_s: float = REQUEST_TIMEOUT_S
+        cls,
+        url: str,
+        *,
+        keys: FeedKeys | None = None,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        cluster: bool = False,
     ) -> RedisFeed:
         # Without a socket timeout a hung server holds every request thread that reads a feed.
-        client = redis.Redis.from_url(
+        kind = redis.RedisCluster if cluster else redis.Redis
+        client = kind.from_url(
             url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
         )
         return cls(client, keys=keys)
@@ -95,7 +106,7 @@ class RedisFeed:
         self, viewer_id: str, *, newest: int | None, oldest: int | None, limit: int
     ) -> Window:
         pipe = self.client.pipeline(transaction=False)
-        pipe.get(self.keys.current)
+        pipe.get(self.keys.viewer_current(viewer_id))
         pipe.zrevrangebyscore(
             self.keys.timeline(viewer_id),
             _INF if newest is None else newest,
@@ -129,10 +140,10 @@ class RedisFeed:
             self._versions[version] = known_version
         else:  # still there? (a cursor may pin a version that has since been dropped)
             pipe = self.client.pipeline(transaction=False)
-            pipe.exists(self.keys.meta(version))
+            pipe.get(self.keys.viewer_current(viewer_id))  # the current one always is
             pipe.get(self.keys.scores(version, viewer_id))
-            exists, raw = pipe.execute()
-            if not exists:
+            current, raw = pipe.execute()
+            if current != version and not self.client.exists(self.keys.meta(version)):
                 self._versions.pop(version, None)
                 return None
         manifest, policy = known_version
@@ -183,7 +194,12 @@ class RedisFeed:
         pipe.execute()
 
     def flip(self, version: str) -> None:
-        self.client.set(self.keys.current, version)
+        pointers = {self.keys.current_for(g): version for g in range(SLOT_GROUPS)}
+        if isinstance(self.client, redis.RedisCluster):  # slot by slot, then the listing's
+            self.client.mset_nonatomic(pointers)
+            self.client.set(self.keys.current, version)
+        else:  # one MSET: every reader flips at once
+            self.client.mset({**pointers, self.keys.current: version})
 
     def versions(self) -> tuple[str | None, list[FeedManifest | str]]:
         k = self.keys

@@ -13,7 +13,12 @@ Store = RedisStore | SQLiteStore
 def open_store(settings: Settings, *, timeout_s: float = 0.05, progress: bool = False) -> Store:
     """Redis when ``VOUCH_REDIS_URL`` is set, else the SQLite file under the data dir."""
     if settings.redis_url:
-        return RedisStore(settings.redis_url, timeout_s=timeout_s, progress=progress)
+        return RedisStore(
+            settings.redis_url,
+            timeout_s=timeout_s,
+            progress=progress,
+            cluster=settings.redis_cluster,
+        )
     return SQLiteStore(settings.online_store, timeout_s=timeout_s, progress=progress)
 
 

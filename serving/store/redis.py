@@ -12,14 +12,11 @@ key makes a lost EXPIRE harmless).
 from __future__ import annotations
 
 import queue
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import redis
 from tqdm import tqdm
 
@@ -27,66 +24,45 @@ from serving import keys
 from serving.keys import Manifest, ScoreRecord
 from serving.store import resp
 from serving.store.base import Ask, Facts
+from serving.store.cluster import ClusterWire, SlotMap, slot
+from serving.store.pages import CHUNK_RECORDS, Pages, Sender, page_aligned
 from serving.store.resp import Wire
-
-_GET_CURRENT = resp.get(keys.CURRENT)
-CHUNK_RECORDS = 100_000  # records per send: big enough to amortise, small enough to overlap
-
-
-class _Pages:
-    """Every user's ``\n{user_id}|{record}`` line, formatted by polars and sorted by page: the
-    Arrow value buffer of that column *is* the pages' contents back to back, so a ``SET`` per
-    page is a header plus a slice of it, and no per-record Python object is ever made.
-    (Formatting in the input order, then gathering the strings, is faster than sorting the
-    frame first; formatting chunk by chunk to overlap with Redis was slower still.)"""
-
-    def __init__(self, scores: pl.DataFrame, *, pages: int) -> None:
-        page_no = keys.page_column(scores.get_column("user_id"), pages)
-        order = page_no.arg_sort()
-        self.pages = page_no.gather(order).to_numpy()
-        line = pl.concat_str(pl.lit("\n"), "user_id", pl.lit("|"), keys.record_expr(scores))
-        lines = scores.select(line).to_series().gather(order).to_arrow()
-        if isinstance(lines, pa.ChunkedArray):
-            lines = lines.combine_chunks()
-        _, offsets, data = lines.buffers()  # validity (may be None), offsets, values
-        assert offsets is not None and data is not None
-        kind: type[np.signedinteger[Any]] = (
-            np.int64 if pa.types.is_large_string(lines.type) else np.int32
-        )
-        self.offsets = np.frombuffer(memoryview(offsets), dtype=kind)[lines.offset :]
-        self.data = memoryview(data)
-        self._keep = lines  # the buffers above belong to it
-
-    def commands(self, version: str, lo: int, hi: int) -> tuple[bytes, int]:
-        """``SET scores:{version}:{page} <lines>`` for the pages of rows ``[lo, hi)``."""
-        pages = self.pages[lo:hi]
-        starts = lo + np.flatnonzero(np.r_[True, pages[1:] != pages[:-1]])
-        cuts = self.offsets[np.r_[starts, hi]].tolist()
-        parts: list[bytes | memoryview] = []
-        for k, page_no in enumerate(self.pages[starts].tolist()):
-            key = keys.page_key(version, page_no).encode()
-            a, b = cuts[k], cuts[k + 1]
-            parts += (
-                b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n" % (len(key), key, b - a),
-                self.data[a:b],
-                b"\r\n",
-            )
-        return b"".join(parts), len(starts)
 
 
 class RedisStore:
     """``ScoreStore`` and ``DecisionStore`` on one Redis server (``redis://host:port/db``)."""
 
-    def __init__(self, url: str, *, timeout_s: float = 0.05, progress: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 0.05,
+        progress: bool = False,
+        cluster: bool = False,
+    ) -> None:
         # Decisions must answer within their budget even when Redis stalls: short timeouts, no
         # retries here (the decision layer's circuit breaker decides what a failure means).
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry_on_timeout=False
-        )
-        self._bulk = redis.Redis.from_url(url, socket_timeout=60)  # publishing may take seconds
+        self.client: redis.Redis | redis.RedisCluster
+        self._bulk: redis.Redis | redis.RedisCluster
+        self.slots: SlotMap | None = None
+        if cluster:  # ``url`` names any node; redis-py finds the rest
+            self.client = redis.RedisCluster.from_url(
+                url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+            )
+            self._bulk = redis.RedisCluster.from_url(url, socket_timeout=60)
+            self.slots = SlotMap(self._bulk)
+            self.wire: Wire = ClusterWire(url, self.slots, timeout_s=timeout_s)
+        else:
+            self.client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s,
+                retry_on_timeout=False,
+            )
+            self._bulk = redis.Redis.from_url(url, socket_timeout=60)  # publishing takes seconds
+            self.wire = Wire(url, timeout_s=timeout_s)
         self.progress = progress
         self._manifest: Manifest | None = None
-        self.wire = Wire(url, timeout_s=timeout_s)
 
     # --- publisher side -------------------------------------------------------------------
     def write(self, version: str, scores: pl.DataFrame, *, manifest: Manifest) -> None:
@@ -94,10 +70,11 @@ class RedisStore:
         # version the pruner can find and remove completely.
         self._bulk.zadd(keys.VERSIONS, {version: manifest.published_at.timestamp()})
         self._bulk.hset(keys.meta_key(version), "pages", manifest.pages)
-        lines = _Pages(scores, pages=manifest.pages)
-        blobs: queue.Queue[tuple[bytes, int] | None] = queue.Queue(maxsize=4)
-        sender = _Sender(self._bulk, blobs)
-        sender.start()
+        lines = Pages(scores, pages=manifest.pages)
+        targets, node_of = self._targets()
+        senders = [Sender(t, queue.Queue(maxsize=4)) for t in targets]
+        for sender in senders:
+            sender.start()
         try:
             with tqdm(
                 total=scores.height,
@@ -106,23 +83,34 @@ class RedisStore:
                 disable=not self.progress,
                 leave=False,
             ) as bar:
-                for lo, hi in _page_aligned(lines.pages, CHUNK_RECORDS):
-                    if sender.error is not None:
+                for lo, hi in page_aligned(lines.pages, CHUNK_RECORDS):
+                    if any(s.error is not None for s in senders):
                         break
-                    blobs.put(lines.commands(version, lo, hi))
+                    for node, blob in lines.commands(version, lo, hi, node_of=node_of).items():
+                        senders[node].blobs.put(blob)
                     bar.update(hi - lo)
         finally:
-            blobs.put(None)
-            sender.join()
-        if sender.error is not None:
-            raise sender.error
+            for sender in senders:
+                sender.blobs.put(None)
+            for sender in senders:
+                sender.join()
+        for sender in senders:
+            if sender.error is not None:
+                raise sender.error
         # redis-py types mapping keys invariantly, so it refuses a dict[str, str]
         self._bulk.hset(keys.meta_key(version), mapping=manifest.encode())  # type: ignore[arg-type]
 
     def flip(self, version: str) -> None:
         if not self._bulk.hexists(keys.meta_key(version), "records"):
             raise ValueError(f"version {version} is not complete: refusing to point readers at it")
-        self._bulk.set(keys.CURRENT, version)
+        # Readers read their group's copy of the pointer, beside their page (``keys``).
+        pointers = {keys.current_key(g): version for g in range(keys.SLOT_GROUPS)}
+        if isinstance(self._bulk, redis.RedisCluster):
+            # Slot by slot: each reader still sees its old page or its new one, never a mix.
+            self._bulk.mset_nonatomic(pointers)
+            self._bulk.set(keys.CURRENT, version)
+        else:  # one MSET: every reader flips at once
+            self._bulk.mset({**pointers, keys.CURRENT: version})
 
     def versions(self) -> tuple[str | None, list[Manifest]]:
         # Without decode_responses replies are bytes, which redis-py's types cannot tell.
@@ -153,15 +141,20 @@ class RedisStore:
     def fetch(self, ask: Ask) -> Facts:
         cached = self._manifest
         version = cached.version if cached else ""
-        page_key = keys.page_key(version, keys.page(ask.user_id, cached.pages if cached else 1))
-        commands = [_GET_CURRENT, resp.get(page_key), resp.get(keys.override_key(ask.user_id))]
-        commands += [resp.incr_expire(c.key, c.window_s) for c in ask.counters]
-        if ask.device is not None:
-            commands.append(resp.sismember(keys.seen_key(ask.user_id, "device"), ask.device))
-        if ask.country is not None:
-            commands.append(resp.sismember(keys.seen_key(ask.user_id, "country"), ask.country))
-        # each incr_expire is two commands, so two replies
-        replies = self.wire.roundtrip(b"".join(commands), len(commands) + len(ask.counters))
+        hashed = keys.user_hash(ask.user_id)
+        pointer = keys.current_key(hashed % keys.SLOT_GROUPS)
+        # Nothing cached yet: a page key under the user's tag all the same (one node per trip)
+        page_key = keys.page_key(version, hashed % (cached.pages if cached else keys.SLOT_GROUPS))
+        override_key = keys.override_key(ask.user_id)
+        # (key, command, replies): each incr_expire is two commands, so two replies
+        commands = [(pointer, resp.get(pointer), 1), (page_key, resp.get(page_key), 1)]
+        commands.append((override_key, resp.get(override_key), 1))
+        commands += [(c.key, resp.incr_expire(c.key, c.window_s), 2) for c in ask.counters]
+        for kind, value in (("device", ask.device), ("country", ask.country)):
+            if value is not None:
+                seen = keys.seen_key(ask.user_id, kind)
+                commands.append((seen, resp.sismember(seen, value), 1))
+        replies = self._roundtrip(commands)
         current, text, override = replies[0], replies[1], replies[2]
         if current is None:
             self._manifest, text = None, None
@@ -182,6 +175,39 @@ class RedisStore:
             new_country=new_country,
             override=override.decode() if override is not None else None,
         )
+
+    def _roundtrip(self, commands: list[tuple[str, bytes, int]]) -> list[Any]:
+        """Every reply, in order: one send to one server, or on a cluster one batch per slot
+        (the user's, and a per-IP counter's if it is elsewhere), all sent before any read."""
+        if not isinstance(self.wire, ClusterWire):
+            return self.wire.roundtrip(
+                b"".join(c[1] for c in commands), sum(c[2] for c in commands)
+            )
+        by_slot: dict[int, list[int]] = {}
+        for i, (key, _, _) in enumerate(commands):
+            by_slot.setdefault(slot(key), []).append(i)
+        batches = [
+            (s, b"".join(commands[i][1] for i in idx), sum(commands[i][2] for i in idx))
+            for s, idx in by_slot.items()
+        ]
+        placed: list[list[Any]] = [[] for _ in commands]
+        for idx, replies in zip(by_slot.values(), self.wire.by_slot(batches), strict=True):
+            at = 0
+            for i in idx:
+                placed[i] = replies[at : at + commands[i][2]]
+                at += commands[i][2]
+        return [r for part in placed for r in part]
+
+    def _targets(self) -> tuple[list[redis.Redis], np.ndarray | None]:
+        """Where pages go: the one server, or each primary and the node of each group."""
+        if self.slots is None:
+            return [cast(redis.Redis, self._bulk)], None
+        self.slots.refresh()
+        where = self.slots.group_nodes()
+        nodes = sorted(set(where))
+        bulk = cast(redis.RedisCluster, self._bulk)
+        targets = [bulk.get_node(host=h, port=p).redis_connection for h, p in nodes]
+        return cast(list[redis.Redis], targets), np.array([nodes.index(a) for a in where])
 
     def override(self, user_id: str, action: str | None) -> None:
         if action is None:
@@ -207,47 +233,6 @@ class RedisStore:
     def _load_manifest(self, version: str) -> Manifest | None:
         meta = self.client.hgetall(keys.meta_key(version))
         return _manifest(version, None, meta) if meta.get(b"records") else None
-
-
-class _Sender(threading.Thread):
-    """Sends RESP blobs on one connection, then reads every reply (errors included)."""
-
-    def __init__(self, client: redis.Redis, blobs: queue.Queue) -> None:
-        super().__init__(name="vouch-publish", daemon=True)
-        self.client, self.blobs = client, blobs
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        pool = self.client.connection_pool
-        conn = pool.get_connection()
-        sent = 0
-        try:
-            while (item := self.blobs.get()) is not None:
-                if self.error is None:
-                    conn.send_packed_command([item[0]])
-                    sent += item[1]
-            for _ in range(sent):
-                reply = conn.read_response()
-                if isinstance(reply, Exception):
-                    raise reply
-        except BaseException as exc:  # handed to the publishing thread
-            self.error = exc
-            conn.disconnect()
-            while self.blobs.get() is not None:  # unblock the producer
-                pass
-        finally:
-            pool.release(conn)
-
-
-def _page_aligned(pages: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
-    """``[lo, hi)`` row ranges of about ``size`` rows that never split a page."""
-    lo = 0
-    while lo < pages.size:
-        hi = min(lo + size, pages.size)
-        if hi < pages.size:  # move the cut to the end of the page it falls in
-            hi = int(np.searchsorted(pages, pages[hi - 1], side="right"))
-        yield lo, hi
-        lo = hi
 
 
 def _manifest(version: str, published: float | None, meta: dict) -> Manifest:

@@ -50,7 +50,8 @@ def sismember(key: str, member: str) -> bytes:
 
 
 class Wire:
-    """Thread-local sockets to the server of a ``redis://`` URL."""
+    """Thread-local sockets to the server of a ``redis://`` URL (and, for a cluster, to any
+    other node a round trip names)."""
 
     def __init__(self, url: str, *, timeout_s: float) -> None:
         where = urlparse(url)
@@ -66,39 +67,54 @@ class Wire:
         self._hello = hello
         self._local = threading.local()
 
-    def roundtrip(self, commands: bytes, replies: int) -> list[Any]:
-        sock, reader = self._socket()
+    def roundtrip(
+        self, commands: bytes, replies: int, *, address: tuple[str, int] | None = None
+    ) -> list[Any]:
+        return self.roundtrips([(address or self.address, commands, replies)])[0]
+
+    def roundtrips(self, batches: list[tuple[tuple[str, int], bytes, int]]) -> list[list[Any]]:
+        """Send every batch (each to its node) before reading any reply: one round trip's
+        latency whatever the number of nodes."""
         try:
-            sock.sendall(commands)
-            out: list[Any] = []
-            while len(out) < replies:
-                reply = reader.gets()
-                if reply is False:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        raise ConnectionError("Redis closed the connection")
-                    reader.feed(chunk)
-                    continue
-                if isinstance(reply, hiredis.ReplyError):
-                    raise reply
-                out.append(reply)
-            return out
+            opened = [(self._socket(address), commands, n) for address, commands, n in batches]
+            for (sock, _), commands, _ in opened:
+                sock.sendall(commands)
+            return [self._read(sock, reader, n) for (sock, reader), _, n in opened]
         except BaseException:
             self.close()  # a half-read reply stream must never be reused
             raise
 
     def close(self) -> None:
-        sock = getattr(self._local, "sock", None)
-        if sock is not None:
+        for sock, _ in getattr(self._local, "socks", {}).values():
             sock.close()
-            self._local.sock = None
+        self._local.socks = {}
 
-    def _socket(self) -> tuple[socket.socket, hiredis.Reader]:
-        sock = getattr(self._local, "sock", None)
-        if sock is None:
-            sock = socket.create_connection(self.address, timeout=self.timeout_s)
+    @staticmethod
+    def _read(sock: socket.socket, reader: hiredis.Reader, replies: int) -> list[Any]:
+        out: list[Any] = []
+        while len(out) < replies:
+            reply = reader.gets()
+            if reply is False:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("Redis closed the connection")
+                reader.feed(chunk)
+                continue
+            if isinstance(reply, hiredis.ReplyError):
+                raise reply
+            out.append(reply)
+        return out
+
+    def _socket(self, address: tuple[str, int]) -> tuple[socket.socket, hiredis.Reader]:
+        socks = getattr(self._local, "socks", None)
+        if socks is None:
+            socks = self._local.socks = {}
+        found = socks.get(address)
+        if found is None:
+            sock = socket.create_connection(address, timeout=self.timeout_s)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._local.sock, self._local.reader = sock, hiredis.Reader()
+            found = socks[address] = (sock, hiredis.Reader())
             if self._hello:
-                self.roundtrip(b"".join(self._hello), len(self._hello))
-        return sock, self._local.reader
+                sock.sendall(b"".join(self._hello))
+                self._read(sock, found[1], len(self._hello))
+        return found

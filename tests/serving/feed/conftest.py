@@ -16,6 +16,7 @@ import redis
 from serving.feed import RedisFeed, SqliteFeed
 from serving.keys import FeedKeys
 from tests.conftest import require_server
+from tests.serving.redis_cluster import flush
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T0 = datetime(2026, 8, 10, tzinfo=UTC)
@@ -30,12 +31,27 @@ def redis_client() -> redis.Redis:
     return client
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("cluster", marks=pytest.mark.integration),
+    ]
+)
 def feed_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisFeed | SqliteFeed]:
     if request.param == "sqlite":
         store = SqliteFeed(tmp_path / "feed.sqlite3")
         yield store
         store.close()
+        return
+    if request.param == "cluster":
+        ports = request.getfixturevalue("cluster_ports")
+        url = f"redis://127.0.0.1:{ports[0]}"
+        feed = RedisFeed.from_url(url, keys=FeedKeys("test-feed"), timeout_s=1.0, cluster=True)
+        feed.batch = 7
+        yield feed
+        feed.close()
+        flush(ports)
         return
     client = redis_client()
     prefix = f"test-feed-{uuid.uuid4().hex[:12]}"

@@ -8,6 +8,7 @@ import redis
 
 from serving.store import RedisStore, SQLiteStore
 from tests.conftest import require_server
+from tests.serving.redis_cluster import flush
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # a database of its own: tests flush it
 
@@ -32,6 +33,15 @@ def redis_store() -> Iterator[RedisStore]:
 
 
 @pytest.fixture
+def cluster_store(cluster_ports: list[int]) -> Iterator[RedisStore]:
+    flush(cluster_ports)
+    store = RedisStore(f"redis://127.0.0.1:{cluster_ports[0]}", timeout_s=1.0, cluster=True)
+    yield store
+    store.close()
+    flush(cluster_ports)
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store = SQLiteStore(tmp_path / "online.sqlite", timeout_s=1.0)
     yield store
@@ -42,8 +52,9 @@ def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     params=[
         pytest.param("sqlite"),
         pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("cluster", marks=pytest.mark.integration),
     ]
 )
 def store(request: pytest.FixtureRequest) -> RedisStore | SQLiteStore:
-    """Every contract test runs against both backends."""
+    """Every contract test runs against every backend: SQLite, Redis, a Redis Cluster."""
     return request.getfixturevalue(f"{request.param}_store")

@@ -107,7 +107,7 @@ def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
     assert prune(store, now=T0 + timedelta(hours=1)) == (dead,)
     assert [m.version for m in store.versions()[1]] == [first.version]
     if isinstance(store, RedisStore):  # every page of the dead version is gone too
-        assert store.client.keys(f"{keys.PREFIX}:scores:{dead}:*") == []
+        assert store.client.keys(f"{keys.PREFIX}:*:scores:{dead}:*") == []
 
 
 def test_old_version_dropped_after_grace_only(store: Store) -> None:
