@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     partitions_start: date | None = Field(
         None, description="first daily Dagster partition; default the earliest landing day"
     )
+    score_shards: int = Field(
+        4,
+        ge=1,
+        le=1024,
+        description="user-id hash shards of the per-user scoring: Dagster partitions day x "
+        "shard, each scored on its own (features/shards.py names the hash)",
+    )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"
