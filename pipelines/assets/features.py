@@ -55,10 +55,8 @@ def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResul
 
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[AFTER_LANDING], group_name="features", kinds={"parquet"})
 def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
-    """Signed multi-relation user graph of the events before D, one partition per relation.
-
-    Graph-wide, unsharded: every edge of the snapshot at once (module docstring: ~90 B an edge).
-    """
+    """Signed multi-relation user graph of the events before D, one partition per relation."""
+    # Graph-wide, unsharded: every edge of the snapshot at once (module docstring: ~90 B an edge).
     # Relations: trust, follows, money, shared devices and IPs, reports and blocks.
     day = partition_day(context)
     path = build_snapshot(storage.lake.events_dir, storage.graph_snapshots, snapshot_date=day)
@@ -99,9 +97,8 @@ def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> Materi
     ],
 )
 def trust_scores(context: AssetExecutionContext, storage: StorageParam):
-    """Per-user trust (features.platform_graph.trust) as of D, with its parts and graph signals.
-
-    Graph-wide, unsharded: propagation walks the whole graph, so every edge is in memory."""
+    """Per-user trust (features.platform_graph.trust) as of D, with its parts and graph signals."""
+    # Graph-wide, unsharded: propagation walks the whole graph, so every edge is in memory.
     day = partition_day(context)
     root = storage.graph_snapshots
     scores = platform_trust(
@@ -162,10 +159,9 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
     ],
 )
 def fraud_features(context: AssetExecutionContext, storage: StorageParam):
-    """Every registered user's point-in-time fraud features as of D, with trust scores attached.
-
-    Unsharded: the per-user part could be cut by shard (``snapshot_queries(users=...)``), but
-    the neighbour aggregates read every user's row and the whole graph; not split yet."""
+    """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
+    # Unsharded: the per-user part could be cut by shard (snapshot_queries(users=...)), but the
+    # neighbour aggregates read every user's row and the whole graph; not split yet.
     day = partition_day(context)
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))

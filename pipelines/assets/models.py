@@ -90,10 +90,9 @@ def _gate_check(gate: GateResult, *, metric: str, floors_failed: bool) -> AssetC
     ],
 )
 def fraud_model(context: AssetExecutionContext, storage: StorageParam):
-    """Fraud model trained on labels before D, registered in MLflow; champion only if better.
-
-    Unsharded: training sees every labelled row at once (users x snapshots in the lookback,
-    about 2.3 KB a row); scoring with the trained model is what runs by shard."""
+    """Fraud model trained on labels before D, registered in MLflow; champion only if better."""
+    # Unsharded: training sees every labelled row at once (users x snapshots in the lookback,
+    # about 2.3 KB a row); scoring with the trained model is what runs by shard.
     # The champion alias moves only if the candidate clears the floors and beats the champion
     # on the same rows; both verdicts are checks below, so a kept candidate reads as a warning.
     day = partition_day(context)
@@ -164,8 +163,9 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam):
     ],
 )
 def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
-    """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model):
-    the day's shards (pipelines.assets.scoring) gathered into one table, one published version."""
+    """Every user's trust, calibrated risk, band and top reasons as of D: the shards gathered."""
+    # One table and so one published version; a missing or stale shard is scored here
+    # (pipelines.assets.scoring).
     day = partition_day(context)
     shards = len(SHARDS.get_partition_keys())
     gathered = gather_scores(storage, day, shards=shards)
