@@ -10,8 +10,11 @@ What runs when (README, "Operating the pipeline"):
   ``retrain_sensor`` sees enough new review decisions, and the day's scores use the champion.
 - ``run_failure_alert`` and ``freshness_checks_sensor`` observe and alert.
 
-The ``score_shards`` job scores one day x shard partition (``pipelines.assets.scoring``); a
-backfill of a day's shards is one run per shard.
+Where steps run: the multiprocess executor (one process per step on this machine) unless
+``VOUCH_CELERY_BROKER_URL`` is set, when every job's steps go to Celery workers through that
+broker (``pipelines.executors``; README, "From one machine to many"). The ``score_shards`` job
+scores one day x shard partition (``pipelines.assets.scoring``); a backfill of a day's shards
+is one run per shard, spread over the workers.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pipelines.assets.scoring import user_score_shards
 from pipelines.assets.serving import published_scores
 from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.checks import freshness_checks, freshness_sensor, score_age
+from pipelines.executors import executor_for
 from pipelines.partitions import DAY_SHARDS
 from pipelines.resources import storage_resource
 from pipelines.sensors import (
@@ -48,6 +52,7 @@ from pipelines.sensors import (
     retrain_sensor,
     run_failure_alert,
 )
+from settings import get_settings
 
 SCORE_SHARDS_JOB = "score_shards"
 
@@ -134,4 +139,5 @@ defs = Definitions(
         freshness_sensor(FRESHNESS),
     ],
     resources={"storage": storage_resource()},
+    executor=executor_for(get_settings()),
 )
