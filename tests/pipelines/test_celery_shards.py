@@ -16,10 +16,11 @@ import polars as pl
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from bench.celery_shards import BROKER, celery_workers, run_shards, worker_env
+from bench.celery_cluster import BROKER, celery_workers, run_shards, worker_env
 from pipelines.assets.models import user_scores_asset
 from pipelines.assets.scoring import SHARD_TABLE
 from pipelines.definitions import SCORE_SHARDS_JOB
+from pipelines.instance import POSTGRES_ENV
 from pipelines.partitions import SHARDS
 from pipelines.resources import Storage
 from tests.conftest import require_server
@@ -47,7 +48,7 @@ def _user_scores(storage: Storage, day: str) -> tuple[pl.DataFrame, int]:
 
 
 def test_two_celery_workers_score_a_sharded_day_as_one_process(
-    trained_day: TrainedDay, postgres_url: str, tmp_path: Path
+    trained_day: TrainedDay, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _rabbitmq()
     storage = Storage(trained_day.settings())
@@ -69,6 +70,7 @@ def test_two_celery_workers_score_a_sharded_day_as_one_process(
         run_shards(day, shards=shards, env=env, logs=tmp_path / "logs")
 
     # Each shard was a run of its own in the shared instance, its step executed by a worker.
+    monkeypatch.setenv(POSTGRES_ENV, env[POSTGRES_ENV])  # the instance's yaml names the variable
     with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs(filters=RunsFilter(job_name=SCORE_SHARDS_JOB))
         assert len(runs) == shards
