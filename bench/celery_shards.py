@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         for workers in (1, 2):
             _clear_shards(settings_env)
             logs = root / "logs" / f"w{workers}"
+            shutil.rmtree(logs, ignore_errors=True)  # step_times reads every log in it
             with celery_workers(workers, env=env, logs=logs):
                 runs_s = run_shards(day, shards=args.shards, env=env, logs=root / "logs")
             steps_s, span_s = step_times(logs)
