@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.dagster_backfill
+	$(BIN)/python -m bench.celery_shards
 
 clean:
 	rm -rf $(VOUCH_DATA_DIR) $(VENV)

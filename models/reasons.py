@@ -158,7 +158,19 @@ def phrase(feature: str, value: float | None) -> str:
     return f"{feature.replace('_', ' ')} = {value:.3g}"
 
 
-def _risky_side(contributions: np.ndarray, cols: list[np.ndarray]) -> list[tuple[float, float]]:
+Sides = list[tuple[float, float]]  # per feature: (median, sign of its push on the risk)
+
+
+def risky_sides(contributions: np.ndarray, values: pl.DataFrame, *, features: list[str]) -> Sides:
+    """The sides of a reference batch, for :func:`top_reasons` over other batches (a shard of
+    the users says what the whole population's reference says, not what its own slice says)."""
+    contributions = np.asarray(contributions)[:, : len(features)]
+    return _risky_side(
+        contributions, [values.get_column(f).cast(pl.Float64).to_numpy() for f in features]
+    )
+
+
+def _risky_side(contributions: np.ndarray, cols: list[np.ndarray]) -> Sides:
     """Per feature, its median over the batch and the sign of its values' correlation with its
     contributions: which side of the median raises the risk."""
     out = []
@@ -175,7 +187,12 @@ def _risky_side(contributions: np.ndarray, cols: list[np.ndarray]) -> list[tuple
 
 
 def top_reasons(
-    contributions: np.ndarray, values: pl.DataFrame, *, features: list[str], k: int = 3
+    contributions: np.ndarray,
+    values: pl.DataFrame,
+    *,
+    features: list[str],
+    k: int = 3,
+    sides: Sides | None = None,
 ) -> list[list[str]]:
     """Per row, the ``k`` features that raised the risk most (positive contributions), in words.
 
@@ -183,10 +200,12 @@ def top_reasons(
     a batch, a feature is said only when the row's value sits on the side of the batch median
     that raises the risk (a tree's interactions can credit "1 account shares this device" with a
     push up; an analyst would not call that a reason). A batch of one says every push up.
+    ``sides`` (:func:`risky_sides` of a reference batch) replace the batch's own.
     """
     contributions = np.asarray(contributions)[:, : len(features)]
     cols = [values.get_column(f).cast(pl.Float64).to_numpy() for f in features]
-    sides = _risky_side(contributions, cols) if len(values) >= 3 else None
+    if sides is None and len(values) >= 3:
+        sides = _risky_side(contributions, cols)
     order = np.argsort(-contributions, axis=1)
     out = []
     for i, row in enumerate(order):

@@ -9,6 +9,12 @@ What runs when (README, "Operating the pipeline"):
   scores and publishing. ``fraud_model`` is left out of that condition: it retrains when
   ``retrain_sensor`` sees enough new review decisions, and the day's scores use the champion.
 - ``run_failure_alert`` and ``freshness_checks_sensor`` observe and alert.
+
+Where steps run: the multiprocess executor (one process per step on this machine) unless
+``VOUCH_CELERY_BROKER_URL`` is set, when every job's steps go to Celery workers through that
+broker (``pipelines.executors``; README, "From one machine to many"). The ``score_shards`` job
+scores one day x shard partition (``pipelines.assets.scoring``); a backfill of a day's shards
+is one run per shard, spread over the workers.
 """
 
 from __future__ import annotations
@@ -31,9 +37,12 @@ from pipelines.assets.models import (
     review_queue_asset,
     user_scores_asset,
 )
+from pipelines.assets.scoring import user_score_shards
 from pipelines.assets.serving import published_scores
 from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.checks import freshness_checks, freshness_sensor, score_age
+from pipelines.executors import executor_for
+from pipelines.partitions import DAY_SHARDS
 from pipelines.resources import storage_resource
 from pipelines.sensors import (
     INGEST_JOB,
@@ -43,6 +52,9 @@ from pipelines.sensors import (
     retrain_sensor,
     run_failure_alert,
 )
+from settings import get_settings
+
+SCORE_SHARDS_JOB = "score_shards"
 
 # Who answers for an asset, by group: ops runs the ingest and what serving reads; data science
 # owns what is computed in between.
@@ -82,7 +94,9 @@ INGEST = [_wired(a) for a in (lake_events, warehouse_views)]
 FEATURES = [_wired(a) for a in (trust_graph, trust_scores, fraud_features, feed_training)]
 MODELS = [_wired(a) for a in (fraud_model, feed_ranker, user_scores_asset, review_queue_asset)]
 SERVING = [_wired(a) for a in (published_scores, feed_timelines, feed_scores)]
-ASSETS = [*INGEST, *FEATURES, *MODELS, *SERVING]
+# Partitioned by day x shard: a job of its own (a job's assets share one partitions definition).
+SHARDED = [_wired(user_score_shards)]
+ASSETS = [*INGEST, *FEATURES, *MODELS, *SHARDED, *SERVING]
 # A retrain replaces what the old champion scored: scores, queue and both publications.
 RETRAIN = [fraud_model, user_scores_asset, review_queue_asset, published_scores, feed_scores]
 FRESHNESS = freshness_checks()
@@ -93,6 +107,7 @@ models_job = define_asset_job("models", selection=MODELS)
 publish_job = define_asset_job("publish", selection=SERVING)
 daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS, *SERVING])
 retrain_job = define_asset_job(RETRAIN_JOB, selection=RETRAIN)
+score_shards_job = define_asset_job(SCORE_SHARDS_JOB, selection=SHARDED, partitions_def=DAY_SHARDS)
 
 daily_automation = AutomationConditionSensorDefinition(
     "daily_automation",
@@ -106,7 +121,15 @@ daily_automation = AutomationConditionSensorDefinition(
 defs = Definitions(
     assets=ASSETS,
     asset_checks=[*FRESHNESS, score_age],
-    jobs=[ingest_job, features_job, models_job, publish_job, daily_job, retrain_job],
+    jobs=[
+        ingest_job,
+        features_job,
+        models_job,
+        publish_job,
+        daily_job,
+        retrain_job,
+        score_shards_job,
+    ],
     sensors=[
         landing_sensor,
         nats_drain_sensor,
@@ -116,4 +139,5 @@ defs = Definitions(
         freshness_sensor(FRESHNESS),
     ],
     resources={"storage": storage_resource()},
+    executor=executor_for(get_settings()),
 )

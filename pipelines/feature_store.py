@@ -12,6 +12,7 @@ made when a table first appears and whenever the lake's views are refreshed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -91,6 +92,46 @@ class FeatureStore:
         if new_table and self.warehouse is not None:
             self.refresh_views()
         return final / "part-0.parquet"
+
+    def shard_partition(self, name: str, day: date, *, shard: int, shards: int) -> Path:
+        """``<table>/snapshot_date=D/shard=K-of-N``: the count is in the name, so parts cut with
+        another shard count are never read as this one's."""
+        return self.partition(name, day) / f"shard={shard}-of-{shards}"
+
+    def write_shard(
+        self, name: str, day: date, *, shard: int, shards: int, frame: pl.DataFrame, source: dict
+    ) -> Path:
+        """One shard of a day, written whole and renamed into place (as :meth:`write`), with
+        ``source`` (what it was computed from) in ``source.json`` beside it."""
+        final = self.shard_partition(name, day, shard=shard, shards=shards)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.mkdir()
+        frame.write_parquet(tmp / "part-0.parquet", compression="zstd")
+        (tmp / "source.json").write_text(json.dumps(source, sort_keys=True))
+        old = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+        return final / "part-0.parquet"
+
+    def read_shard(
+        self, name: str, day: date, *, shard: int, shards: int
+    ) -> tuple[pl.DataFrame, dict] | None:
+        """A shard written by :meth:`write_shard` and its ``source``, or None if absent."""
+        folder = self.shard_partition(name, day, shard=shard, shards=shards)
+        try:
+            source = json.loads((folder / "source.json").read_text())
+        except FileNotFoundError:
+            return None
+        return pl.read_parquet(folder / "part-0.parquet"), source
+
+    def fingerprint(self, name: str, day: date) -> str:
+        """Which write of a day's partition this is (size and mtime of its file): a shard
+        computed from an older write says another one."""
+        stat = (self.partition(name, day) / "part-0.parquet").stat()
+        return f"{stat.st_size}-{stat.st_mtime_ns}"
 
     def refresh_views(self) -> list[str]:
         """Views for every table with data; a warehouse locked by another process (a notebook's

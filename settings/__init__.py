@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     partitions_start: date | None = Field(
         None, description="first daily Dagster partition; default the earliest landing day"
     )
+    score_shards: int = Field(
+        4,
+        ge=1,
+        le=1024,
+        description="user-id hash shards of the per-user scoring: Dagster partitions day x "
+        "shard, each scored on its own (features/shards.py names the hash)",
+    )
+    celery_broker_url: str | None = Field(
+        None,
+        description="run Dagster's steps on Celery workers through this broker (e.g. "
+        "pyamqp://guest:guest@127.0.0.1:5672//); unset: the multiprocess executor",
+    )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"

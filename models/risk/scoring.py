@@ -16,9 +16,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from models.reasons import phrase, top_reasons
+from models.reasons import phrase, risky_sides, top_reasons
 
 BANDS = {"medium": 0.10, "high": 0.50}  # fraud_risk at or above these
+# Users whose batch decides the reasons' sides (``user_scores``' ``reference``): every user up to
+# this many, else this many chosen by the stable user-id hash (``features.shards``).
+REASON_REFERENCE = 20_000
 ANOMALY_SAID = 0.99  # anomaly percentile from which "behaves unlike" is a reason
 
 
@@ -30,11 +33,33 @@ def user_scores(
     model_version: str,
     scored_at: datetime,
     reasons: int = 3,
+    reference: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per user of ``rows`` (their latest snapshot features, with ``trust_trust``).
 
     ``fraud_risk`` is the model's calibrated probability; an account the anomaly part finds
-    stranger than ``ANOMALY_SAID`` of all accounts says so first among its reasons."""
+    stranger than ``ANOMALY_SAID`` of all accounts says so first among its reasons. Each row is
+    scored on its own; only the reasons look at a batch (which side of its median raises the
+    risk, ``models.reasons``): ``reference`` rows when given, else ``rows`` themselves. Scoring
+    a population in slices (shards) with one reference gives what one batch of it gives."""
+    risk, contributions, names, values, strange = _explain(model, rows, features=features)
+    sides = None
+    if reference is not None:
+        _, ref_contributions, _, ref_values, _ = _explain(model, reference, features=features)
+        sides = risky_sides(ref_contributions, ref_values, features=names)
+    said = top_reasons(contributions, values, features=names, k=reasons, sides=sides)
+    said = [
+        [phrase("anomaly_percentile", s), *r][:reasons] if s >= ANOMALY_SAID else r
+        for s, r in zip(strange, said, strict=True)
+    ]
+    return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)
+
+
+def _explain(
+    model: Any, rows: pl.DataFrame, *, features: list[str]
+) -> tuple[np.ndarray, np.ndarray, list[str], pl.DataFrame, np.ndarray]:
+    """Risk, per-feature contributions, the explained columns' names and values, and the
+    anomaly percentile said as a reason (0 where not)."""
     x = rows.select(features)
     users = rows.get_column("user_id")
     names, values = list(features), x
@@ -51,12 +76,7 @@ def user_scores(
     else:  # a model from before the anomaly part
         risk = model.predict_proba(x)[:, 1]
         contributions = model.feature_contributions(x)
-    said = top_reasons(contributions, values, features=names, k=reasons)
-    said = [
-        [phrase("anomaly_percentile", s), *r][:reasons] if s >= ANOMALY_SAID else r
-        for s, r in zip(strange, said, strict=True)
-    ]
-    return _frame(rows, risk, said, model_version=model_version, scored_at=scored_at)
+    return risk, contributions, names, values, strange
 
 
 def fallback_scores(rows: pl.DataFrame, *, model_version: str, scored_at: datetime) -> pl.DataFrame:

@@ -1,4 +1,14 @@
 """Feature assets, daily partitions by snapshot day D (``pipelines.partitions``).
+
+These stay whole, not sharded by user (``pipelines.assets.scoring`` is what is): the trust graph
+and its propagation need every edge of the snapshot in one process, and ``fraud_features``'
+neighbour aggregates need every user's row beside the edges. What that costs in memory: the
+snapshot's aggregated edges (``src, dst, weight, time, events`` per pair and relation) take about
+90 bytes an edge as a polars frame, and edges grow with users x average degree (4.6 edges a user
+on the simulated platform: ~0.4 GB at 1M users); the graph engine's own arrays add about as much
+again (integer ids, CSR). Linear in edges at a fixed degree, so one machine's memory bounds the
+graph, not the users' count alone; past it, the next step is a graph engine across machines
+(GraphFrames/Spark, or partitioned PageRank), not more shards.
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
@@ -46,6 +56,7 @@ def _schema_check(name: str, frame: pl.DataFrame, table: str) -> AssetCheckResul
 @asset(partitions_def=SNAPSHOT_DAYS, deps=[AFTER_LANDING], group_name="features", kinds={"parquet"})
 def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> MaterializeResult:
     """Signed multi-relation user graph of the events before D, one partition per relation."""
+    # Graph-wide, unsharded: every edge of the snapshot at once (module docstring: ~90 B an edge).
     # Relations: trust, follows, money, shared devices and IPs, reports and blocks.
     day = partition_day(context)
     path = build_snapshot(storage.lake.events_dir, storage.graph_snapshots, snapshot_date=day)
@@ -87,6 +98,7 @@ def trust_graph(context: AssetExecutionContext, storage: StorageParam) -> Materi
 )
 def trust_scores(context: AssetExecutionContext, storage: StorageParam):
     """Per-user trust (features.platform_graph.trust) as of D, with its parts and graph signals."""
+    # Graph-wide, unsharded: propagation walks the whole graph, so every edge is in memory.
     day = partition_day(context)
     root = storage.graph_snapshots
     scores = platform_trust(
@@ -148,6 +160,8 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
 )
 def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     """Every registered user's point-in-time fraud features as of D, with trust scores attached."""
+    # Unsharded: the per-user part could be cut by shard (snapshot_queries(users=...)), but the
+    # neighbour aggregates read every user's row and the whole graph; not split yet.
     day = partition_day(context)
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))

@@ -12,6 +12,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetDep,
     AssetExecutionContext,
     MaterializeResult,
     MetadataValue,
@@ -22,17 +23,17 @@ from features.fraud import SCHEMA_VERSION as FRAUD_SCHEMA
 from features.platform_graph.store import snapshot_time
 from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
-from models.risk import review_queue, training_rows, user_scores
+from models.risk import review_queue, training_rows
 from models.risk.release import release, risk_history
-from models.risk.scoring import BANDS, fallback_scores, queue_problems
-from models.tracking import GateResult, champion_version, load_model
+from models.risk.scoring import BANDS, queue_problems
+from models.tracking import GateResult
 from pipelines.assets.features import feed_training, fraud_features, trust_scores
+from pipelines.assets.scoring import FRAUD_MODEL, gather_scores, user_score_shards
 from pipelines.metadata import histogram_md, precision_recall_md
-from pipelines.partitions import SNAPSHOT_DAYS, partition_day
+from pipelines.partitions import BY_DAY, SHARDS, SNAPSHOT_DAYS, partition_day
 from pipelines.resources import Storage, StorageParam
 from serving.publish import check_scores
 
-FRAUD_MODEL = "vouch-fraud"
 HORIZON = timedelta(days=7)  # a fraud label counts if it arrives within a week of the snapshot
 LOOKBACK = timedelta(days=60)
 EVERY = timedelta(days=2)  # snapshot spacing of training rows
@@ -90,6 +91,8 @@ def _gate_check(gate: GateResult, *, metric: str, floors_failed: bool) -> AssetC
 )
 def fraud_model(context: AssetExecutionContext, storage: StorageParam):
     """Fraud model trained on labels before D, registered in MLflow; champion only if better."""
+    # Unsharded: training sees every labelled row at once (users x snapshots in the lookback,
+    # about 2.3 KB a row); scoring with the trained model is what runs by shard.
     # The champion alias moves only if the candidate clears the floors and beats the champion
     # on the same rows; both verdicts are checks below, so a kept candidate reads as a warning.
     day = partition_day(context)
@@ -146,7 +149,7 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam):
 @asset(
     name="user_scores",
     partitions_def=SNAPSHOT_DAYS,
-    deps=[fraud_model, fraud_features],
+    deps=[fraud_model, fraud_features, AssetDep(user_score_shards, partition_mapping=BY_DAY)],
     group_name="models",
     kinds={"parquet"},
     check_specs=[
@@ -160,30 +163,21 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam):
     ],
 )
 def user_scores_asset(context: AssetExecutionContext, storage: StorageParam):
-    """Every user's trust, calibrated fraud risk, band and top reasons as of D (champion model)."""
+    """Every user's trust, calibrated risk, band and top reasons as of D: the shards gathered."""
+    # One table and so one published version; a missing or stale shard is scored here
+    # (pipelines.assets.scoring).
     day = partition_day(context)
-    rows = storage.features.read("fraud_features", day)
-    version = champion_version(storage.tracker, FRAUD_MODEL)
-    if version is None:  # no model has cleared its floors yet: rules and the trust graph
-        version = "fallback"
-        scores = fallback_scores(
-            rows, model_version=f"{FRAUD_MODEL}/fallback", scored_at=snapshot_time(day)
-        )
-    else:
-        model = load_model(storage.tracker, FRAUD_MODEL)
-        scores = user_scores(
-            model,
-            rows,
-            features=list(model.feature_names_in_),
-            model_version=f"{FRAUD_MODEL}/{version}",
-            scored_at=snapshot_time(day),
-        )
+    shards = len(SHARDS.get_partition_keys())
+    gathered = gather_scores(storage, day, shards=shards)
+    scores, version = gathered.scores, gathered.version
     path = storage.features.write("user_scores", day, frame=scores)
     yield MaterializeResult(
         metadata={
             "path": str(path),
             "users": scores.height,
             "model_version": version,
+            "shards": shards,
+            "shards_scored_here": len(gathered.scored_here),
             **{f"band_{b}": int((scores["band"] == b).sum()) for b in ("low", *BANDS)},
             "mean_fraud_risk": float(scores["fraud_risk"].mean() or 0.0),
             "risk_distribution": MetadataValue.md(

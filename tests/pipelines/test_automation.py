@@ -12,6 +12,7 @@ import dagster as dg
 
 from pipelines.assets.ingest import lake_events
 from pipelines.definitions import FRESHNESS, defs
+from pipelines.partitions import SHARDS
 from pipelines.resources import Storage
 from settings import Settings
 from tests.conftest import wire
@@ -87,9 +88,23 @@ def test_the_daily_chain_follows_the_ingest_and_skips_the_retrain(tmp_path: Path
         _done(instance, "fraud_features", ("schema",))
         _done(instance, "feed_training", ("schema", "labels"))
         models = tick(4, features.cursor)
-        # user_scores does not wait for a fraud_model of the day: the champion scores it.
-        assert set(_requested(models)) == {"feed_ranker", "user_scores"}
-        assert "fraud_model" not in _requested(models)
+        # The shards do not wait for a fraud_model of the day: the champion scores them.
+        requested = _requested(models)
+        assert set(requested) == {"feed_ranker", "user_score_shards"}
+        shards = SHARDS.get_partition_keys()
+        assert requested["user_score_shards"] == sorted(f"{DAY}|{k}" for k in shards)
+
+        # user_scores gathers the day once every shard is in.
+        for shard in shards:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    "user_score_shards",
+                    partition=dg.MultiPartitionKey({"day": DAY, "shard": shard}),
+                )
+            )
+        _done(instance, "feed_ranker")
+        gather = tick(5, models.cursor)
+        assert set(_requested(gather)) == {"user_scores"}
 
 
 def test_freshness_checks_pass_for_a_fresh_lake_and_fail_for_scores_never_published() -> None:

@@ -4,11 +4,8 @@ jobs' multiprocess executor (each step in a process of its own)."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
 from dagster import (
@@ -29,9 +26,8 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 from pipelines.definitions import defs, ingest_job
 from pipelines.instance import POSTGRES_ENV, dagster_home, instance_yaml
 from settings import Settings
-from tests.conftest import require_server, wire
+from tests.conftest import wire
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 DAYS = ("2026-08-09", "2026-08-10")
 
 pytestmark = pytest.mark.integration
@@ -48,23 +44,6 @@ nightly = ScheduleDefinition(name="nightly_ingest", job=ingest_job, cron_schedul
 scheduled = Definitions(
     jobs=[ingest_job], schedules=[nightly], assets=defs.assets, resources=defs.resources
 )
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database for Dagster's tables, dropped afterwards."""
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2)
-    except psycopg.OperationalError as exc:
-        require_server("PostgreSQL", False, f"{PG_ADMIN}: {exc}")
-        raise
-    name = f"dagster_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_instance_yaml_adds_postgres_storage_only_when_configured(tmp_path: Path) -> None:
