@@ -134,7 +134,7 @@ def trust_scores(context: AssetExecutionContext, storage: StorageParam):
 
 @asset(
     partitions_def=SNAPSHOT_DAYS,
-    deps=[trust_scores],
+    deps=[trust_graph, trust_scores],
     group_name="features",
     kinds={"parquet"},
     check_specs=[
@@ -152,7 +152,10 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     at = snapshot_time(day)
     events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
     rows = user_features(events, snapshot_queries(events, at))
-    rows = with_neighbour_features(rows, storage.lake.events_dir)
+    # The day's graph is trust_graph's stored snapshot: rebuilding it from the lake here held
+    # the lake's edges a second time.
+    snapshot = read_snapshot_edges(storage.graph_snapshots, day)
+    rows = with_neighbour_features(rows, storage.lake.events_dir, edges_at=lambda _: snapshot)
     scores = storage.features.read_until("trust_scores", day)
     if scores is not None:
         trust = trust_inputs(scores)
