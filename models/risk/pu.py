@@ -46,9 +46,23 @@ def _percentile(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.interp(values, reference, ranks)
 
 
+_LOG_ROWS = 1 << 14  # rows per block of _log_scaled's temporaries
+
+
 def _log_scaled(x: np.ndarray) -> np.ndarray:
-    """Heavy-tailed counts and amounts on one scale for the forest; missing as 0."""
-    return np.nan_to_num(np.sign(x) * np.log1p(np.abs(x)), nan=0.0)
+    """Heavy-tailed counts and amounts on one scale for the forest; missing as 0.
+
+    In place on ``x`` (a matrix made for this call), a block of rows at a time: the plain
+    ``sign(x) * log1p(abs(x))`` makes three temporaries the size of the matrix (+1.2 GB over a
+    180,000 x 300 one; +0.1 GB in blocks), and that was ``fraud_model``'s high-water mark.
+    """
+    out = x if x.flags.writeable else x.copy()
+    for start in range(0, len(out), _LOG_ROWS):
+        block = out[start : start + _LOG_ROWS]
+        scaled = np.log1p(np.abs(block))
+        np.copysign(scaled, block, out=block)
+        np.nan_to_num(block, copy=False, nan=0.0)
+    return out
 
 
 def _predict(booster: lgb.Booster, matrix: np.ndarray, **kwargs: Any) -> np.ndarray:

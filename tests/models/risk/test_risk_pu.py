@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from models.risk import pu
 from models.risk.pu import RiskModel, user_folds
 
 LABEL_SHARE = 0.3  # labels find 30 % of the fraud they can see
@@ -75,3 +76,16 @@ def test_pu_contributions_cover_every_feature(fitted: RiskModel, platform) -> No
     frame, *_ = platform
     contributions = fitted.feature_contributions(frame.head(5))
     assert contributions.shape == (5, 4)  # three features and the bias
+
+
+def test_log_scaled_in_blocks_equals_the_plain_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pu, "_LOG_ROWS", 7)  # several blocks and a short last one
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((50, 4)) * 1e3
+    x[::5, 1] = np.nan
+    x[3, 2], x[4, 3], x[5, 0] = 0.0, -0.0, np.inf
+    want = np.nan_to_num(np.sign(x) * np.log1p(np.abs(x)), nan=0.0)
+    np.testing.assert_array_equal(pu._log_scaled(x.copy()), want)
+    frozen = x.copy()
+    frozen.flags.writeable = False  # a read-only matrix is copied, not written
+    np.testing.assert_array_equal(pu._log_scaled(frozen), want)
