@@ -93,8 +93,8 @@ def rev2(
     Every per-edge step writes into two preallocated edge-sized buffers: each fresh 3M-edge
     temporary cost a page-faulting allocation. ``np.take`` gathers with ``mode="clip"`` (the ids
     are in range): with the default ``"raise"`` and ``out`` numpy gathers into a hidden copy
-    first, three times slower than the gather itself. The arithmetic is the same operations in the same order, so the result is bit for bit the
-    straightforward version's.
+    first, three times slower than the gather itself. The arithmetic is the same operations in
+    the same order, so the result is bit for bit the straightforward version's.
     """
     n, src, dst = graph.n, graph.src, graph.dst
     w = np.clip(graph.weight, -1.0, 1.0)
