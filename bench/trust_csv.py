@@ -31,8 +31,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from settings import get_settings
-
 PEERS = ("fast", "dataframe")  # see ``peer``
 
 
@@ -104,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         kind, edges, out = args.peer
         peer(Path(edges), Path(out), kind=kind)
         return 0
+    # Imported here, not at the top: the peer processes run this module and should not pay
+    # for our settings (pydantic) at start.
+    from settings import get_settings
 
     folder = get_settings().bench
     csv = folder / f"trust_edges_{args.edges}_{args.nodes}_{args.seed}.csv"

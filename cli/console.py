@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import argparse
 
-from settings import get_settings
-
 
 def _codes(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from core_api.db.engine import make_engine, make_sessionmaker
     from core_api.db.identity import DevMessage
+    from settings import get_settings
 
     engine = make_engine(get_settings())
     try:

@@ -7,13 +7,12 @@ import json
 import sys
 from datetime import date, timedelta
 
-from settings import get_settings
-
 
 def _features(args: argparse.Namespace) -> int:
     from cli.run import materialize_day
     from pipelines.definitions import features_job
     from pipelines.resources import Storage
+    from settings import get_settings
 
     settings = get_settings()
     storage = Storage(settings)

@@ -8,13 +8,12 @@ import json
 import sys
 from datetime import date
 
-from settings import get_settings
-
 
 def _build(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
     from pipelines.assets.timelines import feed_scores, feed_timelines
     from pipelines.definitions import publish_job
+    from settings import get_settings
 
     settings = get_settings()
     day = args.date or latest_day(settings, "user_scores")
@@ -102,6 +101,7 @@ def _busiest_viewer() -> str | None:
     from features.platform_graph.store import snapshot_time
     from pipelines.assets.timelines import FEED_DAYS
     from pipelines.resources import Storage
+    from settings import get_settings
 
     storage = Storage(get_settings())
     days = storage.features.days("user_scores")

@@ -7,11 +7,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from settings import Settings, get_settings
+if TYPE_CHECKING:
+    from settings import Settings
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from settings import get_settings
     from simulator import SimConfig, simulate
 
     settings = get_settings()
@@ -66,6 +69,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from pipelines.definitions import ingest_job
     from pipelines.ingest import Lake, landing_partitions
     from pipelines.partitions import LANDING_DAYS
+    from settings import get_settings
 
     settings = get_settings()
     landing = (args.landing or settings.landing).resolve()
@@ -110,6 +114,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from pipelines.ingest import Lake
     from pipelines.ingest.summary import lake_summary, plot_summary
+    from settings import get_settings
 
     settings = get_settings()
     if not settings.warehouse.exists():

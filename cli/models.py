@@ -8,13 +8,12 @@ import json
 import sys
 from datetime import date
 
-from settings import get_settings
-
 
 def _models(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
     from pipelines.definitions import models_job
     from pipelines.resources import Storage
+    from settings import get_settings
 
     settings = get_settings()
     storage = Storage(settings)

@@ -7,12 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from settings import get_settings
-
 
 def _drain(args: argparse.Namespace) -> int:
     # Imported here, not at the top: `vouch --help` should not pay for the NATS client.
     from pipelines.ingest.jetstream import drain_to_landing
+    from settings import get_settings
 
     settings = get_settings()
     url = args.url or settings.nats_url

@@ -11,12 +11,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from settings import Settings, get_settings
-
+# polars and the settings (pydantic) load in the commands that use them: every `vouch`
+# command imports this module, and they were half a second of `vouch trust score`'s start.
 if TYPE_CHECKING:
+    import polars as pl
+
     from pipelines.feature_store import FeatureStore
+    from settings import Settings
 
 DEMO_STAFF = (
     ("analyst@vouch.example", "analyst", "Demo Analyst"),
@@ -27,6 +28,7 @@ DEMO_STAFF = (
 def _queue(args: argparse.Namespace) -> int:
     # The feature store alone, not the Dagster resource: showing the queue loads no Dagster.
     from pipelines.feature_store import FeatureStore
+    from settings import get_settings
 
     settings = get_settings()
     features = FeatureStore(settings.features)
@@ -58,6 +60,8 @@ def _queue(args: argparse.Namespace) -> int:
 def _money_in(features: FeatureStore, day: date) -> dict[str, Decimal]:
     """Money that reached each user in the 7 days to ``day`` (transfers in, escrow released):
     what a fraudster could still cash out, the queue's amount at stake."""
+    import polars as pl
+
     if day not in features.days("fraud_features"):
         return {}
     frame = features.read("fraud_features", day).select(
@@ -107,6 +111,7 @@ def _seed(args: argparse.Namespace) -> int:
     from cli.review_seed import platform_users
     from core_api.db.engine import make_engine, make_sessionmaker, upgrade
     from core_api.services.seed import seed_users, staff_account
+    from settings import get_settings
 
     settings = get_settings()
     users = [] if args.staff_only else platform_users(settings)

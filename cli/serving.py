@@ -9,8 +9,6 @@ import sys
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from settings import get_settings
-
 if TYPE_CHECKING:
     from serving.decide import Decider
 
@@ -19,6 +17,7 @@ def _publish(args: argparse.Namespace) -> int:
     from cli.run import latest_day, materialize_day, materialized
     from pipelines.assets.serving import published_scores
     from pipelines.definitions import publish_job
+    from settings import get_settings
 
     settings = get_settings()
     day = args.date or latest_day(settings, "user_scores")
@@ -45,6 +44,7 @@ def _check(args: argparse.Namespace) -> int:
     from serving.decide import Context, Decider
     from serving.rules import default_rules, load_rules
     from serving.store import open_store
+    from settings import get_settings
 
     settings = get_settings()
     rules = load_rules(settings.rules_path) if settings.rules_path else default_rules()
@@ -79,6 +79,7 @@ def _examples(decider: Decider, *, action: str) -> int:
 
     from pipelines.resources import Storage
     from serving.decide import Context
+    from settings import get_settings
 
     store = Storage(get_settings()).features
     days = store.days("user_scores")
@@ -110,6 +111,7 @@ def _examples(decider: Decider, *, action: str) -> int:
 
 def _versions(args: argparse.Namespace) -> int:
     from serving.store import open_store
+    from settings import get_settings
 
     store = open_store(get_settings(), timeout_s=5.0)
     current, manifests = store.versions()

@@ -20,8 +20,11 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from settings import PREFIX, Settings, get_settings
+if TYPE_CHECKING:
+    from settings import Settings
+
 
 GRACE_S = 20.0
 # The MLflow UI remembers a "GenAI" / "model training" switch per browser (GenAI by default);
@@ -51,6 +54,8 @@ def _listening(host: str, port: int) -> bool:
 def _environment(settings: Settings, home: Path) -> dict[str, str]:
     """Our environment plus every setting, absolute: the UIs start in DAGSTER_HOME, where a
     relative data dir or a ``.env`` file would no longer be found."""
+    from settings import PREFIX
+
     env = dict(os.environ, DAGSTER_HOME=str(home))
     for name, value in settings.model_dump(exclude_defaults=True).items():
         if value is not None:
@@ -82,6 +87,7 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 
 def _ui(args: argparse.Namespace) -> int:
     from pipelines.instance import dagster_home
+    from settings import get_settings
 
     settings = get_settings()
     home = dagster_home(settings)

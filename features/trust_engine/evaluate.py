@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from features.trust_engine.graph import SignedGraph
 from features.trust_engine.score import TrustConfig, score_graph
@@ -26,6 +25,10 @@ PROTOCOLS = ("full", "inductive")
 
 
 def _metrics(fraud: np.ndarray, score: np.ndarray) -> dict[str, Any]:
+    # Imported here: the package imports this module, and sklearn (with scipy.stats and pandas)
+    # was seconds of every `vouch trust score` start, which never evaluates.
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     auc = ap = None
     if 0 < fraud.sum() < len(fraud):  # both classes present, else the metrics are undefined
         auc = round(float(roc_auc_score(fraud, score)), 4)

@@ -66,10 +66,14 @@ def burst_discount(node: np.ndarray, time: np.ndarray, *, window: float) -> np.n
     key = (node.astype(np.int64) << 32) | seconds
     # polars sorts on every core, numpy on one; ties get equal counts, so any order will do.
     order = pl.Series(key).arg_sort().to_numpy()
-    ordered = key[order]
-    # Sorted queries let searchsorted walk the array once (random ones took 50 s at 20M).
-    count = np.searchsorted(ordered, ordered + half, side="right") - np.searchsorted(
-        ordered, ordered - half, side="left"
+    # Integer keys: [k - half, k + half] is (k - half - 1, k + half], a period polars accepts
+    # even for half = 0. Its rolling window walks the sorted keys once with two pointers, a
+    # third of the two searchsorted passes it replaces (same counts).
+    ordered = pl.DataFrame({"key": key[order]}).set_sorted("key")
+    count = (
+        ordered.rolling("key", period=f"{2 * half + 1}i", offset=f"{-half - 1}i")
+        .agg(pl.len())["len"]
+        .to_numpy()
     )
     discount = np.empty(len(key))
     discount[order] = 1.0 / count
