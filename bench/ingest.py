@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     data_dir = root / "vouch-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    env = {**os.environ, "VOUCH_DATA_DIR": str(data_dir)}
+    # The landing is named in the settings too: Dagster's first partition follows its days.
+    env = {**os.environ, "VOUCH_DATA_DIR": str(data_dir), "VOUCH_LANDING_DIR": str(landing)}
     vouch = str(Path(sys.executable).parent / "vouch")
     result: dict = {}
 
