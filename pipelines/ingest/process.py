@@ -26,6 +26,7 @@ class Outcome:
     events: pl.DataFrame  # lake columns plus source and line
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA columns
     read: int  # records seen: every line that is not blank
+    records: list[int]  # the same, per file of the batch
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,20 @@ class Batch:
     lines: Lines
     sources: list[str]
     first_line: np.ndarray  # index of each file's first line
+    sizes: list[int]  # each file's bytes as read
 
     @classmethod
     def read(cls, paths: list[Path], sources: list[str]) -> Batch:
-        chunks, counts = [], []
+        chunks, counts, sizes = [], [], []
         for path in paths:
             data = path.read_bytes()
+            sizes.append(len(data))
             if data and not data.endswith(b"\n"):
                 data += b"\n"  # or its last line would run into the next file's first
             chunks.append(data)
             counts.append(data.count(b"\n"))
         first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        return cls(split_lines(b"".join(chunks)), sources, first)
+        return cls(split_lines(b"".join(chunks)), sources, first, sizes)
 
     def file_of(self, idx: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.first_line, idx, side="right") - 1
@@ -119,8 +122,9 @@ def process_batch(
     if len(frames) > 1:
         events = events.sort("_i")  # batch order: the first copy of a duplicate wins
     events = events.drop("_i")
-    read = len(lines) - int(np.count_nonzero(blank))
-    return Outcome(events, _quarantine_frame(batch, rejected), read)
+    records = np.bincount(batch.file_of(np.flatnonzero(~blank)), minlength=len(batch.sources))
+    read = int(records.sum())
+    return Outcome(events, _quarantine_frame(batch, rejected), read, records.tolist())
 
 
 def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:
