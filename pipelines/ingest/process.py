@@ -18,7 +18,7 @@ from core_api.events import DEFAULT_MAX_FUTURE, Envelope, Rejection, parse_event
 from pipelines.ingest.columnar import parse_candidates
 from pipelines.ingest.frames import keep
 from pipelines.ingest.lines import Lines, blank_lines, fast_candidates, split_lines
-from pipelines.ingest.rules import to_lake, valid_rows
+from pipelines.ingest.rules import to_lake, valid_rows, with_time
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _columnar(
     lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
 ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Valid rows in lake form, their line indexes, and the lines that need a closer look."""
-    frame = parse_candidates(lines, idx)
+    frame = with_time(parse_candidates(lines, idx))
     ok = frame.get_column("canonical").to_numpy()
     if frame.height:
         ok &= valid_rows(frame, now=now, max_future=max_future)
