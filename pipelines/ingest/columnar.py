@@ -1,8 +1,8 @@
 """Parsing a batch of candidate lines column-wise, and proving each one is in strict form.
 
 DuckDB's JSON reader turns the lines into the wire columns in one multi-threaded pass. It is
-lenient (numbers become strings, unknown keys vanish, trailing commas pass), so the same query
-also matches each line against its type's *strict form*: the contract's keys in contract order, no
+lenient (numbers become strings, unknown keys vanish, trailing commas pass), so each line is also
+matched against its type's *strict form* (polars, one pattern per type, the types in parallel): the contract's keys in contract order, no
 whitespace, no escapes, no nulls, every value of its JSON type (what ``to_wire`` writes). A line
 in strict form is strict JSON that the lenient reader cannot have bent, so its parsed values are
 exact; every other line goes to the per-line reference parser, which decides. Strict form is what
@@ -41,7 +41,8 @@ def _structure(t: pa.DataType) -> Any:
     return _DUCK[str(t)]
 
 
-# The strict form, as regular expressions (RE2 and Rust syntax alike): no whitespace, no escapes, no nulls, keys in contract order.
+# The strict form, as regular expressions (Rust's regex syntax): no whitespace, no escapes, no
+# nulls, keys in contract order.
 # Integers stop at 18 digits and exponents at 2, so every value that matches fits its column.
 _STRING = r'"[^"\\\x00-\x1f]*"'
 _JSON = {
