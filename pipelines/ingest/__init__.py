@@ -10,7 +10,7 @@ import os
 import re
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_READS_AHEAD = 2  # landing days read at once (each holds its day's bytes and frames in memory)
 
 
 @dataclass
@@ -166,29 +165,25 @@ def ingest_days(
     run_id: str | None = None,
     progress: bool = False,
 ) -> list[IngestReport]:
-    """Ingest several landing days in order, reading the next days while writing this one.
-
-    Reads touch no lake file, so they run ahead; writes (and so deduplication) stay in day order.
-    Two reads in flight keep both cores busy: a read is half single-threaded work.
-    """
+    """Ingest several landing days in order, reading the next day while writing this one."""
     found = landing_partitions(landing) if landing.exists() else {}
     now = datetime.now(UTC)
     total = sum(p.stat().st_size for d in days for p in found.get(d, []))
     reports: list[IngestReport] = []
     with (
         tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar,
-        ThreadPoolExecutor(max_workers=_READS_AHEAD) as ahead,
+        ThreadPoolExecutor(max_workers=1) as ahead,
     ):
 
         def read(d: date) -> Future[_Read]:
             files = found.get(d, [])
             return ahead.submit(_read, files, landing=landing, now=now, max_future=max_future)
 
-        pending = deque(read(d) for d in days[:_READS_AHEAD])
+        pending = read(days[0]) if days else None
         for i, d in enumerate(days):
-            batch = pending.popleft().result()
-            if i + _READS_AHEAD < len(days):
-                pending.append(read(days[i + _READS_AHEAD]))
+            assert pending is not None
+            batch = pending.result()
+            pending = read(days[i + 1]) if i + 1 < len(days) else None
             reports.append(_commit(batch, lake=lake, landing_date=d, now=now, run_id=run_id))
             bar.update(sum(p.stat().st_size for p in found.get(d, [])))
     return reports
