@@ -2,11 +2,12 @@
 
 DuckDB's JSON reader turns the lines into the wire columns in one multi-threaded pass. It is
 lenient (numbers become strings, unknown keys vanish, trailing commas pass), so each line is also
-matched against its type's *strict form* (polars, one pattern per type, the types in parallel): the contract's keys in contract order, no
-whitespace, no escapes, no nulls, every value of its JSON type (what ``to_wire`` writes). A line
-in strict form is strict JSON that the lenient reader cannot have bent, so its parsed values are
-exact; every other line goes to the per-line reference parser, which decides. Strict form is what
-our producers write, so that is nearly every line.
+matched against its type's *strict form* (in polars, one pattern per type, the types in
+parallel): the contract's keys in contract order, no whitespace, no escapes, no nulls, every
+value of its JSON type (what ``to_wire`` writes). A line in strict form is strict JSON that the
+lenient reader cannot have bent, so its parsed values are exact; every other line goes to the
+per-line reference parser, which decides. Strict form is what our producers write, so that is
+nearly every line.
 """
 
 from __future__ import annotations
