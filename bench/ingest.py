@@ -8,8 +8,8 @@ then times, in the same run and on the same files:
   - bare DuckDB: COPY (read_ndjson) TO parquet;
   - `vouch ingest`: the real command (Dagster run, validation, dedupe, quarantine, checks, views),
     into an empty lake.
-Prints events/s for each and the ratio of ours to the faster peer; writes bench/ingest.json in the
-data dir.
+Prints events/s for each, the ratio of ours to the faster peer, our peak RSS and the load average
+(other work shares the cores: read the ratio with it); writes bench/ingest.json in the data dir.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     data_dir = root / "vouch-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    env = {**os.environ, "VOUCH_DATA_DIR": str(data_dir)}
+    # The landing is named in the settings too: Dagster's first partition follows its days.
+    env = {**os.environ, "VOUCH_DATA_DIR": str(data_dir), "VOUCH_LANDING_DIR": str(landing)}
     vouch = str(Path(sys.executable).parent / "vouch")
     result: dict = {}
 
@@ -106,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ours_s = _timed("vouch ingest", ours)
     peer_s = min(polars_s, duckdb_s)
+    # The only child process is `vouch ingest`: its peak resident memory.
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     figures = {
         "lines": lines,
         "bytes": size,
@@ -122,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             "vouch_ingest": round(lines / ours_s),
         },
         "ratio_vs_fastest_bare": round(peer_s / ours_s, 3),
+        "vouch_ingest_peak_rss_mb": round(peak_mb),
+        # 1/5/15-minute load averages at the end, on a machine whose cores other work shares.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     (root / "ingest.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))

@@ -40,6 +40,8 @@ class IngestReport:
     run_id: str
     landing_date: date
     files: list[str]
+    # Per file: [bytes, records] as read, so the reconcile check need not read the landing again.
+    landed: dict[str, list[int]] = field(default_factory=dict)
     read: int = 0
     ingested: int = 0
     duplicates: int = 0
@@ -106,6 +108,7 @@ def ingest_landing(
 @dataclass(frozen=True)
 class _Read:
     sources: list[str]
+    sizes: list[int]
     outcome: Outcome
     seconds: float
 
@@ -114,8 +117,9 @@ def _read(files: list[Path], *, landing: Path, now: datetime, max_future: timede
     """Everything that does not touch the lake: safe to run ahead of the previous day's writes."""
     started = time.perf_counter()
     sources = [str(p.relative_to(landing)) for p in files]
-    outcome = process_batch(Batch.read(files, sources), now=now, max_future=max_future)
-    return _Read(sources, outcome, time.perf_counter() - started)
+    batch = Batch.read(files, sources)
+    outcome = process_batch(batch, now=now, max_future=max_future)
+    return _Read(sources, batch.sizes, outcome, time.perf_counter() - started)
 
 
 def _commit(
@@ -124,6 +128,10 @@ def _commit(
     started = time.perf_counter()
     run_id = run_id or f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     report = IngestReport(run_id=run_id, landing_date=landing_date, files=batch.sources)
+    report.landed = {
+        s: [size, n]
+        for s, size, n in zip(batch.sources, batch.sizes, batch.outcome.records, strict=True)
+    }
     report.read = batch.outcome.read
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
     events = batch.outcome.events

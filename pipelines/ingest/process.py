@@ -18,7 +18,7 @@ from core_api.events import DEFAULT_MAX_FUTURE, Envelope, Rejection, parse_event
 from pipelines.ingest.columnar import parse_candidates
 from pipelines.ingest.frames import keep
 from pipelines.ingest.lines import Lines, blank_lines, fast_candidates, split_lines
-from pipelines.ingest.rules import to_lake, valid_rows
+from pipelines.ingest.rules import to_lake, valid_rows, with_time
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Outcome:
     events: pl.DataFrame  # lake columns plus source and line
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA columns
     read: int  # records seen: every line that is not blank
+    records: list[int]  # the same, per file of the batch
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,20 @@ class Batch:
     lines: Lines
     sources: list[str]
     first_line: np.ndarray  # index of each file's first line
+    sizes: list[int]  # each file's bytes as read
 
     @classmethod
     def read(cls, paths: list[Path], sources: list[str]) -> Batch:
-        chunks, counts = [], []
+        chunks, counts, sizes = [], [], []
         for path in paths:
             data = path.read_bytes()
+            sizes.append(len(data))
             if data and not data.endswith(b"\n"):
                 data += b"\n"  # or its last line would run into the next file's first
             chunks.append(data)
             counts.append(data.count(b"\n"))
         first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        return cls(split_lines(b"".join(chunks)), sources, first)
+        return cls(split_lines(b"".join(chunks)), sources, first, sizes)
 
     def file_of(self, idx: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.first_line, idx, side="right") - 1
@@ -76,7 +79,7 @@ def _columnar(
     lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
 ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Valid rows in lake form, their line indexes, and the lines that need a closer look."""
-    frame = parse_candidates(lines, idx)
+    frame = with_time(parse_candidates(lines, idx))
     ok = frame.get_column("canonical").to_numpy()
     if frame.height:
         ok &= valid_rows(frame, now=now, max_future=max_future)
@@ -119,8 +122,9 @@ def process_batch(
     if len(frames) > 1:
         events = events.sort("_i")  # batch order: the first copy of a duplicate wins
     events = events.drop("_i")
-    read = len(lines) - int(np.count_nonzero(blank))
-    return Outcome(events, _quarantine_frame(batch, rejected), read)
+    records = np.bincount(batch.file_of(np.flatnonzero(~blank)), minlength=len(batch.sources))
+    read = int(records.sum())
+    return Outcome(events, _quarantine_frame(batch, rejected), read, records.tolist())
 
 
 def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:

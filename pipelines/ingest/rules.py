@@ -26,6 +26,9 @@ from core_api.events import (
 )
 
 _ENVELOPE_IDS = ("event_id", "actor_id", "subject_id")
+# occurred_at parsed once, for the checks and the lake form alike (polars' eager select does not
+# share the expression between them, and the parse is the dearest check).
+_TIME = "_occurred_at"
 
 
 def _valid_or_null(col: pl.Expr, rule: Rule) -> pl.Expr:
@@ -44,7 +47,8 @@ def _valid_or_null(col: pl.Expr, rule: Rule) -> pl.Expr:
 
 
 def _presence_ok(frame: pl.DataFrame) -> np.ndarray:
-    """Each row carries all its type's required payload fields and no other type's fields."""
+    """Each row is of a known type, carries all its type's required payload fields and no other
+    type's fields."""
     names = list(payload_rules())
     types = [t.value for t in PAYLOADS]
     allowed = np.zeros((len(types) + 1, len(names)), bool)  # last row: unknown types
@@ -63,7 +67,8 @@ def _presence_ok(frame: pl.DataFrame) -> np.ndarray:
     present = frame.select(
         pl.col("payload").struct.field(n).is_not_null() for n in names
     ).to_numpy()
-    return ~((present & ~allowed[code]) | (~present & required[code])).any(axis=1)
+    known = code < len(types)
+    return known & ~((present & ~allowed[code]) | (~present & required[code])).any(axis=1)
 
 
 def _timestamp() -> pl.Expr:
@@ -74,11 +79,19 @@ def _timestamp() -> pl.Expr:
     )
 
 
+def with_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """The parsed rows with occurred_at parsed too, for ``valid_rows`` and ``to_lake``."""
+    return frame.with_columns(_timestamp().alias(_TIME))
+
+
 def valid_rows(frame: pl.DataFrame, *, now: datetime, max_future: timedelta) -> np.ndarray:
-    """Boolean mask of the rows (WIRE_SCHEMA columns) that are valid events."""
-    ts = _timestamp()
+    """Boolean mask of the rows (WIRE_SCHEMA columns) that are valid events.
+
+    The event type is checked with the payload's presence rules (``_presence_ok``).
+    """
+    frame = frame if _TIME in frame.columns else with_time(frame)
+    ts = pl.col(_TIME)
     checks = [
-        pl.col("event_type").is_in([t.value for t in PAYLOADS]),
         pl.col("schema_version").is_in(sorted(SUPPORTED_SCHEMA_VERSIONS)),
         pl.col("occurred_at").str.contains(TIMESTAMP_RE),
         ts.is_not_null(),
@@ -108,7 +121,7 @@ def to_lake(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         *(pl.col(c).str.to_lowercase() for c in ("event_id",)),
         pl.col("event_type"),
-        _timestamp().alias("occurred_at"),
+        (pl.col(_TIME) if _TIME in frame.columns else _timestamp()).alias("occurred_at"),
         *(pl.col(c).str.to_lowercase() for c in ("actor_id", "subject_id")),
         pl.col("context"),
         pl.struct([_lake_value(n, r) for n, r in payload_rules().items()]).alias("payload"),

@@ -178,3 +178,17 @@ def test_schema_check_fails_on_a_file_off_the_contract(tmp_path: Path) -> None:
     (written,) = lake.events_dir.glob("*/*.parquet")
     pl.read_parquet(written).drop("source").write_parquet(written)
     assert not ingest_checks.schema_matches(reports, lake=lake).passed
+
+
+def test_reconcile_counts_a_landing_file_that_changed_since_the_read(tmp_path: Path) -> None:
+    landing = _landing(tmp_path, {f"{DAY}/a.ndjson": b"\n".join(wire() for _ in range(5))})
+    lake = Lake(tmp_path / "lake")
+    reports = _ingest(landing, lake)
+    assert reports[0].landed == {
+        f"{DAY}/a.ndjson": [(landing / f"{DAY}/a.ndjson").stat().st_size, 5]
+    }
+    assert ingest_checks.reconciled(reports, lake=lake, landing=landing).passed
+    with open(landing / f"{DAY}/a.ndjson", "ab") as grown:
+        grown.write(b"\n" + wire())  # landed after the read: the report no longer adds up
+    verdict = ingest_checks.reconciled(reports, lake=lake, landing=landing)
+    assert not verdict.passed and "landing 6 records, report read 5" in verdict.summary
