@@ -42,7 +42,6 @@ from pipelines.assets.serving import published_scores
 from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.checks import freshness_checks, freshness_sensor, score_age
 from pipelines.executors import executor_for
-from pipelines.partitions import DAY_SHARDS
 from pipelines.resources import storage_resource
 from pipelines.sensors import (
     INGEST_JOB,
@@ -107,7 +106,7 @@ models_job = define_asset_job("models", selection=MODELS)
 publish_job = define_asset_job("publish", selection=SERVING)
 daily_job = define_asset_job("daily", selection=[*FEATURES, *MODELS, *SERVING])
 retrain_job = define_asset_job(RETRAIN_JOB, selection=RETRAIN)
-score_shards_job = define_asset_job(SCORE_SHARDS_JOB, selection=SHARDED, partitions_def=DAY_SHARDS)
+score_shards_job = define_asset_job(SCORE_SHARDS_JOB, selection=SHARDED)
 
 daily_automation = AutomationConditionSensorDefinition(
     "daily_automation",

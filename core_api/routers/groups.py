@@ -73,7 +73,13 @@ def create_group(body: GroupIn, me: CurrentUser, db: SessionDep, client: ClientD
         context=context,
     )
     groups.admit(
-        db, group, me.user.id, actor_id=me.user.id, role="owner", via="created", context=context
+        db,
+        group,
+        user_id=me.user.id,
+        actor_id=me.user.id,
+        role="owner",
+        via="created",
+        context=context,
     )
     db.commit()
     return _out(db, group, me.user.id)
@@ -109,10 +115,12 @@ def join(
     group = groups.group_or_404(db, str(group_id))
     if db.get(GroupMember, (group.id, me.user.id)) is not None:
         raise conflict("already_member")
-    groups.check_trust(services.store, group, me.user.id)
+    groups.check_trust(services.store, group, user_id=me.user.id)
     if group.join_policy == "open":
         context = client.event_context()
-        groups.admit(db, group, me.user.id, actor_id=me.user.id, via="open", context=context)
+        groups.admit(
+            db, group, user_id=me.user.id, actor_id=me.user.id, via="open", context=context
+        )
         db.commit()
         return JoinOut(status="member")
     request = db.get(JoinRequest, (group.id, me.user.id))
@@ -129,7 +137,7 @@ def join(
 def pending_requests(
     group_id: UUID, me: CurrentUser, db: SessionDep, limit: Limit = 50
 ) -> Sequence[JoinRequest]:
-    groups.member(db, str(group_id), me.user.id, need="moderator")
+    groups.member(db, str(group_id), user_id=me.user.id, need="moderator")
     query = select(JoinRequest).where(
         JoinRequest.group_id == str(group_id), JoinRequest.status == "pending"
     )
@@ -149,13 +157,13 @@ def decide_request(
     client: ClientDep,
 ) -> JoinRequest:
     require_active(me)
-    groups.member(db, str(group_id), me.user.id, need="moderator")
+    groups.member(db, str(group_id), user_id=me.user.id, need="moderator")
     group = groups.group_or_404(db, str(group_id))
     request = groups.decide_request(
         db,
         services.store,
-        group,
-        str(user_id),
+        group=group,
+        user_id=str(user_id),
         moderator_id=me.user.id,
         approve=verdict == "approve",
         context=client.event_context(),
@@ -168,7 +176,7 @@ def decide_request(
 def members(
     group_id: UUID, me: CurrentUser, db: SessionDep, limit: Limit = 100
 ) -> Sequence[GroupMember]:
-    groups.member(db, str(group_id), me.user.id)
+    groups.member(db, str(group_id), user_id=me.user.id)
     query = select(GroupMember).where(GroupMember.group_id == str(group_id))
     return db.scalars(query.order_by(GroupMember.joined_at, GroupMember.user_id).limit(limit)).all()
 
@@ -178,7 +186,7 @@ def set_role(
     group_id: UUID, user_id: UUID, body: RoleIn, me: CurrentUser, db: SessionDep
 ) -> GroupMember:
     require_active(me)
-    groups.member(db, str(group_id), me.user.id, need="owner")
+    groups.member(db, str(group_id), user_id=me.user.id, need="owner")
     target = db.get(GroupMember, (str(group_id), str(user_id)))
     if target is None:
         raise not_found("no_such_member")
@@ -193,12 +201,12 @@ def set_role(
 def remove_member(
     group_id: UUID, user_id: UUID, me: CurrentUser, db: SessionDep, client: ClientDep
 ) -> Response:
-    actor = groups.member(db, str(group_id), me.user.id)
+    actor = groups.member(db, str(group_id), user_id=me.user.id)
     target = db.get(GroupMember, (str(group_id), str(user_id)))
     if target is None:
         raise not_found("no_such_member")
     group = groups.group_or_404(db, str(group_id))
-    groups.remove(db, group, target, actor=actor, context=client.event_context())
+    groups.remove(db, group, target=target, actor=actor, context=client.event_context())
     db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -212,7 +220,7 @@ def create_group_post(
     services: ServicesDep,
     client: ClientDep,
 ) -> Post:
-    groups.member(db, str(group_id), me.user.id)
+    groups.member(db, str(group_id), user_id=me.user.id)
     act(services, client, me=me, action="post")  # the same limits as any post
     post = Post(
         author_id=me.user.id,
@@ -246,7 +254,7 @@ def create_group_post(
 def group_posts(
     group_id: UUID, me: CurrentUser, db: SessionDep, limit: Limit = 20
 ) -> Sequence[Post]:
-    groups.member(db, str(group_id), me.user.id)
+    groups.member(db, str(group_id), user_id=me.user.id)
     query = select(Post).where(Post.group_id == str(group_id), visible_to(me.user.id))
     return db.scalars(query.order_by(Post.created_at.desc(), Post.id.desc()).limit(limit)).all()
 
@@ -254,7 +262,7 @@ def group_posts(
 @router.delete("/{group_id}/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_group_post(group_id: UUID, post_id: UUID, me: CurrentUser, db: SessionDep) -> Response:
     """The author, or a moderator: moderating is what the role is for."""
-    mine = groups.member(db, str(group_id), me.user.id)
+    mine = groups.member(db, str(group_id), user_id=me.user.id)
     query = select(Post).where(
         Post.id == str(post_id), Post.group_id == str(group_id), visible_to(me.user.id)
     )

@@ -108,7 +108,7 @@ def set_preference(
 ) -> PreferenceOut:
     if kind in REQUIRED_IN_APP and not body.in_app:
         raise invalid("in_app_required")
-    before = channels(db, me.user.id, kind)
+    before = channels(db, me.user.id, kind=kind)
     row = db.get(NotificationPreference, (me.user.id, kind))
     if row is None:
         row = NotificationPreference(user_id=me.user.id, kind=kind)
@@ -133,7 +133,7 @@ def set_preference(
 
 
 def _preference(db: SessionDep, user_id: str, kind: str) -> PreferenceOut:
-    chosen = channels(db, user_id, kind)
+    chosen = channels(db, user_id, kind=kind)
     customised = db.get(NotificationPreference, (user_id, kind)) is not None
     return PreferenceOut.model_validate({"kind": kind, **chosen.__dict__, "customised": customised})
 

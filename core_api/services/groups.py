@@ -34,7 +34,7 @@ def group_or_404(db: Session, group_id: str) -> Group:
     return group
 
 
-def member(db: Session, group_id: str, user_id: str, *, need: str = "member") -> GroupMember:
+def member(db: Session, group_id: str, *, user_id: str, need: str = "member") -> GroupMember:
     """The caller's membership if their role is at least ``need``; 404 for outsiders."""
     found = db.get(GroupMember, (group_id, user_id))
     if found is None:
@@ -50,7 +50,7 @@ def role_needed(role: str) -> HTTPException:
     )
 
 
-def check_trust(store: DecisionStore, group: Group, user_id: str) -> None:
+def check_trust(store: DecisionStore, group: Group, *, user_id: str) -> None:
     if group.min_trust <= 0:
         return
     try:
@@ -68,8 +68,8 @@ def check_trust(store: DecisionStore, group: Group, user_id: str) -> None:
 def admit(
     db: Session,
     group: Group,
-    user_id: str,
     *,
+    user_id: str,
     actor_id: str,
     role: str = "member",
     via: str,
@@ -91,9 +91,9 @@ def admit(
 def decide_request(
     db: Session,
     store: DecisionStore,
+    *,
     group: Group,
     user_id: str,
-    *,
     moderator_id: str,
     approve: bool,
     context: dict[str, Any],
@@ -102,8 +102,8 @@ def decide_request(
     if request is None or request.status != "pending":
         raise not_found("no_such_request")
     if approve:
-        check_trust(store, group, user_id)
-        admit(db, group, user_id, actor_id=moderator_id, via="approved", context=context)
+        check_trust(store, group, user_id=user_id)
+        admit(db, group, user_id=user_id, actor_id=moderator_id, via="approved", context=context)
     else:
         emit(
             db,
@@ -119,7 +119,7 @@ def decide_request(
 
 
 def remove(
-    db: Session, group: Group, target: GroupMember, *, actor: GroupMember, context: dict[str, Any]
+    db: Session, group: Group, *, target: GroupMember, actor: GroupMember, context: dict[str, Any]
 ) -> None:
     """Leave (oneself) or remove (a member below the actor's role). The owner cannot leave:
     a group always has one."""

@@ -43,7 +43,7 @@ REQUIRED_IN_APP = frozenset({"review_decision", "appeal_outcome"})
 assert set(DEFAULTS) == set(KINDS)
 
 
-def channels(db: Session, user_id: str, kind: str) -> Channels:
+def channels(db: Session, user_id: str, *, kind: str) -> Channels:
     row = db.get(NotificationPreference, (user_id, kind))
     chosen = DEFAULTS[kind] if row is None else Channels(row.in_app, row.email, row.sms)
     if kind in REQUIRED_IN_APP and not chosen.in_app:
@@ -66,7 +66,7 @@ def notify(
     in-app row, or None when the user keeps this kind out of the app. ``subject`` is
     (type, id) of what it is about; ``coalesce`` folds it into an unread one on the same subject."""
     now = now or datetime.now(UTC)
-    chosen = channels(db, user_id, kind)
+    chosen = channels(db, user_id, kind=kind)
     subject_type, subject_id = subject if subject else (None, None)
     if coalesce and subject_id is not None:
         unread = db.scalar(

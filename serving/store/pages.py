@@ -46,7 +46,7 @@ class Pages:
         self._keep = lines  # the buffers above belong to it
 
     def commands(
-        self, version: str, lo: int, hi: int, *, node_of: np.ndarray | None = None
+        self, version: str, *, lo: int, hi: int, node_of: np.ndarray | None = None
     ) -> dict[int, tuple[bytes, int]]:
         """``SET scores:{version}:{page} <lines>`` for the pages of rows ``[lo, hi)``, per node
         (``node_of``: the node of each hash-tag group; all on node 0 without it)."""

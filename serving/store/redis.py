@@ -86,7 +86,9 @@ class RedisStore:
                 for lo, hi in page_aligned(lines.pages, CHUNK_RECORDS):
                     if any(s.error is not None for s in senders):
                         break
-                    for node, blob in lines.commands(version, lo, hi, node_of=node_of).items():
+                    for node, blob in lines.commands(
+                        version, lo=lo, hi=hi, node_of=node_of
+                    ).items():
                         senders[node].blobs.put(blob)
                     bar.update(hi - lo)
         finally:

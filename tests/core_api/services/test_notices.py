@@ -114,4 +114,4 @@ def test_required_kinds_stay_in_the_app(sessions: Sessions) -> None:
             )
         )
         db.commit()
-        assert notify.channels(db, target, "review_decision").in_app is True
+        assert notify.channels(db, target, kind="review_decision").in_app is True
