@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Literal
 from uuid import UUID
@@ -25,13 +24,12 @@ from core_api.schemas.groups import (
     RoleIn,
 )
 from core_api.schemas.social import PostIn, PostOut
-from core_api.services import groups
+from core_api.services import groups, posts
 from core_api.services.guards import act, conflict, not_found, require_active
 from core_api.services.outbox import emit
 from core_api.services.visibility import visible_to
 
 router = APIRouter(prefix="/groups", tags=["groups"])
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -222,29 +220,8 @@ def create_group_post(
 ) -> Post:
     groups.member(db, str(group_id), user_id=me.user.id)
     act(services, client, me=me, action="post")  # the same limits as any post
-    post = Post(
-        author_id=me.user.id,
-        body=body.body,
-        topic=body.topic,
-        visibility=body.visibility,
-        group_id=str(group_id),
-    )
-    db.add(post)
-    db.flush()
-    emit(
-        db,
-        EventType.POST_CREATED,
-        actor_id=me.user.id,
-        subject_id=post.id,
-        payload={
-            "visibility": post.visibility,
-            "topic": post.topic,
-            "text_length": len(post.body),
-            "has_link": bool(_LINK.search(post.body)),
-            "has_media": body.has_media,
-            "group_id": post.group_id,
-        },
-        context=client.event_context(),
+    post = posts.create_post(
+        db, body, author_id=me.user.id, context=client.event_context(), group_id=str(group_id)
     )
     db.commit()
     return post

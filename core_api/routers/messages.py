@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
@@ -15,12 +14,11 @@ from core_api.db.social import Conversation, ConversationMember, Message
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
 from core_api.schemas.social import ConversationIn, ConversationOut, MessageIn, MessageOut
-from core_api.services import notices
+from core_api.services import notices, posts
 from core_api.services.guards import act, invalid, not_found, require_active
 from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/social", tags=["social"])
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
 def _members(db: SessionDep, conversation_id: str) -> list[str]:
@@ -129,7 +127,7 @@ def send_message(
                 payload={
                     "conversation_id": conversation.id,
                     "text_length": len(body.body),
-                    "has_link": bool(_LINK.search(body.body)),
+                    "has_link": posts.has_link(body.body),
                 },
                 context=client.event_context(),
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
@@ -25,6 +24,7 @@ from core_api.schemas.social import (
     PostIn,
     PostOut,
 )
+from core_api.services import posts
 from core_api.services.feed_fallback import fallback_page, is_fallback_cursor
 from core_api.services.guards import act, existing_user, invalid, not_found
 from core_api.services.impressions import record_impressions
@@ -34,7 +34,6 @@ from serving.feed.guard import Guarded, guarded_fan_out, guarded_read
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/social", tags=["social"])
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -63,23 +62,7 @@ def create_post(
     feed: FeedDep,
 ) -> Post:
     act(services, client, me=me, action="post")
-    post = Post(author_id=me.user.id, body=body.body, topic=body.topic, visibility=body.visibility)
-    db.add(post)
-    db.flush()
-    emit(
-        db,
-        EventType.POST_CREATED,
-        actor_id=me.user.id,
-        subject_id=post.id,
-        payload={
-            "visibility": post.visibility,
-            "topic": post.topic,
-            "text_length": len(post.body),
-            "has_link": bool(_LINK.search(post.body)),
-            "has_media": body.has_media,
-        },
-        context=client.event_context(),
-    )
+    post = posts.create_post(db, body, author_id=me.user.id, context=client.event_context())
     db.commit()
     viewers = audience(db, author_id=me.user.id, visibility=post.visibility)
     # The post is committed; a failed fan-out is logged and the post still shows in fallback
