@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -100,8 +101,13 @@ def _run_step(args: list[str], *, env: dict[str, str], log: Path) -> dict[str, A
             text=True,
         )
         assert child.stdout is not None
-        text = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
+        try:
+            text = child.stdout.read()
+            _, status, usage = os.wait4(child.pid, 0)
+        except BaseException:  # Ctrl-C or a kill of the bench: no step left running on its own
+            child.kill()
+            child.wait()
+            raise
         child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     lines = text.strip().splitlines()
@@ -200,6 +206,8 @@ def table(
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A kill of the bench unwinds through _run_step, which takes the running step down with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(
         prog="python -m bench.scale",
         description=__doc__,
