@@ -102,7 +102,7 @@ def run_shards(day: date, *, shards: int, env: Mapping[str, str], logs: Path) ->
                 log,
                 subprocess.Popen(
                     [
-                        str(BIN / "dagster"),
+                        str(BIN.joinpath("dagster")),  # the executable (not the data folder)
                         "job",
                         "execute",
                         "-m",

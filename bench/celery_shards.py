@@ -53,8 +53,8 @@ def _prepare(root: Path, *, users: int, days: int, seed: int) -> tuple[date, dic
 
     config = SimConfig(users=users, days=days, seed=seed)
     landing = root / "landing"
-    simulate(config, out=landing, truth_out=root / "data" / "ground_truth", progress=False)
     settings = Settings(data_dir=root / "data", landing_dir=landing)
+    simulate(config, out=landing, truth_out=settings.truth, progress=False)
     ingest_days(landing, sorted(landing_partitions(landing)), lake=Lake(settings.lake))
     day = config.start + timedelta(days=days)
     storage = Storage(settings)
@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     broker = os.environ.get("VOUCH_CELERY_BROKER_URL") or BROKER
     root = args.out or Path(tempfile.mkdtemp(prefix="celery_shards_"))
     t0 = time.perf_counter()
-    if args.reuse and (root / "data" / "features" / "fraud_features").exists():
+    from settings import Settings
+
+    if args.reuse and (Settings(data_dir=root / "data").features / "fraud_features").exists():
         day = SimConfig(users=args.users, days=args.days).start + timedelta(days=args.days)
         settings_env = {
             "VOUCH_DATA_DIR": str(root / "data"),

@@ -33,7 +33,8 @@ import numpy as np
 import polars as pl
 
 from bench.scale_plot import plot
-from settings import get_settings
+from pipelines.ingest.lake import Lake
+from settings import Settings, get_settings
 
 # The daily assets in the order the jobs run them (pipelines.definitions: features, models,
 # publish); each is its own process.
@@ -77,13 +78,14 @@ def _count(files: list[Path]) -> int:
 
 
 def _rows(step: str, *, data: Path, day: str, meta: dict[str, Any]) -> int:
+    layout = Settings(data_dir=data)
     if step == "ingest":
-        return _count(sorted((data / "lake" / "events").glob("*/*.parquet")))
+        return _count(sorted(Lake(layout.lake).events_dir.glob("*/*.parquet")))
     if step == "trust_graph":
-        snapshot = data / "features" / "trust_graph" / f"snapshot_date={day}"
+        snapshot = layout.features / "trust_graph" / f"snapshot_date={day}"
         return _count(sorted(snapshot.glob("relation=*/*.parquet")))
     if step in TABLES:
-        return _count(sorted((data / "features" / TABLES[step]).glob(f"snapshot_date={day}/*")))
+        return _count(sorted((layout.features / TABLES[step]).glob(f"snapshot_date={day}/*")))
     asset, key = COUNTED[step]
     return int(meta.get(asset, {}).get(key, 0))
 
@@ -128,7 +130,7 @@ def measure(
     data.mkdir(parents=True)
     env = {**os.environ, "VOUCH_DATA_DIR": str(data), "VOUCH_PARTITIONS_START": "2026-08-01"}
     env.pop("VOUCH_REDIS_URL", None)  # the embedded store: no shared server in the figures
-    events_dir = data / "lake" / "events"
+    events_dir = Lake(Settings(data_dir=data).lake).events_dir
     snapshot = None
     done_steps: dict[str, dict[str, Any]] = {}
     for i, step in enumerate(steps):
