@@ -23,7 +23,6 @@ partitions that cannot hold such events); ``since`` keeps ``occurred_at >= since
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,7 +185,7 @@ def read_events(
 
 # Parquet bytes read per DuckDB query by read_flat: big enough that the per-query cost does not
 # show on a lake of many small days, small enough that a query's buffers stay well under the frame.
-FLAT_BATCH_BYTES = int(os.environ.get("VOUCH_FLAT_BATCH_BYTES", 24 << 20))
+FLAT_BATCH_BYTES = 24 << 20
 
 
 def _day_batches(days: Sequence[Path]) -> list[list[Path]]:
