@@ -139,8 +139,7 @@ def _commit(
         events = events.with_columns(
             pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
         )
-        fresh = events.get_column("event_id").is_first_distinct()
-        written = lake.append_events(events, fresh=fresh, tag=report.tag)
+        written = lake.append_events(events, fresh=batch.outcome.fresh, tag=report.tag)
         report.ingested = sum(written.values())
         report.duplicates += events.height - report.ingested
         report.by_event_date = {d.isoformat(): n for d, n in written.items()}

@@ -1,13 +1,14 @@
-"""Parsing a batch of candidate lines column-wise, and proving each one is in strict form.
+"""Parsing a batch of candidate lines column-wise, one event type at a time, strict form only.
 
-DuckDB's JSON reader turns the lines into the wire columns in one multi-threaded pass. It is
-lenient (numbers become strings, unknown keys vanish, trailing commas pass), so each line is also
-matched against its type's *strict form* (in polars, one pattern per type, the types in
-parallel): the contract's keys in contract order, no whitespace, no escapes, no nulls, every
-value of its JSON type (what ``to_wire`` writes). A line in strict form is strict JSON that the
-lenient reader cannot have bent, so its parsed values are exact; every other line goes to the
-per-line reference parser, which decides. Strict form is what our producers write, so that is
-nearly every line.
+Each line's event type is read off its head (the second key of the strict form), then each type's
+lines are matched against that type's *strict form* (in polars, one pattern per type, the types
+in parallel): the contract's keys in contract order, no whitespace, no escapes, no nulls, every
+value of its JSON type (what ``to_wire`` writes). Only lines in strict form are parsed, by
+DuckDB's JSON reader with the type's own narrow structure (its few payload fields, not the union
+of every type's): the reader is lenient (numbers become strings, unknown keys vanish, trailing
+commas pass), but a line in strict form is strict JSON that it cannot have bent, so its parsed
+values are exact. Every other line goes to the per-line reference parser, which decides. Strict
+form is what our producers write, so that is nearly every line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from core_api.events import (
     CONTEXT_RULES,
     ENVELOPE_FIELDS,
     PAYLOADS,
-    WIRE_SCHEMA,
     EventType,
     Rule,
     payload_rules,
@@ -34,12 +34,7 @@ from pipelines.ingest.lines import Lines
 
 _DUCK = {"string": "VARCHAR", "int64": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN"}
 _BATCH_ROWS = 8192  # DuckDB scans Arrow batches in parallel: give both cores some
-
-
-def _structure(t: pa.DataType) -> Any:
-    if pa.types.is_struct(t):
-        return {t.field(i).name: _structure(t.field(i).type) for i in range(t.num_fields)}
-    return _DUCK[str(t)]
+ROW = "_i"  # each parsed row's line index in the batch
 
 
 # The strict form, as regular expressions (Rust's regex syntax): no whitespace, no escapes, no
@@ -52,6 +47,8 @@ _JSON = {
     "double": r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,2})?",
     "bool": r"(true|false)",
 }
+# The type of a line in strict form (any other line gets no type, or one without a pattern).
+_TYPE_HEAD = r'^\{"event_id":' + _STRING + r',"event_type":"([A-Z_]{1,64})",'
 
 
 def _members(fields: list[tuple[str, Rule, bool]], *, first: bool = True) -> str:
@@ -90,57 +87,81 @@ def strict_form(event_type: EventType) -> str:
 # costs ~3.5 us a line (most of it per call), Rust's regex per type about a third of that.
 _PATTERNS = {t.value: strict_form(t) for t in PAYLOADS}
 
-_QUERY = f"""
-WITH parsed AS (
-    SELECT row, unnest(CASE WHEN json_valid(line) THEN json_transform(line, '{
-    json.dumps({f.name: _structure(f.type) for f in WIRE_SCHEMA})
-}') END)
-    FROM batch
-)
-SELECT row, {", ".join(ENVELOPE_FIELDS)} FROM parsed
-"""
+
+def _structure(rules: dict[str, Rule]) -> dict[str, str]:
+    return {name: _DUCK[str(rule.wire)] for name, rule in rules.items()}
 
 
-def strict_lines(lines: pl.Series, event_type: pl.Series) -> np.ndarray:
-    """Mask of the lines (newline included) in their type's strict form; unknown types: False.
+def narrow_structure(event_type: EventType) -> dict[str, Any]:
+    """What DuckDB's reader is told one type's lines hold (a type without payload fields: no
+    payload column; its strict form holds ``{}``)."""
+    rules = payload_rules()
+    payload = _structure({n: rules[n] for n in type_fields(event_type)})
+    return {
+        **dict.fromkeys(ENVELOPE_FIELDS[:5], "VARCHAR"),
+        "context": _structure(CONTEXT_RULES),
+        **({"payload": payload} if payload else {}),
+        "schema_version": "BIGINT",
+    }
 
-    ``event_type`` only picks the pattern: the pattern itself spells the type it matches.
-    """
-    frame = pl.DataFrame({"line": lines, "t": event_type}).with_row_index("i").lazy()
+
+_QUERIES = {
+    t.value: f"SELECT {ROW}, unnest(json_transform(line, '{json.dumps(narrow_structure(t))}')) "
+    "FROM part"
+    for t in PAYLOADS
+}
+
+
+def strict_by_type(lines: pl.Series, rows: pl.Series) -> dict[str, pl.DataFrame]:
+    """Per event type, its lines (newline included) in strict form, with their ``rows``."""
+    frame = pl.DataFrame([rows.alias(ROW), lines.alias("line")])
+    typed = frame.with_columns(pl.col("line").str.extract(_TYPE_HEAD, 1).alias("t")).lazy()
+    names = list(_PATTERNS)
+    # The pattern in a select after the type's filter: inside the filter's predicate polars
+    # would match every line against every type's pattern.
     queries = [
-        frame.filter(pl.col("t") == name).select("i", pl.col("line").str.contains(f"^{p}$"))
-        for name, p in _PATTERNS.items()
+        typed.filter(pl.col("t") == name).select(
+            ROW, "line", pl.col("line").str.contains(f"^{pattern}$").alias("strict")
+        )
+        for name, pattern in _PATTERNS.items()
     ]
-    ok = np.zeros(len(lines), bool)
-    for part in pl.collect_all(queries):  # the types in parallel
-        ok[part.get_column("i").to_numpy()] = part.get_column("line").to_numpy()
-    return ok
+    parts = pl.collect_all(queries)  # the types in parallel
+    strict = {n: p.filter("strict").drop("strict") for n, p in zip(names, parts, strict=True)}
+    return {name: part for name, part in strict.items() if part.height}
 
 
-def parse_candidates(lines: Lines, idx: np.ndarray) -> pl.DataFrame:
-    """Wire columns for the lines ``idx`` (in that order) and ``canonical``: line == encoding.
+def _parse(con: duckdb.DuckDBPyConnection, event_type: str, part: pl.DataFrame) -> pl.DataFrame:
+    table = part.to_arrow()
+    con.register("part", pa.Table.from_batches(table.to_batches(_BATCH_ROWS)))
+    frame = pl.from_arrow(con.sql(_QUERIES[event_type]).to_arrow_table())
+    con.unregister("part")
+    assert isinstance(frame, pl.DataFrame)
+    # DuckDB keeps insertion order by default (preserve_insertion_order); rows are matched to
+    # their lines by ROW all the same.
+    return frame
+
+
+def parse_candidates(lines: Lines, idx: np.ndarray) -> tuple[dict[str, pl.DataFrame], np.ndarray]:
+    """Per event type, the wire columns (narrow payload) of the lines ``idx`` in strict form,
+    with their line index in ``ROW``; and the indexes (sorted) of the lines not in strict form.
 
     The lines must be valid UTF-8 (the screen in ``lines.fast_candidates`` sees to it).
     """
     if len(idx) == 0:
-        empty = pl.from_arrow(WIRE_SCHEMA.empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return empty.with_columns(pl.lit(False).alias("canonical"))
+        return {}, idx
     # Each value runs to the next line's start, newline included: Arrow offsets are contiguous.
     offsets = np.append(lines.starts, len(lines.data)).astype(np.int64)
     every = pa.LargeStringArray.from_buffers(
         len(lines), pa.py_buffer(offsets), pa.py_buffer(lines.data)
     )
     chosen = every if len(idx) == len(lines) else every.take(pa.array(idx))  # all: no copy
-    batch = pa.table({"row": pa.array(idx, pa.int64()), "line": chosen})
+    series = pl.Series("line", chosen)
+    strict = strict_by_type(series, pl.Series(ROW, idx, pl.Int64))
+    parsed = {}
     with duckdb.connect() as con:
-        con.register("batch", pa.Table.from_batches(batch.to_batches(_BATCH_ROWS)))
-        result = con.sql(_QUERY).to_arrow_table()
-    frame = pl.from_arrow(result)
-    assert isinstance(frame, pl.DataFrame)
-    # DuckDB keeps insertion order by default (preserve_insertion_order); callers rely on it,
-    # and sorting this wide frame would cost more than the check.
-    if not frame.get_column("row").is_sorted():
-        frame = frame.sort("row")
-    canonical = strict_lines(pl.Series("line", chosen), frame.get_column("event_type"))
-    return frame.select(*ENVELOPE_FIELDS).with_columns(pl.Series("canonical", canonical))
+        for event_type, part in strict.items():
+            parsed[event_type] = _parse(con, event_type, part)
+    taken = np.zeros(len(lines), bool)
+    for part in strict.values():
+        taken[part.get_column(ROW).to_numpy()] = True
+    return parsed, idx[~taken[idx]]

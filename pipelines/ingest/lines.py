@@ -20,7 +20,7 @@ _SCAN_CHUNK = 1 << 22  # scanning in cache-sized pieces is ~3x faster than one p
 class Lines:
     """A file's bytes and the [start, end) offsets of its lines (newline and CR excluded)."""
 
-    data: bytes
+    data: bytes | bytearray
     starts: np.ndarray
     ends: np.ndarray
 
@@ -28,7 +28,7 @@ class Lines:
         return len(self.starts)
 
     def raw(self, i: int) -> bytes:
-        return self.data[self.starts[i] : self.ends[i]]
+        return bytes(self.data[self.starts[i] : self.ends[i]])
 
 
 def _positions(arr: np.ndarray, predicate: str) -> np.ndarray:
@@ -45,7 +45,7 @@ def _positions(arr: np.ndarray, predicate: str) -> np.ndarray:
     return np.concatenate(found) if found else np.empty(0, np.int64)
 
 
-def split_lines(data: bytes) -> Lines:
+def split_lines(data: bytes | bytearray) -> Lines:
     arr = np.frombuffer(data, np.uint8)
     newlines = _positions(arr, "newline")
     starts = np.concatenate(([0], newlines + 1)).astype(np.int64)

@@ -1,21 +1,31 @@
 """A landing day's files in; their valid events (lake form) and quarantine rows out.
 
-All files of a batch are parsed by one columnar query (per-query overhead is what hurts small
-files). Lines the fast path cannot vouch for go through the reference parser one by one.
+All files of a batch are parsed together, one columnar query per event type (per-query overhead
+is what hurts small files). Lines the fast path cannot vouch for go through the reference parser
+one by one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-from core_api.events import DEFAULT_MAX_FUTURE, Envelope, Rejection, parse_event, to_wire
-from pipelines.ingest.columnar import parse_candidates
+from core_api.events import (
+    DEFAULT_MAX_FUTURE,
+    LAKE_SCHEMA,
+    Envelope,
+    Rejection,
+    parse_event,
+    to_wire,
+)
+from pipelines.ingest.columnar import ROW, parse_candidates
 from pipelines.ingest.frames import keep
 from pipelines.ingest.lines import Lines, blank_lines, fast_candidates, split_lines
 from pipelines.ingest.rules import to_lake, valid_rows, with_time
@@ -23,7 +33,8 @@ from pipelines.ingest.rules import to_lake, valid_rows, with_time
 
 @dataclass(frozen=True)
 class Outcome:
-    events: pl.DataFrame  # lake columns plus source and line
+    events: pl.DataFrame  # lake columns plus source and line, grouped by event type
+    fresh: pl.Series  # per event row: the batch's first copy of its event_id (in line order)
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA columns
     read: int  # records seen: every line that is not blank
     records: list[int]  # the same, per file of the batch
@@ -40,16 +51,33 @@ class Batch:
 
     @classmethod
     def read(cls, paths: list[Path], sources: list[str]) -> Batch:
-        chunks, counts, sizes = [], [], []
+        """Read the files straight into one buffer (no copy per file), a newline after each."""
+        sizes = [os.stat(p).st_size for p in paths]
+        buffer = bytearray(sum(sizes) + len(paths))
+        view = memoryview(buffer)
+        at, starts, got = 0, [], []
         for path in paths:
-            data = path.read_bytes()
-            sizes.append(len(data))
-            if data and not data.endswith(b"\n"):
-                data += b"\n"  # or its last line would run into the next file's first
-            chunks.append(data)
-            counts.append(data.count(b"\n"))
-        first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        return cls(split_lines(b"".join(chunks)), sources, first, sizes)
+            starts.append(at)
+            with open(path, "rb", buffering=0) as f:
+                n = 0  # the file may have changed since the stat: read what is there now
+                while True:
+                    if at + n == len(buffer):
+                        buffer.extend(bytes(1 << 20))
+                        view = memoryview(buffer)
+                    k = f.readinto(view[at + n :])
+                    if not k:
+                        break
+                    n += k
+            got.append(n)
+            at += n
+            if n and buffer[at - 1] != 10:  # or its last line would run into the next file's first
+                buffer[at] = 10
+                at += 1
+        del view
+        del buffer[at:]
+        lines = split_lines(buffer)
+        first = np.searchsorted(lines.starts, np.array(starts, np.int64)).astype(np.int64)
+        return cls(lines, sources, first, got)
 
     def file_of(self, idx: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.first_line, idx, side="right") - 1
@@ -65,10 +93,6 @@ class Batch:
         return [source, pl.Series("line", idx - self.first_line[f] + 1, pl.Int64)]
 
 
-def _order(idx: np.ndarray) -> pl.Series:
-    return pl.Series("_i", idx, pl.Int64)
-
-
 def quarantine_id(source: str, line: int, *, raw: bytes) -> str:
     """Same file, same line, same bytes: the same quarantine record on every re-run."""
     digest = hashlib.sha256(f"{source}\0{line}\0".encode() + raw)
@@ -77,13 +101,17 @@ def quarantine_id(source: str, line: int, *, raw: bytes) -> str:
 
 def _columnar(
     lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
-) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
-    """Valid rows in lake form, their line indexes, and the lines that need a closer look."""
-    frame = with_time(parse_candidates(lines, idx))
-    ok = frame.get_column("canonical").to_numpy()
-    if frame.height:
-        ok &= valid_rows(frame, now=now, max_future=max_future)
-    return to_lake(keep(frame, ok)), idx[ok], idx[~ok]
+) -> tuple[list[pl.DataFrame], np.ndarray]:
+    """Valid rows in lake form, one frame per event type with their line indexes in ``ROW``;
+    and the lines that need a closer look (sorted)."""
+    parsed, doubtful = parse_candidates(lines, idx)
+    frames, refused = [], [doubtful]
+    for event_type, frame in parsed.items():
+        frame = with_time(frame)
+        ok = valid_rows(frame, event_type=event_type, now=now, max_future=max_future)
+        refused.append(frame.get_column(ROW).to_numpy()[~ok])
+        frames.append(to_lake(keep(frame, ok), event_type=event_type))
+    return frames, np.sort(np.concatenate(refused))
 
 
 def process_batch(
@@ -92,9 +120,7 @@ def process_batch(
     now = now or datetime.now(UTC)
     lines = batch.lines
     candidates = fast_candidates(lines)
-    good, good_idx, doubtful = _columnar(
-        lines, np.flatnonzero(candidates), now=now, max_future=max_future
-    )
+    frames, doubtful = _columnar(lines, np.flatnonzero(candidates), now=now, max_future=max_future)
     rejected: list[tuple[int, Rejection]] = []
     accepted: list[tuple[int, Envelope]] = []
     blank = blank_lines(lines)
@@ -104,27 +130,46 @@ def process_batch(
             rejected.append((i, verdict))
         else:
             accepted.append((i, verdict))
-    frames = [good.with_columns(*batch.lineage(good_idx), _order(good_idx))]
     if accepted:
         # Valid lines in another encoding (spacing, key order, escapes, ...): re-encode them
         # canonically and send them through the same columnar path as everything else.
         canonical = split_lines(b"".join(to_wire(e) + b"\n" for _, e in accepted))
-        again, again_idx, disagree = _columnar(
+        again, disagree = _columnar(
             canonical, np.arange(len(canonical)), now=now, max_future=max_future
         )
         origin = np.array([i for i, _ in accepted], np.int64)
-        back = origin[again_idx]
-        frames.append(again.with_columns(*batch.lineage(back), _order(back)))
+        frames += [f.with_columns(pl.Series(ROW, origin[f.get_column(ROW)])) for f in again]
         for k in disagree.tolist():
             detail = "the columnar rules refuse a line the reference parser accepts"
             rejected.append((int(origin[k]), Rejection("invalid_value", None, detail)))
-    events = pl.concat(frames)
-    if len(frames) > 1:
-        events = events.sort("_i")  # batch order: the first copy of a duplicate wins
-    events = events.drop("_i")
+    events = pl.concat(frames) if frames else _empty_events()
+    rows = events.get_column(ROW).to_numpy()
+    events = events.drop(ROW).with_columns(*batch.lineage(rows))
     records = np.bincount(batch.file_of(np.flatnonzero(~blank)), minlength=len(batch.sources))
     read = int(records.sum())
-    return Outcome(events, _quarantine_frame(batch, rejected), read, records.tolist())
+    return Outcome(
+        events,
+        _first_copies(events, rows),
+        _quarantine_frame(batch, rejected),
+        read,
+        records.tolist(),
+    )
+
+
+def _first_copies(events: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+    """Which rows are the first copy of their event_id in line order (rows come by type)."""
+    order = np.argsort(rows, kind="stable")
+    first = events.get_column("event_id").gather(order).is_first_distinct().to_numpy()
+    fresh = np.empty(len(rows), bool)
+    fresh[order] = first
+    return pl.Series("fresh", fresh)
+
+
+def _empty_events() -> pl.DataFrame:
+    schema = pa.schema([f for f in LAKE_SCHEMA if f.name not in ("ingested_at", "source", "line")])
+    empty = pl.from_arrow(schema.empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return empty.with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
 
 
 def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:

@@ -2,7 +2,7 @@
 
 Derived from the contract's field rules, never written by hand: a row these rules accept must be
 one ``core_api.events.parse_event`` accepts (a property test holds them to it). Rows they refuse
-go back to ``parse_event`` for the reason.
+go back to ``parse_event`` for the reason. Rows come one event type at a time (narrow payloads).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pyarrow as pa
 from core_api.events import (
     CONTEXT_RULES,
     EARLIEST,
-    PAYLOADS,
     SUPPORTED_SCHEMA_VERSIONS,
     TIMESTAMP_RE,
     UUID_RE,
@@ -46,31 +45,6 @@ def _valid_or_null(col: pl.Expr, rule: Rule) -> pl.Expr:
     return col.is_null() | pl.all_horizontal(checks) if checks else pl.lit(True)
 
 
-def _presence_ok(frame: pl.DataFrame) -> np.ndarray:
-    """Each row is of a known type, carries all its type's required payload fields and no other
-    type's fields."""
-    names = list(payload_rules())
-    types = [t.value for t in PAYLOADS]
-    allowed = np.zeros((len(types) + 1, len(names)), bool)  # last row: unknown types
-    required = np.zeros_like(allowed)
-    for i, t in enumerate(PAYLOADS):
-        for name, needed in type_fields(t).items():
-            allowed[i, names.index(name)] = True
-            required[i, names.index(name)] = needed
-    code = (
-        frame.select(
-            pl.col("event_type").replace_strict(types, range(len(types)), default=len(types))
-        )
-        .to_series()
-        .to_numpy()
-    )
-    present = frame.select(
-        pl.col("payload").struct.field(n).is_not_null() for n in names
-    ).to_numpy()
-    known = code < len(types)
-    return known & ~((present & ~allowed[code]) | (~present & required[code])).any(axis=1)
-
-
 def _timestamp() -> pl.Expr:
     return (
         pl.col("occurred_at")
@@ -84,27 +58,41 @@ def with_time(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(_timestamp().alias(_TIME))
 
 
-def valid_rows(frame: pl.DataFrame, *, now: datetime, max_future: timedelta) -> np.ndarray:
-    """Boolean mask of the rows (WIRE_SCHEMA columns) that are valid events.
+def valid_rows(
+    frame: pl.DataFrame, *, event_type: str, now: datetime, max_future: timedelta
+) -> np.ndarray:
+    """Boolean mask of the rows of one type's lines in strict form that are valid events.
 
-    The event type is checked with the payload's presence rules (``_presence_ok``).
+    ``frame``: the type's narrow wire columns (``columnar.parse_candidates``). Strict form already
+    holds each line to its type's keys (no other type's field, every required one), so what is
+    left are the values' own rules.
     """
     frame = frame if _TIME in frame.columns else with_time(frame)
+    rules, fields = payload_rules(), type_fields(event_type)
     ts = pl.col(_TIME)
     checks = [
+        pl.col("event_type") == event_type,
         pl.col("schema_version").is_in(sorted(SUPPORTED_SCHEMA_VERSIONS)),
         pl.col("occurred_at").str.contains(TIMESTAMP_RE),
         ts.is_not_null(),
         ts <= now + max_future,
         ts >= EARLIEST,
         pl.col("context").is_not_null(),
-        pl.col("payload").is_not_null(),
         *(pl.col(c).str.contains(UUID_RE) for c in _ENVELOPE_IDS),
         *(_valid_or_null(pl.col("context").struct.field(n), r) for n, r in CONTEXT_RULES.items()),
-        *(_valid_or_null(pl.col("payload").struct.field(n), r) for n, r in payload_rules().items()),
     ]
+    if fields:
+        payload = pl.col("payload")
+        checks += [
+            payload.is_not_null(),
+            *(_valid_or_null(payload.struct.field(n), rules[n]) for n in fields),
+            *(payload.struct.field(n).is_not_null() for n, needed in fields.items() if needed),
+        ]
     ok = frame.select(pl.all_horizontal(checks).fill_null(False).alias("ok")).to_series()
-    return ok.to_numpy() & _presence_ok(frame)
+    return ok.to_numpy()
+
+
+_LAKE_TYPES = {n: pl.from_arrow(pa.array([], r.lake)).dtype for n, r in payload_rules().items()}
 
 
 def _lake_value(name: str, rule: Rule) -> pl.Expr:
@@ -112,18 +100,26 @@ def _lake_value(name: str, rule: Rule) -> pl.Expr:
     if rule.is_id:
         col = col.str.to_lowercase()
     elif rule.lake != rule.wire:
-        col = col.cast(pl.from_arrow(pa.array([], rule.lake)).dtype)
+        col = col.cast(_LAKE_TYPES[name])
     return col.alias(name)
 
 
-def to_lake(frame: pl.DataFrame) -> pl.DataFrame:
-    """Valid wire rows in the lake's form: lower-case ids, UTC times, decimal amounts."""
+def to_lake(frame: pl.DataFrame, *, event_type: str) -> pl.DataFrame:
+    """One type's valid rows in the lake's form: lower-case ids, UTC times, decimal amounts, the
+    payload widened to every type's fields (the others null). Extra columns (``ROW``) stay."""
+    fields = type_fields(event_type)
+    payload = [
+        _lake_value(n, r) if n in fields else pl.lit(None, _LAKE_TYPES[n]).alias(n)
+        for n, r in payload_rules().items()
+    ]
+    extra = [c for c in frame.columns if c.startswith("_") and c != _TIME]
     return frame.select(
-        *(pl.col(c).str.to_lowercase() for c in ("event_id",)),
+        *extra,
+        pl.col("event_id").str.to_lowercase(),
         pl.col("event_type"),
         (pl.col(_TIME) if _TIME in frame.columns else _timestamp()).alias("occurred_at"),
         *(pl.col(c).str.to_lowercase() for c in ("actor_id", "subject_id")),
         pl.col("context"),
-        pl.struct([_lake_value(n, r) for n, r in payload_rules().items()]).alias("payload"),
+        pl.struct(payload).alias("payload"),
         pl.col("schema_version").cast(pl.Int32),
     )
