@@ -35,12 +35,7 @@ def _positions(arr: np.ndarray, predicate: str) -> np.ndarray:
     found = []
     for lo in range(0, len(arr), _SCAN_CHUNK):
         piece = arr[lo : lo + _SCAN_CHUNK]
-        if predicate == "newline":
-            hits = piece == 10
-        elif predicate == "control":
-            hits = (piece < 0x20) & (piece != 10)
-        else:
-            hits = piece >= 0x80
+        hits = piece == 10 if predicate == "newline" else piece >= 0x80
         found.append(np.flatnonzero(hits) + lo)
     return np.concatenate(found) if found else np.empty(0, np.int64)
 
@@ -60,8 +55,9 @@ def split_lines(data: bytes | bytearray) -> Lines:
 def fast_candidates(lines: Lines) -> np.ndarray:
     """Boolean mask of lines the columnar parser may take; the rest go line by line.
 
-    A candidate is a UTF-8 line that starts with ``{``, ends with ``}``, fits the size limit and
-    holds no control byte (canonical JSON has none; a raw one inside a string is not JSON).
+    A candidate is a UTF-8 line that starts with ``{``, ends with ``}`` and fits the size limit.
+    (A control byte needs no scan of its own: no strict form holds one, so a candidate that does
+    goes on to the reference parser all the same.)
     """
     if len(lines) == 0:
         return np.zeros(0, bool)
@@ -71,8 +67,6 @@ def fast_candidates(lines: Lines) -> np.ndarray:
     first = arr[np.where(nonempty, lines.starts, 0)]
     last = arr[np.where(nonempty, lines.ends - 1, 0)]
     ok = nonempty & (length <= MAX_LINE_BYTES) & (first == ord("{")) & (last == ord("}"))
-    control = _positions(arr, "control")
-    ok[np.searchsorted(lines.starts, control, side="right") - 1] = False
     if not lines.data.isascii():
         high = _positions(arr, "high")
         for i in np.unique(np.searchsorted(lines.starts, high, side="right") - 1):
