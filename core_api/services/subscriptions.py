@@ -31,7 +31,6 @@ from core_api.services.outbox import emit
 # A failed renewal is tried again this many days after the period's end, then the subscription
 # is cancelled as unpaid: four tries in all (at the end, +1, +3 and +7 days).
 RETRY_DAYS = (1, 3, 7)
-LEDGER_FAILURES = {"insufficient_funds": "insufficient_funds"}  # other ledger refusals: generic
 
 
 class SubscriptionError(Exception):
@@ -119,8 +118,8 @@ def charge(step: Step, *, period: int) -> LedgerTransaction | str:
             initiator_id=step.subscriber_id,
             reference=f"sub:{step.subject_id}:{period}",
         )
-    except payments.LedgerError as exc:
-        return LEDGER_FAILURES.get(exc.reason, "ledger_refused")
+    except payments.LedgerError as exc:  # e.g. the seller's wallet at its limit: said generically
+        return exc.reason if exc.reason == "insufficient_funds" else "ledger_refused"
 
 
 def subscribe(step: Step) -> Subscription:
