@@ -17,6 +17,16 @@ def _when(value: str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"a whole number above 0, not {value!r}")
+    return n
+
+
 def _billing(args: argparse.Namespace) -> int:
     from core_api.db.engine import make_engine, make_sessionmaker, upgrade
     from core_api.services.billing import run_billing
@@ -51,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="bill as of this UTC time (ISO-8601; default now), e.g. to catch up a missed run",
     )
     cmd.add_argument(
-        "--limit", type=int, default=100_000, help="at most this many subscriptions per run"
+        "--limit", type=_positive, default=100_000, help="at most this many subscriptions per run"
     )
     cmd.add_argument("--no-relay", action="store_true", help="leave the events in the outbox")
     cmd.set_defaults(func=_billing)

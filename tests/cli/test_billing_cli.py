@@ -30,8 +30,9 @@ def test_billing_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         build_parser().parse_args(["billing", "--help"])
     assert exit_info.value.code == 0
     assert "retried 1, 3 and 7" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["billing", "--at", "yesterday"])
+    for bad in (["--at", "yesterday"], ["--limit", "0"], ["--limit", "x"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["billing", *bad])
 
 
 def test_billing_renews_once_and_relays_its_events(
