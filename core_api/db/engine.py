@@ -31,6 +31,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     outbox,
     review,
     social,
+    subscriptions,
 )
 from core_api.db.base import Base
 from settings import Settings

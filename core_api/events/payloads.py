@@ -53,7 +53,7 @@ ListingCategory = Literal[
 ]
 Platform = Literal["web", "ios", "android", "api"]
 NotificationKind = Literal[
-    "review_decision", "appeal_outcome", "order_update", "new_message", "payout"
+    "review_decision", "appeal_outcome", "order_update", "new_message", "payout", "subscription"
 ]
 POST_TOPICS: tuple[str, ...] = get_args(PostTopic)
 LISTING_CATEGORIES: tuple[str, ...] = get_args(ListingCategory)
@@ -348,3 +348,50 @@ class TaskUpdated(Payload):
     project_id: Id
     task_status: Literal["todo", "in_progress", "done", "blocked"]
     assignee_id: Id | None = None
+
+
+# --- subscriptions --------------------------------------------------------------------------
+# A subscriber (the actor, who pays) to a seller's plan (``seller_id``, who is paid); the subject
+# is the subscription. Period 0 is charged when subscribing, the billing run charges the next
+# ones. Additive: schema_version stays 1.
+BillingInterval = Literal["week", "month", "year"]
+
+
+class SubscriptionStarted(Payload):
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_interval: BillingInterval
+
+
+class SubscriptionRenewed(Payload):
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_period: Annotated[int, integer(ge=0, le=100_000)]
+    billing_attempt: Annotated[int, integer(ge=1, le=100)]
+
+
+class SubscriptionPaymentFailed(Payload):
+    """A charge the wallet could not pay: period 0 when subscribing (the subscription is not
+    created), a later period in the billing run (retried, then the subscription is cancelled)."""
+
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_period: Annotated[int, integer(ge=0, le=100_000)]
+    billing_attempt: Annotated[int, integer(ge=1, le=100)]
+    charge_failure: Literal["insufficient_funds", "account_locked", "ledger_refused"]
+
+
+class SubscriptionCancelled(Payload):
+    """By the subscriber (now, or at the end of the paid period) or by the billing run after the
+    last failed retry (``unpaid``) or when the seller withdrew the plan (``plan_ended``)."""
+
+    plan_id: Id
+    seller_id: Id
+    cancel_reason: Literal["user", "unpaid", "plan_ended"]
+    at_period_end: Flag
