@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db import (  # noqa: F401  (registers every table on Base.metadata)
     admin,
     collab,
+    files,
     groups,
     identity,
     market,

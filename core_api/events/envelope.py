@@ -85,6 +85,7 @@ class EventType(StrEnum):
     PROJECT_CREATED = "PROJECT_CREATED"
     TASK_CREATED = "TASK_CREATED"
     TASK_UPDATED = "TASK_UPDATED"
+    FILE_ATTACHED = "FILE_ATTACHED"
 
 
 def _model_name(event_type: EventType) -> str:
@@ -115,6 +116,7 @@ _SUBJECT_KINDS = {
     "group": "GROUP_CREATED",
     "project": "PROJECT_CREATED",
     "task": "TASK_CREATED TASK_UPDATED",
+    "file": "FILE_ATTACHED",
 }
 SUBJECT: dict[EventType, str] = {
     EventType(name): kind for kind, names in _SUBJECT_KINDS.items() for name in names.split()

@@ -348,3 +348,22 @@ class TaskUpdated(Payload):
     project_id: Id
     task_status: Literal["todo", "in_progress", "done", "blocked"]
     assignee_id: Id | None = None
+
+
+# --- attachments ----------------------------------------------------------------------------
+AttachmentType = Literal[
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"
+]
+ATTACHMENT_TYPES: tuple[str, ...] = get_args(AttachmentType)
+
+
+class FileAttached(Payload):
+    """The actor attached a file to a task, a message or a listing; its type as read from its
+    bytes. The same content hash under many accounts links them (a scam's one photo on many
+    listings, one document sent in many chats). Additive: schema_version stays 1."""
+
+    attached_to: Literal["task", "message", "listing"]
+    parent_id: Id
+    media_type: AttachmentType
+    size_bytes: Annotated[int, integer(ge=1, le=1 << 30)]
+    content_sha256: Annotated[str, text(64)]
