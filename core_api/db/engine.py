@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db import (  # noqa: F401  (registers every table on Base.metadata)
     admin,
     collab,
+    escrow,
     files,
     groups,
     identity,
@@ -32,6 +33,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     outbox,
     review,
     social,
+    verification,
 )
 from core_api.db.base import Base
 from settings import Settings

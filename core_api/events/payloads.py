@@ -70,6 +70,9 @@ class UserRegistered(Payload):
     email_domain: Annotated[str, text(253)]
     signup_channel: Platform
     referrer_id: Id | None = None
+    # The country the user said they live in (the context's country is where they came from).
+    # Optional, so additive: schema_version stays 1.
+    declared_country: Country | None = None
 
 
 class UserLoggedIn(Payload):
@@ -210,6 +213,9 @@ class MessageSent(Payload):
     conversation_id: Id
     text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
+    # The message carries media URLs (attached files come as FILE_ATTACHED). Optional, so
+    # additive: schema_version stays 1.
+    has_media: Flag | None = None
 
 
 # --- marketplace ----------------------------------------------------------------------------
@@ -367,3 +373,15 @@ class FileAttached(Payload):
     media_type: AttachmentType
     size_bytes: Annotated[int, integer(ge=1, le=1 << 30)]
     content_sha256: Annotated[str, text(64)]
+
+
+class PostEdited(Payload):
+    """The author (the actor) edited a post: the post as it reads after the edit. A post that
+    gathered reach and then gains a link (bait and switch) is an edit whose ``has_link`` turned
+    true. Additive: schema_version stays 1."""
+
+    visibility: Literal["public", "friends", "private"]
+    topic: PostTopic
+    text_length: Annotated[int, integer(ge=0, le=100_000)]
+    has_link: Flag
+    has_media: Flag
