@@ -6,7 +6,11 @@ projects' description.
 
 SQLite alters a table by copying it (batch mode) where it cannot ALTER in place: dropping the
 two columns of ``users``, and the new CHECKs of ``devices`` and ``messages``.
-``core_api.db.engine.upgrade`` turns foreign keys off meanwhile.
+``core_api.db.engine.upgrade`` turns foreign keys off meanwhile. The copy keeps each CHECK's
+name as the database has it. CHECK names spelled here, like every migration's since 0001, come
+out through the models' naming convention ("ck_messages_status" is created as
+ck_messages_ck_messages_status, on both databases), so a later ``drop_constraint`` spells them
+the same way.
 
 Revision ID: 0012_schema_gaps
 Revises: 0011_files
