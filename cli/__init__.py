@@ -11,6 +11,7 @@ import warnings
 
 from cli import (
     api,
+    billing,
     console,
     features,
     feed,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         fraud,
         risk,
         api,
+        billing,
         nats,
         ui,
     )

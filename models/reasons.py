@@ -28,6 +28,7 @@ _FACTS = {
     "escrow_in": "escrow releases as seller",
     "logins": "logins",
     "failed_logins": "failed logins",
+    "failed_subscription_charges": "failed subscription charges",
     "chargebacks": "chargebacks",
     "chargebacks_as_seller": "chargebacks as seller",
     "disputes_opened": "disputes opened",

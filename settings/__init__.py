@@ -82,6 +82,24 @@ class Settings(BaseSettings):
     console_secure_cookie: bool = Field(
         False, description="mark the analyst console's cookies Secure (on behind HTTPS)"
     )
+    files_url: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9+.-]*://",
+        description="attachments on object storage through fsspec, e.g. s3://bucket/prefix "
+        "(s3:// needs the s3fs package); unset: a folder under data_dir",
+    )
+    files_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, le=1 << 30, description="largest attachment accepted (413 past it)"
+    )
+    files_types: str = Field(
+        "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
+        pattern=r"^[a-z]+/[a-z0-9.+-]+(,[a-z]+/[a-z0-9.+-]+)*$",
+        description="comma-separated media types an attachment may be, as read from its first "
+        "bytes (not as declared); others answer 415",
+    )
+    files_per_parent: int = Field(
+        20, ge=1, le=1000, description="attachments one task, message or listing may hold"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -128,6 +146,11 @@ class Settings(BaseSettings):
     def core_database(self) -> Path:
         """The core API's SQLite database (when no ``database_url``)."""
         return self._under("core.sqlite")
+
+    @property
+    def files(self) -> Path:
+        """Attachments of tasks, messages and listings (when no ``files_url``)."""
+        return self._under("files")
 
     @property
     def signing_key(self) -> Path:

@@ -20,6 +20,7 @@ from simulator import (
     market,
     payments,
     social,
+    subscribers,
 )
 from simulator.base import DAY, Day, epoch_us, stream
 from simulator.config import SimConfig, SimSummary
@@ -28,6 +29,7 @@ from simulator.hard import harden
 from simulator.identity import sessions, signups
 from simulator.labels import Labels
 from simulator.population import TYPOLOGY_NAMES, assign_referrers, build_population
+from simulator.subscriptions import Subs
 from simulator.transport import Transport
 from simulator.truth import write_truth
 from simulator.wire import EMPTY, compact
@@ -72,6 +74,7 @@ def simulate(config: SimConfig, *, out: Path, truth_out: Path, progress: bool = 
     work = collab.Collab()
     mk = market.Market()
     ledger = payments.Ledger()
+    subs = Subs.offer(pop, seed=config.seed)
     labels = Labels(pop, seed=config.seed)
     transport = Transport(Path(out), seed=config.seed, end=end, faults=config.faults)
     schedule = Schedule(start=start, end=end)
@@ -104,6 +107,7 @@ def simulate(config: SimConfig, *, out: Path, truth_out: Path, progress: bool = 
         frames += collab.daily(pop, graph, st=work, sess=sess, day=day)
         frames += market.daily(pop, graph, mk=mk, ledger=ledger, sess=sess, day=day)
         frames += payments.daily(pop, graph, ledger=ledger, sess=sess, day=day)
+        frames += subscribers.daily(pop, fs, subs=subs, ledger=ledger, sess=sess, day=day)
         schedule.add(frames)
         due = schedule.pop(day.d1)
         labels.observe(due, pop.n)

@@ -134,6 +134,7 @@ class Platform:
     listings: list[tuple[Account, str]] = field(default_factory=list)
     orders_delivered: int = 0
     transfers: Counter[str] = field(default_factory=Counter)  # "normal"/"ring" -> sent
+    subscriptions: Counter[str] = field(default_factory=Counter)  # "normal"/"ring" -> started
 
     @property
     def everyone(self) -> list[Account]:

@@ -61,6 +61,7 @@ def trade(api: Api, platform: Platform, rng: random.Random) -> None:
         to = normal[(i + 2) % len(normal)]
         if to is not who and _send(api, who, to, "12.50"):
             platform.transfers["normal"] += 1
+    _subscribe(api, platform)
     mule = ring[0]
     for who in ring[1:]:
         if _send(api, who, mule, "30.00"):
@@ -72,6 +73,23 @@ def trade(api: Api, platform: Platform, rng: random.Random) -> None:
         keyed=True,
         body={"amount": "100.00", "currency": "EUR", "destination_id": "iban_mule_1"},
     )
+
+
+def _subscribe(api: Api, platform: Platform) -> None:
+    """The first normal user offers a weekly plan (gated like a listing); the others subscribe,
+    and so does every ring account (the trust gate answers them)."""
+    seller = platform.normal[0]
+    body = {"name": f"club of {seller.device}", "price": "4.00", "currency": "EUR"}
+    offered = api.critical(
+        "POST", "/subscriptions/plans", seller, body={**body, "interval": "week"}
+    )
+    if offered.status_code != 201:
+        return
+    plan = {"plan_id": offered.json()["id"]}
+    for who in [*platform.normal[1:], *platform.ring]:
+        started = api.critical("POST", "/subscriptions", who, body=plan, keyed=True)
+        if started.status_code == 201:
+            platform.subscriptions["ring" if who.ring else "normal"] += 1
 
 
 def _send(api: Api, who: Account, to: Account, amount: str) -> bool:
@@ -126,4 +144,5 @@ def summarise(api: Api, platform: Platform, *, client: httpx.Client) -> dict[str
         "listings": len(platform.listings),
         "orders_delivered": platform.orders_delivered,
         "transfers": dict(platform.transfers),
+        "subscriptions": dict(platform.subscriptions),
     }

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core_api.db import (  # noqa: F401  (registers every table on Base.metadata)
     admin,
     collab,
+    escrow,
+    files,
     groups,
     identity,
     market,
@@ -31,6 +33,8 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     outbox,
     review,
     social,
+    subscriptions,
+    verification,
 )
 from core_api.db.base import Base
 from settings import Settings

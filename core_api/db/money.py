@@ -32,6 +32,7 @@ TRANSACTION_KINDS = (
     "escrow_hold",
     "escrow_release",
     "escrow_refund",
+    "subscription",
 )
 ZERO = Decimal("0.0000")
 
@@ -64,7 +65,7 @@ class LedgerTransaction(Base):
     __table_args__ = (
         CheckConstraint(
             "kind IN ('deposit', 'transfer', 'payout', 'escrow_hold', 'escrow_release', "
-            "'escrow_refund')",
+            "'escrow_refund', 'subscription')",
             name="kind",
         ),
         CheckConstraint("amount > 0", name="positive"),

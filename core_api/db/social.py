@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from core_api.db.base import Base, UtcDateTime, id_column_type, new_id, utcnow
@@ -34,7 +34,9 @@ class Post(Base):
     visibility: Mapped[str] = mapped_column(String(8))
     # Set for a group's post: only the group's members may see it (then ``visibility`` applies).
     group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    media_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the last edit; None: none
 
 
 class Follow(Base):
@@ -88,12 +90,19 @@ class ConversationMember(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        CheckConstraint("status IN ('sent', 'read')", name="status"),
+    )
 
     id: Mapped[str] = mapped_column(id_column_type(), primary_key=True, default=new_id)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     sender_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
+    media_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # read: a recipient marked the conversation read past this message (in a group, the first).
+    status: Mapped[str] = mapped_column(String(8), default="sent")
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

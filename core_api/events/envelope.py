@@ -85,6 +85,12 @@ class EventType(StrEnum):
     PROJECT_CREATED = "PROJECT_CREATED"
     TASK_CREATED = "TASK_CREATED"
     TASK_UPDATED = "TASK_UPDATED"
+    SUBSCRIPTION_STARTED = "SUBSCRIPTION_STARTED"
+    SUBSCRIPTION_RENEWED = "SUBSCRIPTION_RENEWED"
+    SUBSCRIPTION_PAYMENT_FAILED = "SUBSCRIPTION_PAYMENT_FAILED"
+    SUBSCRIPTION_CANCELLED = "SUBSCRIPTION_CANCELLED"
+    FILE_ATTACHED = "FILE_ATTACHED"
+    POST_EDITED = "POST_EDITED"
 
 
 def _model_name(event_type: EventType) -> str:
@@ -95,8 +101,8 @@ PAYLOADS: dict[EventType, type[p.Payload]] = {t: getattr(p, _model_name(t)) for 
 
 
 # What ``subject_id`` names for each type. ``actor_id`` is always the user who acted (the payer
-# for payments and their chargebacks, the buyer for escrow and refunds); automated actions use
-# SYSTEM_ACTOR_ID.
+# for payments and their chargebacks, the buyer for escrow and refunds, the subscriber for every
+# step of a subscription, the billing run's included); automated actions use SYSTEM_ACTOR_ID.
 SYSTEM_ACTOR_ID = "00000000-0000-0000-0000-000000000000"
 _SUBJECT_KINDS = {
     "user": "USER_REGISTERED USER_LOGGED_IN LOGIN_FAILED DEVICE_ADDED VERIFICATION_COMPLETED "
@@ -107,7 +113,7 @@ _SUBJECT_KINDS = {
     "GROUP_MEMBER_LEFT",
     "order": "ORDER_PLACED ORDER_STATUS_CHANGED REVIEW_POSTED DISPUTE_OPENED DISPUTE_RESOLVED "
     "ESCROW_HELD ESCROW_RELEASED REFUND_ISSUED",
-    "post": "POST_CREATED POST_ENGAGED",
+    "post": "POST_CREATED POST_ENGAGED POST_EDITED",
     "listing": "LISTING_CREATED",
     "payment": "PAYMENT_SUCCESS PAYMENT_FAILED CHARGEBACK_RECEIVED",
     "payout": "PAYOUT_REQUESTED PAYOUT_COMPLETED",
@@ -115,6 +121,9 @@ _SUBJECT_KINDS = {
     "group": "GROUP_CREATED",
     "project": "PROJECT_CREATED",
     "task": "TASK_CREATED TASK_UPDATED",
+    "subscription": "SUBSCRIPTION_STARTED SUBSCRIPTION_RENEWED SUBSCRIPTION_PAYMENT_FAILED "
+    "SUBSCRIPTION_CANCELLED",
+    "file": "FILE_ATTACHED",
 }
 SUBJECT: dict[EventType, str] = {
     EventType(name): kind for kind, names in _SUBJECT_KINDS.items() for name in names.split()

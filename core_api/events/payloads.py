@@ -53,7 +53,7 @@ ListingCategory = Literal[
 ]
 Platform = Literal["web", "ios", "android", "api"]
 NotificationKind = Literal[
-    "review_decision", "appeal_outcome", "order_update", "new_message", "payout"
+    "review_decision", "appeal_outcome", "order_update", "new_message", "payout", "subscription"
 ]
 POST_TOPICS: tuple[str, ...] = get_args(PostTopic)
 LISTING_CATEGORIES: tuple[str, ...] = get_args(ListingCategory)
@@ -70,6 +70,9 @@ class UserRegistered(Payload):
     email_domain: Annotated[str, text(253)]
     signup_channel: Platform
     referrer_id: Id | None = None
+    # The country the user said they live in (the context's country is where they came from).
+    # Optional, so additive: schema_version stays 1.
+    declared_country: Country | None = None
 
 
 class UserLoggedIn(Payload):
@@ -210,6 +213,9 @@ class MessageSent(Payload):
     conversation_id: Id
     text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
+    # The message carries media URLs (attached files come as FILE_ATTACHED). Optional, so
+    # additive: schema_version stays 1.
+    has_media: Flag | None = None
 
 
 # --- marketplace ----------------------------------------------------------------------------
@@ -348,3 +354,81 @@ class TaskUpdated(Payload):
     project_id: Id
     task_status: Literal["todo", "in_progress", "done", "blocked"]
     assignee_id: Id | None = None
+
+
+# --- subscriptions --------------------------------------------------------------------------
+# A subscriber (the actor, who pays) to a seller's plan (``seller_id``, who is paid); the subject
+# is the subscription. Period 0 is charged when subscribing, the billing run charges the next
+# ones. Additive: schema_version stays 1.
+BillingInterval = Literal["week", "month", "year"]
+
+
+class SubscriptionStarted(Payload):
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_interval: BillingInterval
+
+
+class SubscriptionRenewed(Payload):
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_period: Annotated[int, integer(ge=0, le=100_000)]
+    billing_attempt: Annotated[int, integer(ge=1, le=100)]
+
+
+class SubscriptionPaymentFailed(Payload):
+    """A charge the wallet could not pay: period 0 when subscribing (the subscription is not
+    created), a later period in the billing run (retried, then the subscription is cancelled)."""
+
+    plan_id: Id
+    amount: Money
+    currency: Currency
+    seller_id: Id
+    billing_period: Annotated[int, integer(ge=0, le=100_000)]
+    billing_attempt: Annotated[int, integer(ge=1, le=100)]
+    charge_failure: Literal["insufficient_funds", "account_locked", "ledger_refused"]
+
+
+class SubscriptionCancelled(Payload):
+    """By the subscriber (now, or at the end of the paid period) or by the billing run after the
+    last failed retry (``unpaid``) or when the seller withdrew the plan (``plan_ended``)."""
+
+    plan_id: Id
+    seller_id: Id
+    cancel_reason: Literal["user", "unpaid", "plan_ended"]
+    at_period_end: Flag
+
+
+# --- attachments ----------------------------------------------------------------------------
+AttachmentType = Literal[
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"
+]
+ATTACHMENT_TYPES: tuple[str, ...] = get_args(AttachmentType)
+
+
+class FileAttached(Payload):
+    """The actor attached a file to a task, a message or a listing; its type as read from its
+    bytes. The same content hash under many accounts links them (a scam's one photo on many
+    listings, one document sent in many chats). Additive: schema_version stays 1."""
+
+    attached_to: Literal["task", "message", "listing"]
+    parent_id: Id
+    media_type: AttachmentType
+    size_bytes: Annotated[int, integer(ge=1, le=1 << 30)]
+    content_sha256: Annotated[str, text(64)]
+
+
+class PostEdited(Payload):
+    """The author (the actor) edited a post: the post as it reads after the edit. A post that
+    gathered reach and then gains a link (bait and switch) is an edit whose ``has_link`` turned
+    true. Additive: schema_version stays 1."""
+
+    visibility: Literal["public", "friends", "private"]
+    topic: PostTopic
+    text_length: Annotated[int, integer(ge=0, le=100_000)]
+    has_link: Flag
+    has_media: Flag

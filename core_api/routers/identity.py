@@ -33,6 +33,8 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
         # A look-alike of an existing address (Cyrillic "а" for "a", "rn" for "m"): one person
         # could not tell the two apart, so they may not be two accounts.
         raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "email_confusable"})
+    if body.username and db.scalar(select(User.id).where(User.username == body.username)):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "username_taken"})
     referrer = str(body.referrer_id) if body.referrer_id else None
     if referrer and db.get(User, referrer) is None:
         raise HTTPException(
@@ -44,6 +46,9 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
         password_hash=hash_password(body.password),
         display_name=body.display_name,
         bio="",
+        username=body.username,
+        country=body.country,
+        dob=body.dob,
     )
     db.add(user)
     db.flush()
@@ -56,6 +61,7 @@ def register(body: RegisterIn, db: SessionDep, services: ServicesDep, client: Cl
             "email_domain": body.email.rsplit("@", 1)[1],
             "signup_channel": client.platform,
             "referrer_id": referrer,
+            "declared_country": body.country,
         },
         context=client.event_context(),
     )

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
 from core_api.db.identity import User
 from core_api.db.social import Conversation, ConversationMember, Message
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.schemas.social import ConversationIn, ConversationOut, MessageIn, MessageOut
+from core_api.schemas.social import (
+    ConversationIn,
+    ConversationOut,
+    MessageIn,
+    MessageOut,
+    ReadOut,
+)
 from core_api.services import notices, posts
 from core_api.services.guards import act, invalid, not_found, require_active
 from core_api.services.outbox import emit
@@ -114,7 +121,13 @@ def send_message(
 ) -> Message:
     conversation = _mine(db, conversation_id, me)
     act(services, client, me=me, action="message")
-    message = Message(conversation_id=conversation.id, sender_id=me.user.id, body=body.body)
+    message = Message(
+        conversation_id=conversation.id,
+        sender_id=me.user.id,
+        body=body.body,
+        media_urls=list(body.media_urls),
+        status="sent",
+    )
     db.add(message)
     # One event per recipient: fraud features count who a sender reaches, not conversations.
     for recipient in _members(db, conversation.id):
@@ -128,6 +141,7 @@ def send_message(
                     "conversation_id": conversation.id,
                     "text_length": len(body.body),
                     "has_link": posts.has_link(body.body),
+                    "has_media": bool(body.media_urls),
                 },
                 context=client.event_context(),
             )
@@ -136,3 +150,23 @@ def send_message(
             )
     db.commit()
     return message
+
+
+@router.post("/conversations/{conversation_id}/read", response_model=ReadOut)
+def mark_read(conversation_id: UUID, me: CurrentUser, db: SessionDep) -> ReadOut:
+    """Mark every message the others sent here so far as read (the sender sees ``read``)."""
+    conversation = _mine(db, conversation_id, me)
+    now = datetime.now(UTC)
+    result = db.execute(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.sender_id != me.user.id,
+            Message.status == "sent",
+            Message.created_at <= now,
+        )
+        .values(status="read", read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    return ReadOut(marked=result.rowcount if isinstance(result, CursorResult) else 0)

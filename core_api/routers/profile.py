@@ -9,9 +9,16 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from core_api.db.identity import Device, User
+from core_api.db.verification import Verification
 from core_api.deps import AnyStatusUser, ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.schemas.identity import AccountOut, DeviceOut, ProfileOut, ProfilePatch
+from core_api.schemas.identity import (
+    AccountOut,
+    DeviceOut,
+    ProfileOut,
+    ProfilePatch,
+    VerificationOut,
+)
 from core_api.services.enforce import decision_context, enforce
 from core_api.services.outbox import emit
 
@@ -19,11 +26,17 @@ router = APIRouter(prefix="/identity", tags=["identity"])
 
 
 @router.get("/me", response_model=AccountOut)
-async def me(me: AnyStatusUser) -> User:
-    # Open to locked accounts too: it is where they see their status. ``async``: it does no
-    # I/O (the user was read with the session), so it skips two thread-pool hops (the handler
-    # and FastAPI's response validation, which runs in the pool for plain ``def`` handlers).
+def me(me: AnyStatusUser) -> User:
+    # Open to locked accounts too: it is where they see their status. A plain ``def``: the
+    # verification times are read from ``verifications`` (a query, so not on the event loop).
     return me.user
+
+
+@router.get("/verifications", response_model=list[VerificationOut])
+def verifications(me: AnyStatusUser) -> list[Verification]:
+    """The caller's checks by kind (e-mail, phone, KYC, document, biometric) and where each
+    stands: pending (a code sent, a document submitted), verified or rejected."""
+    return sorted(me.user.verifications, key=lambda v: (v.created_at, v.kind))
 
 
 @router.get("/profile/{user_id}", response_model=ProfileOut)
@@ -48,6 +61,14 @@ def update_profile(
     changes = body.model_dump(exclude_unset=True)
     for field in ("display_name", "bio"):
         if changes.get(field) is not None:
+            setattr(user, field, changes[field])
+    name = changes.get("username")
+    if name and name != user.username:
+        if db.scalar(select(User.id).where(User.username == name)):
+            raise HTTPException(status.HTTP_409_CONFLICT, detail={"reason": "username_taken"})
+        user.username = name
+    for field in ("avatar_url", "dob", "country"):  # null clears these
+        if field in changes:
             setattr(user, field, changes[field])
     if "phone" in changes and changes["phone"] != user.phone:
         user.phone, user.phone_verified_at = changes["phone"], None

@@ -56,7 +56,7 @@ def create_project(
 ) -> Project:
     require_active(me)
     mine = membership(db, str(workspace_id), me.user.id, need="admin")
-    project = Project(workspace_id=mine.workspace_id, name=body.name)
+    project = Project(workspace_id=mine.workspace_id, name=body.name, description=body.description)
     db.add(project)
     db.flush()
     emit(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from core_api.db.identity import User
+from core_api.db.identity import Device, User
+from core_api.db.verification import Verification
 from core_api.deps import ClientDep, CurrentUser, Services, ServicesDep, SessionDep
 from core_api.events import EventType
 from core_api.schemas.identity import Channel, CodeIn, CodeSentOut, VerifiedOut
@@ -76,7 +77,10 @@ def send_verification(
     verified_at = me.user.email_verified_at if channel == "email" else me.user.phone_verified_at
     if verified_at is not None:
         raise _conflict("already_verified")
-    _send(db, services, user=me.user, purpose=channel, to=_address(me.user, channel))
+    to = _address(me.user, channel)
+    if me.user.verification(channel) is None:  # a code on its way: the check is pending
+        me.user.verifications.append(Verification(kind=channel, status="pending"))
+    _send(db, services, user=me.user, purpose=channel, to=to)
     return CodeSentOut(channel=channel, expires_in=_TTL_S)
 
 
@@ -131,6 +135,9 @@ def mfa_verify(
     (the challenge's `max_age`): retry the refused request with the access token answered."""
     _check(db, services, user=me.user, purpose="mfa", to=_mfa_address(me.user), code=body.code)
     me.session.mfa_at = datetime.now(UTC)
+    device = db.get(Device, me.session.device_id) if me.session.device_id else None
+    if device is not None:
+        device.trust_level = "trusted"  # its owner answered a second factor on it
     db.commit()
     # The user proved it is them on this device and from here: stop treating them as novel.
     services.decider.remember(me.user.id, decision_context(client, user=me.user))

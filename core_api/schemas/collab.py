@@ -35,6 +35,7 @@ class MemberIn(_In):
 
 class ProjectIn(_In):
     name: Name
+    description: Description = ""
 
 
 class TaskIn(_In):
@@ -73,6 +74,7 @@ class ProjectOut(BaseModel):
     id: str
     workspace_id: str
     name: str
+    description: str = ""
     created_at: datetime
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from core_api.schemas.base import In
 from core_api.services.emails import normalize_email
@@ -31,6 +38,31 @@ Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 Channel = Literal["email", "phone"]
 
 
+def _folded(upper: bool) -> BeforeValidator:
+    # Case is folded before the pattern is checked (StringConstraints checks it first).
+    def fold(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if upper else value.strip().lower()
+
+    return BeforeValidator(fold)
+
+
+Username = Annotated[str, _folded(False), StringConstraints(pattern=r"^[a-z0-9_]{3,30}$")]
+AvatarUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://[^\s]+$")]
+CountryCode = Annotated[str, _folded(True), StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def _plausible_birth(value: date) -> date:
+    age = (datetime.now(UTC).date() - value).days / 365.25
+    if not 13 <= age <= 130:
+        raise ValueError("date of birth out of range (13 to 130 years ago)")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_plausible_birth)]
+
+
 _In = In  # refuses unknown fields and text a database cannot store
 
 
@@ -39,6 +71,9 @@ class RegisterIn(_In):
     password: Password
     display_name: DisplayName
     referrer_id: UUID | None = None
+    username: Username | None = None
+    country: CountryCode | None = None
+    dob: BirthDate | None = None
 
 
 class LoginIn(_In):
@@ -54,6 +89,10 @@ class ProfilePatch(_In):
     display_name: DisplayName | None = None
     bio: Annotated[str, StringConstraints(max_length=2000)] | None = None
     phone: Phone | None = None
+    username: Username | None = None
+    avatar_url: AvatarUrl | None = None
+    dob: BirthDate | None = None
+    country: CountryCode | None = None
 
 
 class CodeIn(_In):
@@ -83,6 +122,10 @@ class AccountOut(BaseModel):
     email_verified_at: datetime | None
     phone_verified_at: datetime | None
     created_at: datetime
+    username: str | None = None
+    avatar_url: str | None = None
+    dob: date | None = None
+    country: str | None = None
 
 
 class ProfileOut(BaseModel):
@@ -94,6 +137,9 @@ class ProfileOut(BaseModel):
     bio: str
     verified: bool
     created_at: datetime
+    username: str | None = None
+    avatar_url: str | None = None
+    country: str | None = None
 
 
 class DeviceOut(BaseModel):
@@ -102,6 +148,9 @@ class DeviceOut(BaseModel):
     platform: str
     first_seen_at: datetime
     last_seen_at: datetime
+    trust_level: Literal["new", "known", "trusted"] = Field(
+        description="new at first sight, known once seen again, trusted after a second factor"
+    )
 
 
 class CodeSentOut(BaseModel):
@@ -112,3 +161,11 @@ class CodeSentOut(BaseModel):
 class VerifiedOut(BaseModel):
     channel: Channel
     verified_at: datetime
+
+
+class VerificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    kind: Literal["email", "phone", "kyc", "document", "biometric"]
+    status: Literal["pending", "verified", "rejected"]
+    created_at: datetime
+    decided_at: datetime | None

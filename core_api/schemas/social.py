@@ -15,6 +15,8 @@ Visibility = Literal["public", "friends", "private"]
 EdgeType = Literal["friend", "follow", "verified_connection"]
 Topic = PostTopic
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+MediaUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https://[^\s]+$")]
+MediaUrls = Annotated[list[MediaUrl], Field(max_length=10)]
 
 
 _In = In  # refuses unknown fields and text a database cannot store
@@ -25,6 +27,15 @@ class PostIn(_In):
     topic: Topic
     visibility: Visibility = "public"
     has_media: bool = False
+    media_urls: MediaUrls = Field(default_factory=list)
+
+
+class PostPatch(_In):
+    """An edit: the text, topic or media (the audience stays what it was published to)."""
+
+    body: Body | None = None
+    topic: Topic | None = None
+    media_urls: MediaUrls | None = None
 
 
 class CommentIn(_In):
@@ -42,6 +53,7 @@ class ConversationIn(_In):
 
 class MessageIn(_In):
     body: Body
+    media_urls: MediaUrls = Field(default_factory=list)
 
 
 class TrustConnectIn(_In):
@@ -58,6 +70,8 @@ class PostOut(BaseModel):
     topic: str
     visibility: str
     created_at: datetime
+    media_urls: list[str] = []
+    updated_at: datetime | None = Field(None, description="the last edit; null: never edited")
 
 
 class CommentOut(BaseModel):
@@ -95,6 +109,13 @@ class MessageOut(BaseModel):
     sender_id: str
     body: str
     created_at: datetime
+    media_urls: list[str] = []
+    status: Literal["sent", "read"] = "sent"
+    read_at: datetime | None = None
+
+
+class ReadOut(BaseModel):
+    marked: int = Field(description="messages to the caller marked read by this call")
 
 
 class FeedItemOut(BaseModel):

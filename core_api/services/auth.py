@@ -56,6 +56,8 @@ def record_device(db: Session, *, user: User, client: Client) -> Device | None:
             payload={"device_id": client.device, "platform": client.platform},
             context=client.event_context(),
         )
+    elif device.trust_level == "new":
+        device.trust_level = "known"  # seen again
     device.last_seen_at, device.last_ip = now, client.ip
     db.flush()
     return device

@@ -37,6 +37,7 @@ DEFAULTS = {
     "order_update": Channels(in_app=True, email=True, sms=False),
     "new_message": Channels(in_app=True, email=False, sms=False),
     "payout": Channels(in_app=True, email=True, sms=True),
+    "subscription": Channels(in_app=True, email=True, sms=False),
 }
 # What decides about the account itself always shows in the app, whatever the preferences.
 REQUIRED_IN_APP = frozenset({"review_decision", "appeal_outcome"})

@@ -20,7 +20,7 @@ from core_api.db.base import new_id
 from core_api.db.market import Listing, Order
 from core_api.db.money import LedgerTransaction
 from core_api.events import EventType
-from core_api.services import notices, payments
+from core_api.services import escrows, notices, payments
 from core_api.services.outbox import emit
 
 ARBITER = "arbiter"  # the role that decides disputes (the admin side); no party holds it
@@ -252,7 +252,7 @@ def _escrow(session: Session, order: Order, kind: str, *, actor_id: str) -> Ledg
         "escrow_release": (escrow, seller),
         "escrow_refund": (escrow, buyer),
     }[kind]
-    return payments.move(
+    txn = payments.move(
         session,
         kind=kind,
         amount=order.amount,
@@ -261,6 +261,8 @@ def _escrow(session: Session, order: Order, kind: str, *, actor_id: str) -> Ledg
         initiator_id=actor_id,
         order_id=order.id,
     )
+    escrows.record(session, order, txn=txn)  # the escrow's status beside the escrow wallet
+    return txn
 
 
 def _restock(session: Session, listing_id: str, quantity: int) -> None:

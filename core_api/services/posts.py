@@ -36,6 +36,7 @@ def create_post(
         topic=body.topic,
         visibility=body.visibility,
         group_id=group_id,
+        media_urls=list(body.media_urls),
     )
     db.add(post)
     db.flush()
@@ -44,7 +45,7 @@ def create_post(
         "topic": post.topic,
         "text_length": len(post.body),
         "has_link": has_link(post.body),
-        "has_media": body.has_media,
+        "has_media": body.has_media or bool(body.media_urls),
     }
     if group_id is not None:
         payload["group_id"] = group_id

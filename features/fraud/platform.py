@@ -71,6 +71,7 @@ VELOCITY_FACTS: dict[str, tuple[str, str, pl.Expr | None, bool]] = {
     "escrow_in": ("ESCROW_RELEASED", "seller_id", None, True),
     "logins": ("USER_LOGGED_IN", "subject_id", None, False),
     "failed_logins": ("LOGIN_FAILED", "subject_id", None, False),
+    "failed_subscription_charges": ("SUBSCRIPTION_PAYMENT_FAILED", "actor_id", None, True),
 }
 HISTORY_FACTS: dict[str, tuple[str, str, pl.Expr | None, bool]] = {
     "chargebacks": ("CHARGEBACK_RECEIVED", "actor_id", None, False),

@@ -36,6 +36,11 @@ _VELOCITY = {
     "escrow_in": ("escrow released to the user as seller (ESCROW_RELEASED)", True),
     "logins": ("login to the account (USER_LOGGED_IN)", False),
     "failed_logins": ("failed login to the account (LOGIN_FAILED)", False),
+    "failed_subscription_charges": (
+        "subscription charge the user's wallet failed (SUBSCRIPTION_PAYMENT_FAILED: a first "
+        "charge when subscribing, or a renewal)",
+        True,
+    ),
 }
 _HISTORY = {
     "chargebacks": "chargeback on a payment the user made (CHARGEBACK_RECEIVED, as payer)",

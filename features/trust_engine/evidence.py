@@ -80,6 +80,16 @@ def burst_discount(node: np.ndarray, time: np.ndarray, *, window: float) -> np.n
     return discount
 
 
+def evidence_discount(graph: SignedGraph, *, window: float | None = 30 * DAY) -> np.ndarray:
+    """The burst discount of each piece of evidence: the ``m`` ratings about their targets,
+    then the ``m`` about their authors. It needs no score, so a caller may compute it while
+    REV2 runs. Without edge times (or with ``window=None``) every rating counts in full."""
+    if window is None or graph.time is None:
+        return np.ones(2 * graph.m)
+    node = np.concatenate([graph.dst, graph.src])
+    return burst_discount(node, np.concatenate([graph.time, graph.time]), window=window)
+
+
 def evidence_trust(
     graph: SignedGraph,
     reliability: np.ndarray,
@@ -87,20 +97,19 @@ def evidence_trust(
     window: float | None = 30 * DAY,
     prior_votes: float = 1.0,
     quantile: float = 0.5,
+    discount: np.ndarray | None = None,
 ) -> Evidence:
     """Pooled evidence and the Beta-reputation trust of every node (see the module docstring).
 
-    Without edge times (or with ``window=None``) every rating counts in full.
+    ``discount``: :func:`evidence_discount` of ``graph`` and ``window``, when already computed.
     """
-    n, m = graph.n, graph.m
+    n = graph.n
     agreement = rater_agreement(graph, reliability, prior_votes=prior_votes)
     node = np.concatenate([graph.dst, graph.src])
     pos = np.concatenate([reliability * (graph.weight > 0), np.maximum(agreement, 0.0)])
     neg = np.concatenate([reliability * (graph.weight < 0), np.maximum(-agreement, 0.0)])
-    if window is None or graph.time is None:
-        discount = np.ones(2 * m)
-    else:
-        discount = burst_discount(node, np.concatenate([graph.time, graph.time]), window=window)
+    if discount is None:
+        discount = evidence_discount(graph, window=window)
     r = np.bincount(node, weights=discount * pos, minlength=n)
     s = np.bincount(node, weights=discount * neg, minlength=n)
     return Evidence(positive=r, negative=s, trust=betaincinv(1.0 + r, 1.0 + s, quantile))

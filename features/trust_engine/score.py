@@ -21,12 +21,13 @@ Columns of :func:`score_graph` (n rows, one per node):
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from features.trust_engine.evidence import DAY, evidence_trust
+from features.trust_engine.evidence import DAY, evidence_discount, evidence_trust
 from features.trust_engine.graph import SignedGraph
 from features.trust_engine.propagation import seeded_trust
 from features.trust_engine.rev2 import rev2
@@ -52,6 +53,12 @@ def reach(propagated: np.ndarray) -> np.ndarray:
     return x / (1.0 + x)
 
 
+def _propagated(graph: SignedGraph, seeds: np.ndarray, *, config: TrustConfig) -> np.ndarray:
+    if not len(seeds):
+        return np.zeros(graph.n)
+    return seeded_trust(graph, seeds, damping=config.damping, max_iter=config.max_iter).scores
+
+
 def score_graph(
     graph: SignedGraph, *, seeds: np.ndarray | None = None, config: TrustConfig | None = None
 ) -> pl.DataFrame:
@@ -62,18 +69,19 @@ def score_graph(
     """
     config = config or TrustConfig()
     n = graph.n
+    window = None if config.window_days is None else config.window_days * DAY
     if seeds is None:
         seeds = default_seeds(graph)
     seeds = np.asarray(seeds, dtype=np.int64)
-    if len(seeds):
-        propagated = seeded_trust(
-            graph, seeds, damping=config.damping, max_iter=config.max_iter
-        ).scores
-    else:
-        propagated = np.zeros(n)
-    r2 = rev2(graph, alpha=config.alpha, beta=config.beta)
-    window = None if config.window_days is None else config.window_days * DAY
-    evidence = evidence_trust(graph, r2.reliability, window=window)
+    # The burst discount (a sort of every rating) and the propagation need no REV2 score: they
+    # run on a second core while REV2 runs here (numpy, scipy and polars release the GIL in
+    # their loops). The same operations on the same inputs: the scores are the serial ones.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        discount = pool.submit(evidence_discount, graph, window=window)
+        spread = pool.submit(_propagated, graph, seeds, config=config)
+        r2 = rev2(graph, alpha=config.alpha, beta=config.beta)
+        evidence = evidence_trust(graph, r2.reliability, window=window, discount=discount.result())
+        propagated = spread.result()
     reached = reach(propagated)
     w = config.reach_weight
     trust = np.clip((1.0 - w) * evidence.trust + w * reached, 0.0, 1.0)

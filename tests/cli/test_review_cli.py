@@ -100,9 +100,9 @@ def test_seed_core_makes_the_platforms_users_real_accounts(
     with make_sessionmaker(engine)() as db:
         alice, mallory = db.get(User, ALICE), db.get(User, MALLORY)
         devices = db.scalars(select(Device.fingerprint).where(Device.user_id == MALLORY)).all()
+        assert alice is not None and alice.email_verified_at is not None  # read from verifications
     engine.dispose()
-    assert alice is not None and alice.email == f"sim-{ALICE}@mail.example"
-    assert alice.email_verified_at is not None and alice.status == "active"
+    assert alice.email == f"sim-{ALICE}@mail.example" and alice.status == "active"
     assert mallory is not None and mallory.status == "suspended" and devices == ["fp_m1"]
 
 

@@ -50,6 +50,8 @@ LISTING = {
     "lon": 2.0,
 }
 
+PLAN = {"name": "Pro", "price": "5", "currency": "EUR", "interval": "week"}
+
 
 @pytest.fixture(scope="module")
 def fuzz_pg_url() -> Iterator[str]:
@@ -126,6 +128,10 @@ def fuzz_world(fuzz_schema: schemathesis.BaseSchema) -> dict[str, Any]:
     task = _ok(
         api.post(f"/collab/projects/{project['id']}/tasks", json={"title": "t"}, headers=headers)
     )
+    offer = _ok(api.post("/subscriptions/plans", json=PLAN, headers=o_headers))
+    subscribed = api.post(
+        "/subscriptions", json={"plan_id": offer["id"]}, headers={**headers, **key()}
+    )
     wallet = _ok(api.get("/payments/wallets", headers=headers), 200)[0]
     entries = _ok(api.get(f"/payments/wallets/{wallet['id']}/entries", headers=headers), 200)
     ids = {
@@ -139,6 +145,8 @@ def fuzz_world(fuzz_schema: schemathesis.BaseSchema) -> dict[str, Any]:
         "task_id": task["id"],
         "wallet_id": wallet["id"],
         "transaction_id": entries[0]["transaction_id"],
+        "plan_id": offer["id"],
+        "subscription_id": _ok(subscribed)["id"],
     }
     return {"user_id": me["id"], "headers": {"Authorization": headers["Authorization"]}, "ids": ids}
 

@@ -167,6 +167,7 @@ def test_via_api_scenario_scores_feed_back_into_decisions(
         assert summary["users"] == 8 and summary["ring"] == 5 and summary["verified"] == 8
         assert summary["refused"].get("403:new_account", 0) >= 8
         assert summary["transfers"] == {} and summary["orders_delivered"] == 0
+        assert summary["subscriptions"] == {}
         assert not any(k.startswith("5") for k in summary["by_status"])
 
         day, version = _pipeline(app, settings)
@@ -197,6 +198,8 @@ def test_via_api_scenario_scores_feed_back_into_decisions(
     # Normal users are scored now: past the new-account rule, through a step-up on a new device.
     assert platform.transfers["normal"] == len(platform.normal)
     assert platform.transfers["ring"] == 0
+    assert platform.subscriptions["normal"] == len(platform.normal) - 1
+    assert platform.subscriptions["ring"] == 0
     assert platform.listings and platform.orders_delivered == len(platform.listings), (
         api.statuses,
         api.refusals,

@@ -3,7 +3,9 @@
 The digest was recorded on main before the adversarial mode and the losses table were added; it
 covers every landing file byte for byte, the content of the truth tables that existed then and the
 manifest without the keys added since. A dependency bump that changes the bytes (numpy streams,
-polars formatting) must re-pin it knowingly, not by habit.
+polars formatting) must re-pin it knowingly, not by habit. Re-pinned when subscriptions joined
+normal mode (``simulator/subscriptions.py``, ``subscribers.py``: their events, the top-ups that
+fund them, and the wallets they draw on, which later payouts sweep).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from simulator import SimConfig
 
 from .conftest import run
 
-PINNED = "14ea5661fed5b18b3b122c543b896cee6bc492dbd0533a757b298c14656c873a"
+PINNED = "3eb9396be3380e71c62d0d9d9c92b1c671a9a1edcbfb6bef143637aeb075f771"
 OLD_TRUTH = ("users", "posts", "orders", "faults", "transport")
 
 

@@ -12,7 +12,16 @@ def test_public_profile_shows_no_private_fields(api: TestClient) -> None:
     _, headers = signed_in(api)
     profile = api.get(f"/identity/profile/{other['id']}", headers=headers)
     assert profile.status_code == 200
-    assert set(profile.json()) == {"id", "display_name", "bio", "verified", "created_at"}
+    assert set(profile.json()) == {
+        "id",
+        "display_name",
+        "bio",
+        "verified",
+        "created_at",
+        "username",
+        "avatar_url",
+        "country",
+    }  # no e-mail, phone or date of birth
 
 
 def test_profile_lookups_answer_4xx(api: TestClient) -> None:
