@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from features.lake import read_flat
+from features.fraud.events import read_fraud_events
 from features.platform_graph.trust import platform_trust
 from models.risk import review_queue, train_risk, user_scores
 from models.risk.data import labelled_rows, snapshot_rows, trust_inputs
@@ -100,7 +100,7 @@ class Arm:
     def day(self, t: datetime, *, retrain: bool = True) -> Day:
         """Trust, (re)training, scores and queue as of ``t``; without ``retrain`` the last
         model scores today's rows."""
-        events = read_flat(self.events_dir, until=t)
+        events = read_fraud_events(self.events_dir, until=t)
         if t not in {f.get_column("snapshot_at")[0] for f in self._trust if f.height}:
             self._trust_at(t)  # the daily trust_scores
         positives = train_n = 0

@@ -69,6 +69,13 @@ COUNTED = {
     "feed_scores": ("feed_scores", "scores"),
 }
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_METRICS = (
+    "roc_auc",
+    "average_precision",
+    "training_rows",
+    "truth_roc_auc",
+    "truth_average_precision",
+)
 
 
 def _count(files: list[Path]) -> int:
@@ -150,7 +157,11 @@ def measure(
             flush=True,
         )
         done = _run_step(argv, env=env, log=data / f"{step}.log")
-        done["rows"] = _rows(step, data=data, day=snapshot or "", meta=done.pop("meta"))
+        meta = done.pop("meta")
+        done["rows"] = _rows(step, data=data, day=snapshot or "", meta=meta)
+        if step == "fraud_model":  # what the model scored, so runs can be compared for equality
+            model = meta.get("fraud_model", {})
+            done["metrics"] = {k: model[k] for k in MODEL_METRICS if k in model}
         done_steps[step] = done
         print(
             f" {done['seconds']:.1f} s, {done['peak_rss_mb']:.0f} MB, {done['rows']:,} rows",

@@ -17,7 +17,9 @@ def money(events: pl.DataFrame, *, fx: Mapping[str, float] | None = None) -> pl.
     if fx is None:
         rate = pl.lit(1.0)
     else:
-        table = pl.DataFrame({"currency": list(fx), "_rate": list(fx.values())})
+        table = pl.DataFrame({"currency": list(fx), "_rate": list(fx.values())}).cast(
+            {"currency": events.schema["currency"]}  # String or Categorical, as the events'
+        )
         events = events.join(table, on="currency", how="left", maintain_order="left")
         rate = pl.col("_rate")
     return events.with_columns(

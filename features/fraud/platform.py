@@ -253,10 +253,11 @@ def snapshot_queries(
     last context (device, IP, country) seen by then."""
     if users is None:
         registered = events.filter((_C("event_type") == "USER_REGISTERED") & (_C("at") <= at))
-        users = registered["subject_id"].unique().sort().to_list()
+        users = registered["subject_id"].cast(pl.String).unique().sort().to_list()
     q = pl.DataFrame({"user_id": list(users)}, schema={"user_id": pl.String}).with_columns(
         at=pl.lit(at).cast(events.schema["at"])
     )
     seen = events.filter(_C("device_id").is_not_null()).rename({"actor_id": "user_id"})
     context = last_before(seen, q, by="user_id", at="at", columns=["device_id", "ip", "country"])
-    return pl.concat([q, context], how="horizontal")
+    # Queries carry text, whatever the events' dtype (read_fraud_events: Categorical).
+    return pl.concat([q, context.cast(pl.String)], how="horizontal")

@@ -129,7 +129,9 @@ def takeover_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
     ``events``: the frame of ``features.lake.read_flat`` holding only events before each query's
     ``at`` that matter (later ones are filtered here, so a shared frame works for many snapshots).
     """
-    q = queries.select("user_id", "at").with_row_index("row")
+    # The queries' user ids in the events' dtype (String, or read_fraud_events' Categorical).
+    user = pl.col("user_id").cast(events.schema["subject_id"])
+    q = queries.select(user, "at").with_row_index("row")
     logins = risky_logins(events).with_row_index("story")
     found = story_events(events, logins)
     pairs = q.join(logins, on="user_id").filter(

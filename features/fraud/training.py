@@ -79,7 +79,8 @@ def asof_join(
         _C(snapshot_at).cast(rows.schema[at]).alias("_snap"),
         *(_C(c).alias(f"{prefix}{c}") for c in value_cols),
     ).sort("_snap")
-    left = rows.with_row_index("_row").sort(at)
+    # Only the keys go through the sorts and the join; the (wide) rows are not copied.
+    left = rows.select(by, at).with_row_index("_row").sort(at)
     joined = left.join_asof(
         right,
         left_on=at,
@@ -90,11 +91,12 @@ def asof_join(
         check_sortedness=False,  # both sorted on the time key just above
     )
     age = (_C(at) - _C("_snap")).dt.total_microseconds() / 3.6e9
-    return (
+    found = (
         joined.sort("_row")
         .with_columns(age.alias(f"{prefix}snapshot_age_hours"))
-        .drop("_row", "_snap")
+        .drop("_row", "_snap", by, at)
     )
+    return pl.concat([rows, found], how="horizontal")
 
 
 def attach_trust_scores(
@@ -126,7 +128,7 @@ def observed_labels(
             continue
         parts.append(
             events.filter((_C("event_type") == event_type) & when).select(
-                _C(user).alias("user_id"),
+                _C(user).cast(pl.String).alias("user_id"),
                 _C("at").alias("label_at"),
                 pl.lit(kind).alias("kind"),
                 pl.lit(label, pl.Int8).alias("label"),

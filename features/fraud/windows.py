@@ -55,6 +55,10 @@ def key_codes(*keys: pl.Series) -> list[np.ndarray]:
     """The same int64 code for the same entity across several key series; null keys get -1."""
     if all(k.dtype.is_integer() and _fits_int62(k) for k in keys):
         return [k.cast(pl.Int64).fill_null(-1).to_numpy() for k in keys]
+    if {type(k.dtype) for k in keys} in ({pl.Categorical}, {pl.Categorical, pl.String}):
+        # polars' categories are global (one code per text in every column): no text copied.
+        cats = (k.cast(pl.Categorical).to_physical().cast(pl.Int64) for k in keys)
+        return [c.fill_null(-1).to_numpy() for c in cats]
     joined = pl.concat([k.cast(pl.String) for k in keys])
     codes = joined.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
     cuts = np.cumsum([len(k) for k in keys])[:-1]
@@ -229,8 +233,8 @@ class Prefix:
         """
         if self.sums is None:
             out = hi - lo
-        elif self.stream.n == 0:
-            out = hi * 0
+        elif self.stream.n == 0:  # zeros of the sums' dtype (a float column's are floats)
+            out = np.zeros(hi.shape, self.sums.dtype)
         else:
             out = self._at(groups, hi) - self._at(groups, lo)
         return out if groups is None else np.where(groups >= 0, out, 0)

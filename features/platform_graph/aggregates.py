@@ -68,12 +68,15 @@ def with_neighbour_features(
     ``NEIGHBOUR_FEATURES`` appended, in the same order. ``edges_at(t)`` gives the graph as of
     ``t`` (default: ``graph_edges(source, t)``)."""
     edges_at = edges_at or (lambda t: graph_edges(source, t))
-    indexed = rows.with_row_index("_row")
+    # Only the columns the aggregates read go through the per-snapshot groups and the sort back
+    # to row order; the wide rows are never copied (a copy of 14 snapshots' rows is GBs).
+    indexed = rows.select("user_id", "at", *NEIGHBOUR_COLUMNS).with_row_index("_row")
     parts = []
     for (at,), snapshot in indexed.group_by("at", maintain_order=True):
         assert isinstance(at, datetime)
         found = neighbour_aggregates(snapshot, edges_at(at))
-        parts.append(pl.concat([snapshot, found], how="horizontal"))
+        parts.append(pl.concat([snapshot.select("_row"), found], how="horizontal"))
     if not parts:
         return rows.with_columns(pl.lit(None, f.dtype).alias(f.name) for f in NEIGHBOUR_FEATURES)
-    return pl.concat(parts).sort("_row").drop("_row")
+    found = pl.concat(parts).sort("_row").drop("_row")
+    return pl.concat([rows, found], how="horizontal")

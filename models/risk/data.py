@@ -25,7 +25,8 @@ from features.fraud import (
     snapshot_queries,
     user_features,
 )
-from features.lake import EventSource, read_flat
+from features.fraud.events import read_fraud_events
+from features.lake import EventSource
 from features.platform_graph.aggregates import NEIGHBOUR_FEATURES, with_neighbour_features
 from features.platform_graph.trust import platform_trust
 from features.schema import TRUST_SCORES
@@ -80,12 +81,12 @@ def snapshot_rows(
 ) -> pl.DataFrame:
     """Every user registered by each snapshot, with features as of it (``user_id``, ``at``, ...).
 
-    ``events``: the flat frame of ``features.lake.read_flat``; ``trust``: trust-score rows
+    ``events``: the frame of ``features.fraud.events.read_fraud_events`` (or of
+    ``features.lake.read_flat``: the same rows); ``trust``: trust-score rows
     ``(user_id, snapshot_at, trust, graph_risk, engine_trust)`` (missing ones become null);
     ``graph``: the lake whose graph gives the neighbours' features (none: left out).
     """
-    queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
-    rows = user_features(events, queries)
+    rows = pl.concat([_featured(events, group) for group in _passes(snapshots)])
     if graph is not None:
         rows = with_neighbour_features(rows, graph)
     if trust is None:
@@ -94,6 +95,30 @@ def snapshot_rows(
         )
     scores = trust_inputs(trust)
     return attach_trust_scores(rows, scores, strict=False)
+
+
+# Snapshots featured per pass over the events. Fewer per pass: the query side of the features
+# (windows, lookups, intermediate columns per row) is a pass's rows, not every snapshot's; more:
+# the event side (codes, streams, sorts) is built fewer times. The earlier snapshots' passes read
+# only the events up to them (a prefix of the time-ordered frame, not a copy).
+SNAPSHOTS_PER_PASS = 4
+
+
+def _passes(snapshots: Sequence[datetime]) -> list[list[datetime]]:
+    ordered = sorted(snapshots)
+    if ordered != list(snapshots):  # rows come out in the snapshots' order: keep it
+        return [list(snapshots)]
+    return [ordered[i : i + SNAPSHOTS_PER_PASS] for i in range(0, len(ordered), SNAPSHOTS_PER_PASS)]
+
+
+def _featured(events: pl.DataFrame, snapshots: Sequence[datetime]) -> pl.DataFrame:
+    """``user_features`` of every user registered by each of ``snapshots``, from the events up
+    to the last of them (every feature as of t reads events at or before t only)."""
+    if snapshots and events["at"].is_sorted():
+        upto = events["at"].search_sorted(max(snapshots), side="right")
+        events = events.slice(0, int(upto))
+    queries = pl.concat([snapshot_queries(events, t) for t in snapshots])
+    return user_features(events, queries)
 
 
 def training_rows(
@@ -112,7 +137,7 @@ def training_rows(
     will: stored ones (``trust``) first; where none is within ``trust_every`` of a row, one is
     computed here with ``features.platform_graph.trust`` (trust graphs are the costly part).
     """
-    events = read_flat(events_dir, until=as_of)
+    events = read_fraud_events(events_dir, until=as_of)
     first = events.get_column("at").min()
     start = max(as_of - lookback, first) if isinstance(first, datetime) else as_of
     n = int((as_of - start) / every)
@@ -142,24 +167,21 @@ def labelled_rows(
         .agg(pl.col("label_at").min().alias("_first_fraud"))
     )
     out = label_rows(rows, labels, horizon=horizon, as_of=as_of)
-    out = out.join(known, on="user_id", how="left")
     fresh = pl.col("_first_fraud").is_null() | (pl.col("_first_fraud") > pl.col("at"))
-    weights = user_label_weights(labels)
-    out = (
-        out.filter(fresh)
-        .drop("_first_fraud")
-        .join(weights, on="user_id", how="left")
-        .with_columns(
-            label_weight=pl.when(pl.col("label") == 1)
-            .then(pl.col("label_weight").fill_null(1.0))
-            .otherwise(1.0)
-        )
-        .with_columns(
-            label_weight=pl.when(pl.col("label_weight") < MIN_LABEL_PRECISION)
-            .then(0.0)
-            .otherwise(pl.col("label_weight"))
+    weight = (
+        pl.when(pl.col("label") == 1).then(pl.col("label_weight").fill_null(1.0)).otherwise(1.0)
+    )
+    # The joins run on the keys alone: the wide rows are copied once, by the filter.
+    keys = (
+        out.select("user_id", "at", "label")
+        .join(known, on="user_id", how="left", maintain_order="left")
+        .join(user_label_weights(labels), on="user_id", how="left", maintain_order="left")
+        .select(
+            fresh.alias("_fresh"),
+            pl.when(weight < MIN_LABEL_PRECISION).then(0.0).otherwise(weight).alias("label_weight"),
         )
     )
+    out = out.with_columns(keys["label_weight"]).filter(keys["_fresh"])
     return with_rule_labels(out)
 
 

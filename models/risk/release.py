@@ -21,6 +21,8 @@ from models.risk.scoring import BANDS, bands
 from models.risk.train import TrainedRisk, train_risk
 from models.tracking import Candidate, GateResult, Tracker, gate, log_candidate, reject
 
+HISTORY_BLOCK = 100_000  # rows scored at a time by risk_history
+
 
 @dataclass(frozen=True)
 class Floors:
@@ -111,7 +113,15 @@ def release(
 def risk_history(trained: TrainedRisk, rows: pl.DataFrame) -> pl.DataFrame:
     """``user_id, at, fraud_risk, band`` for every snapshot row the model was trained over: the
     out-of-fold risk where the row was in the training sample, the bag's risk elsewhere."""
-    risk = trained.model.parts(rows.select(trained.features), users=rows["user_id"])["risk"]
+    # A block of rows at a time: the model's matrices (features, forest, trees) stay a block's
+    # size, not every snapshot row's; each row's risk depends on that row alone.
+    risk = np.concatenate(
+        [
+            trained.model.parts(block.select(trained.features), users=block["user_id"])["risk"]
+            for block in rows.iter_slices(HISTORY_BLOCK)
+        ]
+        or [np.zeros(0)]
+    )
     out = rows.select("user_id", "at").with_columns(fraud_risk=pl.Series(risk))
     if trained.rows is not None:
         oof = trained.rows.select("user_id", "at", pl.col("risk").alias("_oof"))

@@ -46,10 +46,17 @@ def sample_rows(rows: pl.DataFrame, *, limit: int = MAX_UNLABELLED, seed: int = 
     unlabelled rows' share (for calibration) and ``label_weight`` (1 where the rows have none)."""
     if "label_weight" not in rows.columns:
         rows = rows.with_columns(label_weight=pl.lit(1.0))
-    taught = _target(rows) == 1
-    positives = rows.filter(taught)
-    unlabelled = rows.filter(~taught)
-    kept = unlabelled if unlabelled.height <= limit else unlabelled.sample(limit, seed=seed)
+    taught = rows.select(_target(rows) == 1).to_series()
+    # Row numbers first, then one gather of the rows kept: the wide rows are never copied whole.
+    # DataFrame.sample picks rows by the frame's height and the seed alone, so sampling the row
+    # numbers of the unlabelled rows picks the rows sampling the rows themselves would.
+    unlabelled = pl.DataFrame({"_i": (~taught).fill_null(False).arg_true()})
+    if unlabelled.height > limit:
+        unlabelled_kept = unlabelled.sample(limit, seed=seed)
+    else:
+        unlabelled_kept = unlabelled
+    positives = rows[taught.fill_null(False).arg_true()]
+    kept = rows[unlabelled_kept["_i"]]
     weight = unlabelled.height / max(kept.height, 1)
     return pl.concat(
         [

@@ -27,7 +27,7 @@ from dagster import (
 from features import checks
 from features.feed.training import training_groups
 from features.fraud import attach_trust_scores, snapshot_queries, user_features
-from features.lake import read_flat
+from features.fraud.events import read_fraud_events
 from features.platform_graph.aggregates import with_neighbour_features
 from features.platform_graph.store import (
     build_snapshot,
@@ -164,8 +164,9 @@ def fraud_features(context: AssetExecutionContext, storage: StorageParam):
     # neighbour aggregates read every user's row and the whole graph; not split yet.
     day = partition_day(context)
     at = snapshot_time(day)
-    events = read_flat(storage.lake.events_dir, until=at - timedelta(microseconds=1))
+    events = read_fraud_events(storage.lake.events_dir, until=at - timedelta(microseconds=1))
     rows = user_features(events, snapshot_queries(events, at))
+    del events  # the rows are all the rest needs: the events' memory is free for it
     # The neighbours' graph is day D's snapshot, which trust_graph (upstream) already stored.
     stored = read_snapshot_edges(storage.graph_snapshots, day)
     rows = with_neighbour_features(rows, storage.lake.events_dir, edges_at=lambda _at: stored)
