@@ -28,6 +28,7 @@ from core_api.deps import Services
 from core_api.routers import (
     admin,
     collab,
+    credit,
     disputes,
     groups,
     health,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         payments,
         subscriptions,
         marketplace,
+        credit,
         collab,
         tasks,
         groups,
