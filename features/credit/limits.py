@@ -11,7 +11,9 @@ their history (``features.credit.history``):
                   cap_orders x the platform's median completed order in that currency)
 
 each factor in [0, 1] (``Policy``): trust from 0 at ``trust_floor`` to 1 at ``trust_full``;
-risk ``1 - fraud_risk / risk_zero`` (0 from the high band up); tenure ``age / mature_days``;
+risk by the published band, as the access rules read it (1 in the low band, ``medium_band``
+in the medium one; the high band lends nothing), so the limit does not swing with the
+calibration inside a band; tenure ``age / mature_days``;
 ``per_chargeback`` to the power of the chargebacks in 90 days, ``per_dispute_lost`` likewise.
 Rounded down to whole units. Zero outright for banned, suspended or closed accounts, confirmed
 fraud and the high band. The limit never rises with a chargeback, a lost dispute or more risk,
@@ -44,7 +46,7 @@ class Policy:
     mature_days: float = 60.0  # account age from which tenure no longer lowers the limit
     trust_floor: float = 0.1  # trust at or below which nothing is lent
     trust_full: float = 0.5  # trust from which trust no longer lowers the limit
-    risk_zero: float = 0.5  # fraud risk at which nothing is lent (the high band's cut)
+    medium_band: float = 0.5  # what the medium fraud band keeps of the limit
     per_chargeback: float = 0.5  # each chargeback in 90 days halves the limit
     per_dispute_lost: float = 0.7  # each dispute lost in 90 days takes 30 % off
     said: float = 0.9  # factors under this are said as reasons
@@ -61,7 +63,7 @@ def _clip(expr: pl.Expr) -> pl.Expr:
 def _factors(p: Policy) -> dict[str, pl.Expr]:
     return {
         "f_trust": _clip((pl.col("trust") - p.trust_floor) / (p.trust_full - p.trust_floor)),
-        "f_risk": _clip(1 - pl.col("fraud_risk") / p.risk_zero),
+        "f_risk": pl.when(pl.col("band") == "low").then(1.0).otherwise(p.medium_band),
         "f_tenure": _clip(pl.col("account_age_days") / p.mature_days),
         "f_chargebacks": pl.lit(p.per_chargeback).pow(pl.col("chargebacks")),
         "f_disputes": pl.lit(p.per_dispute_lost).pow(pl.col("disputes_lost")),
@@ -98,7 +100,9 @@ def _lowered(p: Policy) -> list[pl.Expr]:
         ),
         "f_trust": pl.format("limit lowered: trust score {}", pl.col("trust").round(2)),
         "f_risk": pl.format(
-            "limit lowered: fraud risk {}%", (pl.col("fraud_risk") * 100).round(0).cast(pl.Int64)
+            "limit lowered: fraud risk {}% ({} band)",
+            (pl.col("fraud_risk") * 100).round(0).cast(pl.Int64),
+            pl.col("band"),
         ),
         "f_cap": pl.format(
             "limit capped at {} typical orders",

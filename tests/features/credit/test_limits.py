@@ -82,7 +82,6 @@ def test_the_limit_is_monotone_in_every_input() -> None:
     worse = {
         "chargebacks": [0, 1, 3],
         "disputes_lost": [0, 1, 2],
-        "fraud_risk": [0.0, 0.2, 0.4],
     }
     better = {
         "sales_amount": [0.0, 300.0, 3000.0],
@@ -90,7 +89,7 @@ def test_the_limit_is_monotone_in_every_input() -> None:
         "trust": [0.05, 0.3, 0.9],
         "account_age_days": [1.0, 30.0, 90.0],
     }
-    score_keys = {"fraud_risk", "trust"}
+    score_keys = {"trust"}
     for name, values in itertools.chain(worse.items(), better.items()):
         people = [
             ({} if name in score_keys else {name: v}, {name: v} if name in score_keys else {})
@@ -99,3 +98,8 @@ def test_the_limit_is_monotone_in_every_input() -> None:
         got = [float(x) for x in _limits(*people)["credit_limit"]]
         ordered = sorted(got, reverse=name in worse)
         assert got == ordered, (name, got)
+    bands = [
+        {"fraud_risk": r, "band": b} for r, b in ((0.05, "low"), (0.3, "medium"), (0.6, "high"))
+    ]
+    got = [float(x) for x in _limits(*(({}, band) for band in bands))["credit_limit"]]
+    assert got == [500.0, 250.0, 0.0]
