@@ -28,6 +28,7 @@ from core_api.deps import Services
 from core_api.routers import (
     admin,
     collab,
+    credit,
     disputes,
     escrows,
     files,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, relay_every_s: float | None 
         payments,
         subscriptions,
         marketplace,
+        credit,
         collab,
         tasks,
         files,

@@ -29,6 +29,7 @@ from dagster import (
     define_asset_job,
 )
 
+from pipelines.assets.credit import credit_limits_asset
 from pipelines.assets.features import feed_training, fraud_features, trust_graph, trust_scores
 from pipelines.assets.ingest import lake_events, warehouse_views
 from pipelines.assets.models import (
@@ -91,13 +92,23 @@ def _wired(assets: AssetsDefinition) -> AssetsDefinition:
 # The asset lists the CLI materialises too: wired, so its runs are the ones the UI describes.
 INGEST = [_wired(a) for a in (lake_events, warehouse_views)]
 FEATURES = [_wired(a) for a in (trust_graph, trust_scores, fraud_features, feed_training)]
-MODELS = [_wired(a) for a in (fraud_model, feed_ranker, user_scores_asset, review_queue_asset)]
+MODELS = [
+    _wired(a)
+    for a in (fraud_model, feed_ranker, user_scores_asset, review_queue_asset, credit_limits_asset)
+]
 SERVING = [_wired(a) for a in (published_scores, feed_timelines, feed_scores)]
 # Partitioned by day x shard: a job of its own (a job's assets share one partitions definition).
 SHARDED = [_wired(user_score_shards)]
 ASSETS = [*INGEST, *FEATURES, *MODELS, *SHARDED, *SERVING]
-# A retrain replaces what the old champion scored: scores, queue and both publications.
-RETRAIN = [fraud_model, user_scores_asset, review_queue_asset, published_scores, feed_scores]
+# A retrain replaces what the old champion scored: scores, queue, credit and both publications.
+RETRAIN = [
+    fraud_model,
+    user_scores_asset,
+    review_queue_asset,
+    credit_limits_asset,
+    published_scores,
+    feed_scores,
+]
 FRESHNESS = freshness_checks()
 
 ingest_job = define_asset_job(INGEST_JOB, selection=INGEST)

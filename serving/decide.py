@@ -29,7 +29,7 @@ from typing import Literal
 
 from serving import limits as rate
 from serving.breaker import CircuitBreaker
-from serving.keys import ScoreRecord
+from serving.keys import Credit, ScoreRecord
 from serving.rules import BAND_ORDER, Action, Limit, Rules
 from serving.store.base import Ask, Counter, DecisionStore, Facts
 
@@ -84,6 +84,7 @@ class Decision:
     user_reasons: tuple[str, ...] = ()  # the model's reasons, when the decision cites risk
     degraded: bool = False
     retry_after_s: int | None = None  # when a rate limit refused: until its window ends
+    credit: Credit | None = None  # the user's published credit limit, read in the same trip
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -284,4 +285,5 @@ class Decider:
             user_reasons=record.reasons if (record and cites_risk) else (),
             degraded=degraded,
             retry_after_s=retry_after_s,
+            credit=record.credit if record else None,
         )

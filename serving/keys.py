@@ -29,6 +29,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import polars as pl
 
@@ -139,6 +140,33 @@ def override_key(user_id: str) -> str:
 OVERRIDES = ("deny",)  # what an override may say
 
 
+CREDIT_SEP = "\t"  # starts the record's credit part; never inside a reason or a number
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A user's published credit limit (``features.credit``): how much the platform lends them
+    before a sale completes (early escrow release), in ``currency``, and why, in words."""
+
+    limit: Decimal
+    currency: str | None  # None: no limit (nothing to lend against yet)
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def decode(cls, text: str) -> Credit | None:
+        limit, currency, reasons = text.split(CREDIT_SEP, 2)
+        if not limit:
+            return None
+        return cls(
+            limit=Decimal(limit),
+            currency=currency or None,
+            reasons=tuple(reasons.split(";")) if reasons else (),
+        )
+
+    def encode(self) -> str:
+        return CREDIT_SEP.join((f"{self.limit:f}", self.currency or "", ";".join(self.reasons)))
+
+
 @dataclass(frozen=True, slots=True)
 class ScoreRecord:
     """What the decision path knows of a user: the pipeline's ``user_scores`` row.
@@ -146,17 +174,21 @@ class ScoreRecord:
     Stored as one line of text, ``trust|fraud_risk|band|confirmed_fraud|reason;reason``: a
     third the size of JSON and built in one vectorised pass, which is what lets a million
     records publish in about a second. Reasons come last, so a ``|`` inside one is harmless;
-    a ``;`` inside one would split it in two."""
+    a ``;`` inside one would split it in two. When the set carries credit limits, each line
+    ends with ``\t{limit}\t{currency}\t{reason;reason}`` (:class:`Credit`): a tab starts it,
+    so records published before it (no tab) still read, with ``credit`` None."""
 
     trust: float
     fraud_risk: float
     band: str
     confirmed_fraud: bool
     reasons: tuple[str, ...]
+    credit: Credit | None = None
 
     @classmethod
     def decode(cls, raw: bytes | str) -> ScoreRecord:
         text = raw.decode() if isinstance(raw, bytes) else raw
+        text, tab, credit = text.partition(CREDIT_SEP)
         trust, risk, band, confirmed, reasons = text.split("|", 4)
         return cls(
             trust=float(trust),
@@ -164,12 +196,15 @@ class ScoreRecord:
             band=band,
             confirmed_fraud=confirmed == "1",
             reasons=tuple(reasons.split(";")) if reasons else (),
+            credit=Credit.decode(credit) if tab else None,
         )
 
     def encode(self) -> str:
         said = ";".join(self.reasons)
+        tail = CREDIT_SEP + self.credit.encode() if self.credit is not None else ""
         return (
             f"{self.trust:.6g}|{self.fraud_risk:.6g}|{self.band}|{int(self.confirmed_fraud)}|{said}"
+            + tail
         )
 
 
@@ -210,13 +245,15 @@ class Manifest:
 
 
 def record_expr(scores: pl.DataFrame) -> pl.Expr:
-    """The :class:`ScoreRecord` text of each ``user_scores`` row, as a polars expression."""
+    """The :class:`ScoreRecord` text of each ``user_scores`` row, as a polars expression
+    (with the :class:`Credit` part when the frame has ``credit_limit``; a row whose limit is
+    null gets none)."""
     confirmed = (
         pl.col("confirmed_fraud").fill_null(False)
         if "confirmed_fraud" in scores.columns
         else pl.lit(False)
     )
-    return pl.concat_str(
+    record = pl.concat_str(
         pl.col("trust").round(6).cast(pl.String),
         pl.lit("|"),
         pl.col("fraud_risk").round(6).cast(pl.String),
@@ -226,6 +263,19 @@ def record_expr(scores: pl.DataFrame) -> pl.Expr:
         confirmed.cast(pl.Int8).cast(pl.String),
         pl.lit("|"),
         pl.col("reasons").list.join(";").fill_null(""),
+    )
+    if "credit_limit" not in scores.columns:
+        return record
+    credit = pl.concat_str(
+        pl.lit(CREDIT_SEP),
+        pl.col("credit_limit").cast(pl.String),
+        pl.lit(CREDIT_SEP),
+        pl.col("credit_currency").fill_null(""),
+        pl.lit(CREDIT_SEP),
+        pl.col("credit_reasons").list.join(";").fill_null(""),
+    )
+    return pl.concat_str(
+        record, pl.when(pl.col("credit_limit").is_not_null()).then(credit).otherwise(pl.lit(""))
     )
 
 

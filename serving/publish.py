@@ -15,6 +15,7 @@ from typing import Protocol
 import polars as pl
 
 from serving import keys
+from serving.credit import credit_problems
 from serving.keys import Manifest
 from serving.store.base import Ask, DecisionStore, ScoreStore
 
@@ -66,7 +67,7 @@ def check_scores(scores: pl.DataFrame) -> list[str]:
         problems.append("unknown band")
     if scores.get_column("model_version").n_unique() != 1:
         problems.append("one model_version per published set")
-    return problems
+    return problems + credit_problems(scores)
 
 
 def publish(
@@ -153,4 +154,11 @@ def published_mismatches(
                 f"user {row['user_id']}: published {record.band}/{record.fraud_risk:.4f}, "
                 f"scored {row['band']}/{row['fraud_risk']:.4f}"
             )
+        elif "credit_limit" in row:
+            published = record.credit.limit if record.credit is not None else None
+            if published != row["credit_limit"]:
+                problems.append(
+                    f"user {row['user_id']}: credit limit {published}, "
+                    f"computed {row['credit_limit']}"
+                )
     return problems

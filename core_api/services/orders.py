@@ -5,7 +5,9 @@ pending -> paid (buyer; buyer wallet -> escrow) -> shipped (seller) -> delivered
 (buyer), then refunded (the seller concedes or an arbiter finds for the buyer; escrow -> buyer),
 delivered (an arbiter finds for the seller; escrow -> seller), or back where it was (the buyer
 withdraws). Each step locks the order row before any wallet (the ledger's lock order) and
-adds its events to the same transaction.
+adds its events to the same transaction. An order whose escrow the seller took early against
+their credit limit (``services.credit``) moves no money on delivery, and its refund comes back
+from the seller (the platform covers what their wallet lacks).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from core_api.db.base import new_id
 from core_api.db.market import Listing, Order
 from core_api.db.money import LedgerTransaction
 from core_api.events import EventType
-from core_api.services import escrows, notices, payments
+from core_api.services import credit, escrows, notices, payments
 from core_api.services.outbox import emit
 
 ARBITER = "arbiter"  # the role that decides disputes (the admin side); no party holds it
@@ -116,7 +118,8 @@ def visible(session: Session, order_id: str, *, user_id: str) -> Order:
     return order
 
 
-def _locked(session: Session, order_id: str) -> Order:
+def locked(session: Session, order_id: str) -> Order:
+    """The order, locked for this transaction (404 when it does not exist)."""
     payments.begin_write(session)
     order = session.scalar(
         select(Order)
@@ -141,7 +144,7 @@ def advance(
 ) -> Order:
     """Take one step of the state machine, moving escrow money when the step does."""
     step = STEPS[step_name]
-    order = _locked(session, order_id)
+    order = locked(session, order_id)
     party = _party(order, actor_id)
     if party is None and role != ARBITER:
         raise OrderError("not_found", kind="not_found")
@@ -177,7 +180,7 @@ def advance(
             payload={**money, **seller},
             context=ctx,
         )
-    elif step_name in ("deliver", "seller_won"):
+    elif step_name in ("deliver", "seller_won") and not credit.released_early(session, order.id):
         _escrow(session, order, "escrow_release", actor_id=actor_id)
         emit(
             session,
@@ -188,7 +191,10 @@ def advance(
             context=ctx,
         )
     elif step_name in ("concede", "buyer_won"):
-        _escrow(session, order, "escrow_refund", actor_id=actor_id)
+        if credit.released_early(session, order.id):
+            credit.refund_after_early_release(session, order, actor_id=actor_id)
+        else:
+            _escrow(session, order, "escrow_refund", actor_id=actor_id)
         emit(
             session,
             EventType.REFUND_ISSUED,

@@ -1,4 +1,5 @@
-"""Serving assets: the day's ``user_scores`` published to the online store as a new version.
+"""Serving assets: the day's ``user_scores`` published to the online store as a new version,
+each user's credit limit (``credit_limits``) on the same line as their scores.
 
 Downstream of ``user_scores``, whose blocking ``publishable`` check must pass first; the
 publish itself re-checks the frame (``serving.publish.check_scores``) and flips the pointer
@@ -15,15 +16,17 @@ from dagster import (
     asset,
 )
 
+from pipelines.assets.credit import CREDIT_TABLE, credit_limits_asset
 from pipelines.assets.models import user_scores_asset
 from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
+from serving.credit import with_credit
 from serving.publish import publish, published_mismatches
 
 
 @asset(
     partitions_def=SNAPSHOT_DAYS,
-    deps=[user_scores_asset],
+    deps=[user_scores_asset, credit_limits_asset],
     group_name="serving",
     kinds={"redis", "sqlite"},
     check_specs=[
@@ -38,7 +41,11 @@ from serving.publish import publish, published_mismatches
 def published_scores(context: AssetExecutionContext, storage: StorageParam):
     """Publish the snapshot's user scores: write a version, flip the pointer, prune old ones."""
     day = partition_day(context)
-    scores = storage.features.read("user_scores", day)
+    # Without the day's limits (published_scores materialised alone) the set carries none,
+    # and the core API lends nothing until the next publish.
+    found = day in storage.features.days(CREDIT_TABLE)
+    credit = storage.features.read(CREDIT_TABLE, day) if found else None
+    scores = with_credit(storage.features.read("user_scores", day), credit)
     store = storage.online_store()
     try:
         done = publish(store, scores, snapshot=day.isoformat())
@@ -57,6 +64,7 @@ def published_scores(context: AssetExecutionContext, storage: StorageParam):
             "backend": storage.backend,
             "current": current,
             "model_version": str(scores["model_version"][0]),
+            "credit_limits": credit is not None,
         }
     )
     yield AssetCheckResult(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -222,3 +223,29 @@ def test_analyst_override_denies_at_once_over_good_scores(
     assert decider.decide(GOOD, "appeal", context=HOME).outcome == "allow"
     scored.override(GOOD, None)
     assert decider.decide(GOOD, "order", context=HOME).outcome == "allow"
+
+
+def test_a_decision_carries_the_published_credit_limit(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "credit.sqlite")
+    scores = pl.DataFrame(
+        {
+            "user_id": [GOOD],
+            "trust": [0.8],
+            "fraud_risk": [0.01],
+            "band": ["low"],
+            "reasons": [[]],
+            "model_version": "vouch-fraud/3",
+            "scored_at": pl.Series([datetime.now(UTC)], dtype=pl.Datetime("us", "UTC")),
+            "credit_limit": pl.Series([Decimal("250.00")], dtype=pl.Decimal(18, 2)),
+            "credit_currency": ["EUR"],
+            "credit_reasons": [["lent against 5 completed sales worth 500 EUR in 180 days"]],
+        },
+        schema_overrides={"reasons": pl.List(pl.String)},
+    )
+    publish(store, scores, snapshot="2026-11-25")
+    d = Decider(store, rules=default_rules()).decide(
+        GOOD, "escrow_release", context=Context(mfa_age_s=10)
+    )
+    assert d.outcome == "allow" and d.credit is not None
+    assert (d.credit.limit, d.credit.currency) == (Decimal("250.00"), "EUR")
+    store.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 
 from models.risk.scoring import BANDS
+from serving.credit import with_credit
 from serving.publish import BAND_NAMES, USER_SCORES, check_scores, publish, published_mismatches
 from serving.store.sqlite import SQLiteStore
 
@@ -57,5 +59,30 @@ def test_published_mismatches_reads_the_records_back(tmp_path: Path) -> None:
         found = published_mismatches(store, rescored, snapshot="2026-09-01")
         assert found[0] == "model_version: published 'vouch-fraud/3', scored 'vouch-fraud/4'"
         assert found[1:] == ["user b: published high/0.7000, scored medium/0.7000"]
+    finally:
+        store.close()
+
+
+def test_published_mismatches_reads_the_credit_limits_back(tmp_path: Path) -> None:
+    limits = pl.DataFrame(
+        {
+            "user_id": ["a", "b"],
+            "credit_limit": pl.Series([Decimal("120.00"), Decimal(0)], dtype=pl.Decimal(18, 2)),
+            "credit_currency": ["EUR", None],
+            "credit_reasons": [["lent against 2 completed sales"], ["no limit: account banned"]],
+        }
+    )
+    scored = with_credit(_scores(), limits)
+    store = SQLiteStore(tmp_path / "online.sqlite")
+    try:
+        publish(store, scored, snapshot="2026-09-01")
+        assert published_mismatches(store, scored, snapshot="2026-09-01") == []
+        raised = scored.with_columns(
+            credit_limit=pl.Series([Decimal("150.00"), Decimal(0)], dtype=pl.Decimal(18, 2))
+        )
+        assert published_mismatches(store, raised, snapshot="2026-09-01") == [
+            "user a: credit limit 120.00, computed 150.00"
+        ]
+        assert published_mismatches(store, _scores(), snapshot="2026-09-01") == []  # no limits
     finally:
         store.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
 
 from serving import keys
-from serving.keys import Manifest
+from serving.keys import Credit, Manifest
 from serving.publish import prune, publish
 from serving.store import Ask, Counter, RedisStore, SQLiteStore
 
@@ -196,3 +197,40 @@ def test_override_for_an_unscored_user_and_a_bad_value(store: Store) -> None:
     assert facts.record is None and facts.override == "deny"
     with pytest.raises(ValueError, match="not an override"):
         store.override(stranger, "allow")
+
+
+def test_credit_limits_ride_on_the_score_line(store: Store) -> None:
+    users = _users(40, seed=9)
+    limits = [Decimal(100 * i) for i in range(39)] + [None]
+    scores = _scores(users, trust=0.6).with_columns(
+        credit_limit=pl.Series(limits, dtype=pl.Decimal(18, 2)),
+        credit_currency=pl.Series(["EUR"] * 39 + [None]),
+        credit_reasons=pl.Series(
+            [["limit lowered: 2 chargebacks in 90 days", "lent against 3 completed sales"]] * 40
+        ),
+    )
+    publish(store, scores, snapshot="d1", now=T0)
+    first = store.fetch(Ask(user_id=users[7])).record
+    assert first is not None and first.reasons == ("7 accounts share this device", "a | b")
+    assert first.credit == Credit(
+        Decimal("700.00"),
+        "EUR",
+        ("limit lowered: 2 chargebacks in 90 days", "lent against 3 completed sales"),
+    )
+    assert store.fetch(Ask(user_id=users[-1])).record.credit is None  # no limit computed
+    # A set published without limits (before them, or without the day's) serves none.
+    publish(store, _scores(users, trust=0.6, model="m2"), snapshot="d2", now=T0 + timedelta(1))
+    after = store.fetch(Ask(user_id=users[7])).record
+    assert after is not None and after.credit is None and after.trust == 0.6
+
+
+def test_publish_rejects_bad_credit_limits(store: Store) -> None:
+    users = _users(3)
+    bad = _scores(users, trust=0.5).with_columns(
+        credit_limit=pl.Series([Decimal(-1)] * 3, dtype=pl.Decimal(18, 2)),
+        credit_currency=pl.lit("EUR"),
+        credit_reasons=pl.lit(["tab\there"]),
+    )
+    with pytest.raises(ValueError, match=r"negative credit_limit.*tab"):
+        publish(store, bad, snapshot="d1", now=T0)
+    assert store.versions() == (None, [])
