@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         return self._under("online_feed.sqlite3")
 
     @property
+    def search_ranker(self) -> Path:
+        """The released listing-search ranker as the core API reads it (``serving.search``)."""
+        return self._under("search_ranker")
+
+    @property
     def mlflow_database(self) -> Path:
         """MLflow's SQLite backend (when no ``mlflow_tracking_uri``)."""
         return self._under("mlflow.db")

@@ -30,6 +30,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     notify,
     outbox,
     review,
+    search,
     social,
 )
 from core_api.db.base import Base

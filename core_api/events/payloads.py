@@ -229,6 +229,9 @@ class OrderPlaced(Payload):
     currency: Currency
     quantity: Annotated[int, integer(ge=1, le=10_000)]
     seller_id: Id
+    # The search the buyer placed the order from (a LISTING_SEARCHED search_id that showed this
+    # listing): the search ranker's positive labels. Optional, so additive.
+    search_id: Id | None = None
 
 
 class OrderStatusChanged(Payload):
@@ -348,3 +351,23 @@ class TaskUpdated(Payload):
     project_id: Id
     task_status: Literal["todo", "in_progress", "done", "blocked"]
     assignee_id: Id | None = None
+
+
+# --- search (appended: the ingest's global field order follows the class order) -------------
+class ListingSearched(Payload):
+    """One listing shown by a search (``GET /marketplace/search``), one event per listing shown,
+    like a feed impression: the subject is the listing, the actor the searcher. ``search_id``
+    ties the page's rows together and an order placed from it back to them; ``search_position``
+    is the 0-based rank shown; ``text_match`` (0..1) and ``distance_km`` are what the query
+    measured of this listing; the filters follow (absent: not filtered on)."""
+
+    search_id: Id
+    search_position: Annotated[int, integer(ge=0, le=10_000)]
+    text_match: Annotated[float, number(ge=0.0, le=1.0)]
+    distance_km: Annotated[float, number(ge=0.0, le=40_000.0)] | None = None
+    search_ranking: Literal["model", "relevance", "newest"]
+    query_length: Annotated[int, integer(ge=0, le=200)]
+    search_category: ListingCategory | None = None
+    min_price: Money | None = None
+    max_price: Money | None = None
+    radius_km: Annotated[float, number(ge=0.0, le=20_000.0)] | None = None
