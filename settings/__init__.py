@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         description="run Dagster's steps on Celery workers through this broker (e.g. "
         "pyamqp://guest:guest@127.0.0.1:5672//); unset: the multiprocess executor",
     )
+    search_explore_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="share of first pages of GET /marketplace/search (sort=best) served with "
+        "their best listings shuffled: position-unbiased searches to train and judge rankers on",
+    )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"

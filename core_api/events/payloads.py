@@ -365,7 +365,9 @@ class ListingSearched(Payload):
     search_position: Annotated[int, integer(ge=0, le=10_000)]
     text_match: Annotated[float, number(ge=0.0, le=1.0)]
     distance_km: Annotated[float, number(ge=0.0, le=40_000.0)] | None = None
-    search_ranking: Literal["model", "relevance", "newest"]
+    # "shuffled": the exploration share, the first page's best listings in a random order (its
+    # clicks and orders are free of position bias: unbiased data to train and judge rankers on)
+    search_ranking: Literal["model", "relevance", "newest", "shuffled"]
     query_length: Annotated[int, integer(ge=0, le=200)]
     search_category: ListingCategory | None = None
     min_price: Money | None = None

@@ -4,6 +4,7 @@ recorded as a LISTING_SEARCHED event (``core_api.services.search``)."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from core_api.schemas.search import SearchHit, SearchPage
 from core_api.services import search
 
 router = APIRouter(tags=["marketplace"])
+_explore = random.Random()  # which first pages explore: not a secret, no need for secrets
 Price = Annotated[Decimal | None, Query(ge=0, le=10**12, max_digits=18, decimal_places=4)]
 
 
@@ -66,6 +68,12 @@ def search_listings(
     ordered, ranking, version = search.rank(
         hits, sort=sort, root=services.settings.search_ranker, now=now
     )
+    if (
+        sort == "best"
+        and offset == 0
+        and _explore.random() < services.settings.search_explore_share
+    ):
+        ordered, ranking = search.shuffle_top(ordered, rng=_explore), "shuffled"
     page = ordered[offset : offset + limit]
     found = search.record(
         db,

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from core_api.schemas.marketplace import ListingOut
 
-Ranking = Literal["model", "relevance", "newest"]
+Ranking = Literal["model", "relevance", "newest", "shuffled"]
 
 
 class SearchHit(ListingOut):

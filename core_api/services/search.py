@@ -9,14 +9,17 @@ description) or 0, and ``distance_km`` the great-circle distance from the query'
 
 Ranking ``best`` uses the released ranker (``serving.search``) when there is one; without it,
 or when it cannot be read or fails, the documented fallback is relevance: text match, then
-distance, then newest. ``newest`` is newest first. Every listing shown is a LISTING_SEARCHED
-event with its position, so the searches become the ranker's training data.
+distance, then newest. ``newest`` is newest first. A share of first pages
+(``VOUCH_SEARCH_EXPLORE_SHARE``) shows the best ``EXPLORE_TOP`` in a random order, marked
+``shuffled``: orders on them are free of position bias, the data rankers are judged on. Every
+listing shown is a LISTING_SEARCHED event with its position: the ranker's training data.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +40,7 @@ from serving import search as ranker
 log = logging.getLogger(__name__)
 MAX_CANDIDATES = 500
 MAX_TERMS = 8
+EXPLORE_TOP = 10  # how many of the best listings an exploration page shuffles
 EARTH_KM = 6371.0088
 
 
@@ -119,6 +123,13 @@ def candidates(db: Session, query: Query, *, user_id: str) -> list[Hit]:
 def _relevance_key(hit: Hit) -> tuple[float, float, float]:
     far = hit.distance_km if hit.distance_km is not None else 0.0
     return (-hit.text_match, far, -hit.listing.created_at.timestamp())
+
+
+def shuffle_top(hits: list[Hit], *, rng: random.Random) -> list[Hit]:
+    """The exploration order: the first ``EXPLORE_TOP`` hits in a random order, then the rest."""
+    top = hits[:EXPLORE_TOP]
+    rng.shuffle(top)
+    return top + hits[EXPLORE_TOP:]
 
 
 def rank(

@@ -194,6 +194,7 @@ def search_groups(
             "listing_id",
             "seller_id",
             "request_at",
+            "served",
             "search_position",
             "label",
             *SEARCH_FEATURES,

@@ -60,6 +60,7 @@ def load_inputs(
                 "search_position": "payload.search_position",
                 "text_match": "payload.text_match",
                 "distance_km": "payload.distance_km",
+                "served": "payload.search_ranking",
             },
             types=("LISTING_SEARCHED",),
             before=before,

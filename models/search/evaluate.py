@@ -9,6 +9,10 @@ and is scored on the same observed labels (orders placed from the search):
 - ``newest``: newest listing first;
 - ``random``: the expected NDCG of a random order.
 
+The searches served by relevance favour the relevance order (what was on top got the orders,
+partly for being on top); the pages of the exploration share were shuffled, so on them no
+ordering is favoured: ``shuffled_searches`` is the fair comparison.
+
 With the simulator's ground truth (evaluation only), each ordering's share of top-3 slots that go
 to listings of fraudulent sellers, over the test searches.
 """
@@ -98,12 +102,24 @@ def evaluate_ranker(
         "model_without_policy": ranker.predict_raw(frame),
     }
     finite = {n: np.where(np.isfinite(s), s, -1e9) for n, s in scores.items()}
-    report = compare(frame, finite, k=k)
+    report = _ratios(compare(frame, finite, k=k), k=k)
+    # Shuffled pages (the exploration share): position bias there is independent of every
+    # ordering, so no ordering is favoured for being the one that was served.
+    shuffled = (frame.get_column("served") == "shuffled").to_numpy()
+    if shuffled.any():
+        part = frame.filter(pl.Series(shuffled))
+        mine = {n: s[shuffled] for n, s in finite.items()}
+        report["shuffled_searches"] = _ratios(compare(part, mine, k=k), k=k)
+    if truth is not None:
+        ranked = {n: s for n, s in scores.items() if n != "random"}  # ties: no order to count
+        report["fraud_share_top3"] = fraud_in_top(frame, ranked, truth=truth)
+    return report
+
+
+def _ratios(report: dict[str, Any], *, k: int) -> dict[str, Any]:
     ndcg = report[f"ndcg_at_{k}"]
     for base in ("relevance", "newest"):
         report[f"ratio_model_to_{base}"] = round(ndcg["model"] / ndcg[base], 4)
-    if truth is not None:
-        report["fraud_share_top3"] = fraud_in_top(frame, scores, truth=truth)
     return report
 
 

@@ -1,7 +1,9 @@
 """The listing search ranker: LightGBM lambdarank over searches, with a trust policy.
 
 Input frames are ``features.search.search_groups`` (one row per listing shown, ordered by
-``group_id``); labels are 1 for the listing ordered from the search, 0 otherwise.
+``group_id``); labels are 1 for the listing ordered from the search, 0 otherwise. The position
+a listing was shown at is a training feature (it explains part of the orders: position bias)
+and is set to 0 for every prediction, so the model ranks by what is left.
 
 Trust works as features (seller trust, fraud risk, reviews, disputes, account age, price
 against the category median) and as a policy applied by ``predict``, whatever the model learnt:
@@ -27,6 +29,9 @@ from sklearn.base import BaseEstimator
 from features.search import SEARCH_FEATURES
 from models.feed.ranker import group_sizes
 
+POSITION = "search_position"  # a training feature only: every prediction is made at position 0
+DEFAULT_FEATURES = (*SEARCH_FEATURES, POSITION)
+
 
 def _matrix(frame: pl.DataFrame, features: tuple[str, ...]) -> NDArray[np.float64]:
     missing = [c for c in features if c not in frame.columns]
@@ -43,7 +48,7 @@ class SearchRanker(BaseEstimator):
     def __init__(
         self,
         *,
-        features: tuple[str, ...] = SEARCH_FEATURES,
+        features: tuple[str, ...] = DEFAULT_FEATURES,
         n_estimators: int = 1000,
         learning_rate: float = 0.05,
         num_leaves: int = 15,
@@ -140,6 +145,10 @@ class SearchRanker(BaseEstimator):
         return -math.inf if factor <= 0 else math.log(factor) / float(self.sigmoid_scale)
 
     def predict_raw(self, X: pl.DataFrame) -> NDArray[np.float64]:
+        """Scores before the policy, every listing as if shown first (the position it was
+        shown at explains part of its orders; the ranker must not rank by it)."""
+        if POSITION in self.features:
+            X = X.with_columns(pl.lit(0.0).alias(POSITION))
         x = _matrix(X, tuple(self.features))
         return np.asarray(self.booster_.predict(x, num_iteration=self.best_iteration_))
 

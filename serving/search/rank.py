@@ -41,6 +41,7 @@ def _row(c: Candidate, release: Release) -> dict[str, float]:
         "listing_age_days": c.listing_age_days,
         "price_ratio": c.price / median if median else math.nan,
         "item_new": float(c.item_new),
+        "search_position": 0.0,  # the ranker's position feature: every listing as if first
     }
     for name, value in release.sellers.get(c.seller_id, {}).items():
         known[name] = float("nan" if value is None else value)

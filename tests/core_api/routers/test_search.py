@@ -8,6 +8,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import polars as pl
+import pytest
 from fastapi.testclient import TestClient
 
 from core_api.db.identity import User
@@ -17,6 +18,12 @@ from tests.core_api.routers.helpers import events, signed_in
 from tests.core_api.routers.money_helpers import fund, trusted
 
 BERLIN = (52.52, 13.405)
+
+
+@pytest.fixture(autouse=True)
+def _no_exploration(any_api: TestClient) -> None:
+    """Orders are asserted here: no first page is shuffled unless a test asks for it."""
+    any_api.app.state.services.settings.search_explore_share = 0.0
 
 
 def _listing(api: TestClient, seller_id: str, title: str, **extra: Any) -> str:
@@ -200,3 +207,16 @@ def test_search_ranks_with_the_released_model_and_drops_flagged_sellers(
     root.joinpath("current.json").write_text(json.dumps({"version": "8", "folder": "v7"}))
     fallback = _search(any_api, headers, q="kite")
     assert fallback.status_code == 200 and fallback.json()["ranking"] == "relevance"
+
+
+def test_exploration_shuffles_the_first_page_and_says_so(any_api: TestClient) -> None:
+    seller, _ = signed_in(any_api)
+    _me, headers = signed_in(any_api)
+    ids = {_listing(any_api, seller["id"], f"Drum {i}") for i in range(4)}
+    any_api.app.state.services.settings.search_explore_share = 1.0
+    first = _search(any_api, headers, q="drum", limit=10).json()
+    assert first["ranking"] == "shuffled" and {h["id"] for h in first["items"]} == ids
+    assert _search(any_api, headers, q="drum", offset=2).json()["ranking"] == "relevance"
+    assert _search(any_api, headers, q="drum", sort="newest").json()["ranking"] == "newest"
+    shown = [json.loads(e.line)["payload"] for e in events(any_api, "LISTING_SEARCHED")]
+    assert shown[0]["search_ranking"] == "shuffled"

@@ -23,6 +23,7 @@ def _searches(n: int, *, seed: int) -> pl.DataFrame:
     frame = {f: rng.random(rows) for f in SEARCH_FEATURES}
     frame["seller_flagged"] = (rng.random(rows) < 0.05).astype(float)
     frame["seller_fraud_risk"] = np.full(rows, np.nan)
+    frame["search_position"] = np.tile(np.arange(10.0), n)
     utility = 3 * frame["text_match"] + 2 * frame["seller_trust"] + rng.normal(0, 0.3, rows)
     group = np.repeat(np.arange(n), 10)
     best = pl.DataFrame({"g": group, "u": utility}).select(
