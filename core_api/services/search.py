@@ -68,11 +68,13 @@ class Hit:
     distance_km: float | None
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle kilometres between two (lat, lon) points."""
+    (lat1, lon1), (lat2, lon2) = a, b
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def text_match(terms: list[str], *, title: str, description: str) -> float:
@@ -112,7 +114,7 @@ def candidates(db: Session, query: Query, *, user_id: str) -> list[Hit]:
     rows = db.scalars(stmt.order_by(Listing.created_at.desc()).limit(MAX_CANDIDATES)).all()
     hits = []
     for row in rows:
-        far = distance_km(query.lat, query.lon, row.lat, row.lon) if point else None  # type: ignore[arg-type]
+        far = distance_km((query.lat, query.lon), (row.lat, row.lon)) if point else None  # type: ignore[arg-type]
         if far is not None and query.radius_km is not None and far > query.radius_km:
             continue
         match = text_match(terms, title=row.title, description=row.description)

@@ -33,6 +33,10 @@ POSITION = "search_position"  # a training feature only: every prediction is mad
 DEFAULT_FEATURES = (*SEARCH_FEATURES, POSITION)
 
 
+class NoSearchesToLearn(ValueError):
+    """No search with two listings and an order: nothing to train on (a new platform)."""
+
+
 def _matrix(frame: pl.DataFrame, features: tuple[str, ...]) -> NDArray[np.float64]:
     missing = [c for c in features if c not in frame.columns]
     if missing:
@@ -116,7 +120,7 @@ class SearchRanker(BaseEstimator):
     def fit(self, X: pl.DataFrame, *, eval_set: pl.DataFrame | None = None) -> SearchRanker:
         train, self.n_train_groups_ = self._dataset(X)
         if self.n_train_groups_ == 0:
-            raise ValueError("no training search with two listings and an order")
+            raise NoSearchesToLearn("no training search with two listings and an order")
         valid_sets: list[lgb.Dataset] = []
         callbacks: list[Callable[..., Any]] = []
         if eval_set is not None:
