@@ -39,6 +39,7 @@ from pipelines.assets.models import (
     user_scores_asset,
 )
 from pipelines.assets.scoring import user_score_shards
+from pipelines.assets.search import search_ranker
 from pipelines.assets.serving import published_scores
 from pipelines.assets.timelines import feed_scores, feed_timelines
 from pipelines.checks import freshness_checks, freshness_sensor, score_age
@@ -94,7 +95,14 @@ INGEST = [_wired(a) for a in (lake_events, warehouse_views)]
 FEATURES = [_wired(a) for a in (trust_graph, trust_scores, fraud_features, feed_training)]
 MODELS = [
     _wired(a)
-    for a in (fraud_model, feed_ranker, user_scores_asset, review_queue_asset, credit_limits_asset)
+    for a in (
+        fraud_model,
+        feed_ranker,
+        user_scores_asset,
+        review_queue_asset,
+        credit_limits_asset,
+        search_ranker,
+    )
 ]
 SERVING = [_wired(a) for a in (published_scores, feed_timelines, feed_scores)]
 # Partitioned by day x shard: a job of its own (a job's assets share one partitions definition).

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         description="run Dagster's steps on Celery workers through this broker (e.g. "
         "pyamqp://guest:guest@127.0.0.1:5672//); unset: the multiprocess executor",
     )
+    search_explore_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="share of first pages of GET /marketplace/search (sort=best) served with "
+        "their best listings shuffled: position-unbiased searches to train and judge rankers on",
+    )
     rules_path: Path | None = Field(None, description="access rules; default the packaged file")
     admin_emails: str = Field(
         "", description="comma-separated verified e-mails that may bootstrap the first admin"
@@ -166,6 +173,11 @@ class Settings(BaseSettings):
     def online_feed(self) -> Path:
         """The embedded feed timelines (when no ``redis_url``)."""
         return self._under("online_feed.sqlite3")
+
+    @property
+    def search_ranker(self) -> Path:
+        """The released listing-search ranker as the core API reads it (``serving.search``)."""
+        return self._under("search_ranker")
 
     @property
     def mlflow_database(self) -> Path:

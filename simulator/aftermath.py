@@ -185,6 +185,7 @@ def order_chains(
     pm: pl.Series,
     mode: np.ndarray,
     rng: np.random.Generator,
+    search_id: pl.Series | None = None,
 ) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     c = Chain(
         pop=pop,
@@ -197,6 +198,7 @@ def order_chains(
         ctx=ctx,
         pm=pm,
         rng=rng,
+        search_id=search_id,
     )
     paid, quit_ = checkout(c, ts, qty=qty)
     ships = ~quit_ & (mode != SCAMMED)

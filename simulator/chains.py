@@ -49,6 +49,7 @@ class Chain:
     ctx: pl.Series
     pm: pl.Series
     rng: np.random.Generator
+    search_id: pl.Series | None = None  # the search each order came from (None: not searched)
     out: list[pl.DataFrame] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -130,6 +131,7 @@ def checkout(c: Chain, ts: np.ndarray, *, qty: np.ndarray) -> tuple[np.ndarray, 
             *c.money,
             ("quantity", "i", qty),
             ("seller_id", "s", c.s_uid),
+            *([] if c.search_id is None else [("search_id", "s", c.search_id)]),
         ],
     )
     # Declines before the payment goes through; two in a row make some buyers give up.

@@ -8,8 +8,9 @@ import numpy as np
 import polars as pl
 
 from simulator import catalog as cat
+from simulator import search
 from simulator.aftermath import order_chains
-from simulator.base import DAY, MINUTE, Day, csr, exp_delay, pick_in_groups
+from simulator.base import DAY, MINUTE, Day, exp_delay
 from simulator.chains import FAKE, HONEST, SCAMMED, STOLEN
 from simulator.identity import Sessions
 from simulator.ids import random_uuids
@@ -33,12 +34,13 @@ class Market:
     ts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     scam: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     sold: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    latlon: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     orders: list[pl.DataFrame] = field(default_factory=list)
 
     def expire(self, now: int) -> None:
         keep = ~self.sold & (self.ts >= now - LISTING_DAYS * DAY)
         self.lid = self.lid.filter(pl.Series(keep))
-        for name in ("seller", "category", "cents", "ts", "scam", "sold"):
+        for name in ("seller", "category", "cents", "ts", "scam", "sold", "latlon"):
             setattr(self, name, getattr(self, name)[keep])
 
     def relative_price(self, pop: Population, rows: np.ndarray) -> np.ndarray:
@@ -99,47 +101,10 @@ def listing_frames(
     mk.ts = np.concatenate([mk.ts, ts])
     mk.scam = np.concatenate([mk.scam, np.full(n, scam)])
     mk.sold = np.concatenate([mk.sold, np.zeros(n, bool)])
+    mk.latlon = np.concatenate([mk.latlon, latlon])
     return frame(
         "LISTING_CREATED", ts, actor=pop.uid.gather(seller), subject=lid, payload=pay, ctx=ctx
     )
-
-
-def choose_listings(
-    pop: Population,
-    mk: Market,
-    *,
-    buyer: np.ndarray,
-    ts: np.ndarray,
-    rng: np.random.Generator,
-    local: float = 0.8,
-    tries: int = 2,
-) -> np.ndarray:
-    """Each buyer compares a few listings (mostly from their own country) and takes the cheapest
-    relative to its category: that is why under-priced scam listings sell so well."""
-    live = np.flatnonzero(~mk.sold)
-    if live.size == 0 or buyer.size == 0:
-        return np.full(buyer.size, -1, dtype=np.int64)
-    order, ptr = csr(pop.country[mk.seller[live]].astype(np.int64), cat.N_COUNTRIES)
-    best = np.full(buyer.size, -1, dtype=np.int64)
-    best_rel = np.full(buyer.size, np.inf)
-    for _ in range(tries):
-        j = pick_in_groups(rng, order=order, indptr=ptr, groups=pop.country[buyer].astype(np.int64))
-        far = (rng.random(buyer.size) > local) | (j < 0)
-        cand = np.where(far, live[rng.integers(0, live.size, buyer.size)], live[np.maximum(j, 0)])
-        ok = (mk.ts[cand] < ts) & (mk.seller[cand] != buyer) & (pop.banned_us[mk.seller[cand]] > ts)
-        rel = np.where(ok, mk.relative_price(pop, cand), np.inf)
-        # Most buyers take the better deal; some go by photos, reviews or distance instead.
-        better = (rel < best_rel) & ((rng.random(buyer.size) < 0.6) | ~np.isfinite(best_rel))
-        best = np.where(better, cand, best)
-        best_rel = np.where(better, rel, best_rel)
-    # A listing sells once: later buyers of the same item today lose it.
-    first = np.zeros(buyer.size, bool)
-    first[
-        np.unique(np.where(best >= 0, best, -np.arange(1, buyer.size + 1)), return_index=True)[1]
-    ] = True
-    best = np.where(first & (best >= 0) & ~mk.sold[np.maximum(best, 0)], best, -1)
-    mk.sold[best[best >= 0]] = True
-    return best
 
 
 def place_orders(
@@ -155,8 +120,10 @@ def place_orders(
     pm: pl.Series,
     rng: np.random.Generator,
     own_card: bool = False,
+    search_id: pl.Series | None = None,
 ) -> list[pl.DataFrame]:
-    """``own_card``: the buyers pay with their own card (a card tester's cover shopping)."""
+    """``own_card``: the buyers pay with their own card (a card tester's cover shopping);
+    ``search_id``: the search each order came from (``simulator.search``), if any."""
     seller = mk.seller[listing]
     cheap = mk.relative_price(pop, listing) < 1.0
     qty = np.where(cheap & (rng.random(buyer.size) < 0.08), 2, 1)
@@ -185,6 +152,7 @@ def place_orders(
         pm=pm,
         mode=mode,
         rng=rng,
+        search_id=search_id,
     )
     mk.orders.append(truth)
     return frames
@@ -209,11 +177,25 @@ def daily(
             rng=rng,
         )
     )
+    # Honest buyers search before they buy (``simulator.search``); browsers search without
+    # much intent. The search draws have a stream of their own.
     ob = np.flatnonzero(honest & (r >= 0.2) & (r < 0.222))
-    ts = sess.ts[ob] + exp_delay(rng, ob.size, mean=8 * MINUTE)
-    best = choose_listings(pop, mk, buyer=sess.user[ob], ts=ts, rng=rng)
+    browse = np.flatnonzero(honest & (r >= 0.222) & (r < 0.24))
+    searchers = np.concatenate([ob, browse])
+    intent = np.concatenate([np.ones(ob.size, bool), np.zeros(browse.size, bool)])
+    ts = sess.ts[searchers] + exp_delay(rng, searchers.size, mean=8 * MINUTE)
+    shown, best, sid = search.searches(
+        pop,
+        mk,
+        buyer=sess.user[searchers],
+        ts=ts,
+        intent=intent,
+        ctx=sess.ctx.gather(searchers),
+        rng=day.rng("search"),
+    )
+    out.append(shown)
     ok = best >= 0
-    ob, ts, best = ob[ok], ts[ok], best[ok]
+    ob, ts, best, sid = searchers[ok], ts[ok], best[ok], sid.filter(pl.Series(ok))
     u = sess.user[ob]
     out += place_orders(
         pop,
@@ -222,10 +204,11 @@ def daily(
         ledger=ledger,
         buyer=u,
         listing=best,
-        ts=ts,
+        ts=ts + 2 * MINUTE,
         ctx=sess.ctx.gather(ob),
         pm=pm_ids(pop.pm[u]),
         rng=rng,
         own_card=True,
+        search_id=sid,
     )
     return out

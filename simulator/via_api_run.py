@@ -99,7 +99,13 @@ def _send(api: Api, who: Account, to: Account, amount: str) -> bool:
 
 
 def _buy(api: Api, buyer: Account, seller: Account, listing_id: str) -> bool:
-    placed = api.critical("POST", "/marketplace/orders", buyer, body={"listing_id": listing_id})
+    # Buyers search first; an order of a listing the page showed names the search.
+    found = api.call("GET", "/marketplace/search?q=used+bike&limit=50", buyer)
+    shown = found.json()["items"] if found.status_code == 200 else []
+    body = {"listing_id": listing_id}
+    if any(hit["id"] == listing_id for hit in shown):
+        body["search_id"] = found.json()["search_id"]
+    placed = api.critical("POST", "/marketplace/orders", buyer, body=body)
     if placed.status_code != 201:
         return False
     order = f"/marketplace/orders/{placed.json()['id']}"

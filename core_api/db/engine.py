@@ -32,6 +32,7 @@ from core_api.db import (  # noqa: F401  (registers every table on Base.metadata
     notify,
     outbox,
     review,
+    search,
     social,
     subscriptions,
     verification,

@@ -235,6 +235,9 @@ class OrderPlaced(Payload):
     currency: Currency
     quantity: Annotated[int, integer(ge=1, le=10_000)]
     seller_id: Id
+    # The search the buyer placed the order from (a LISTING_SEARCHED search_id that showed this
+    # listing): the search ranker's positive labels. Optional, so additive.
+    search_id: Id | None = None
 
 
 class OrderStatusChanged(Payload):
@@ -432,3 +435,25 @@ class PostEdited(Payload):
     text_length: Annotated[int, integer(ge=0, le=100_000)]
     has_link: Flag
     has_media: Flag
+
+
+# --- search (appended: the ingest's global field order follows the class order) -------------
+class ListingSearched(Payload):
+    """One listing shown by a search (``GET /marketplace/search``), one event per listing shown,
+    like a feed impression: the subject is the listing, the actor the searcher. ``search_id``
+    ties the page's rows together and an order placed from it back to them; ``search_position``
+    is the 0-based rank shown; ``text_match`` (0..1) and ``distance_km`` are what the query
+    measured of this listing; the filters follow (absent: not filtered on)."""
+
+    search_id: Id
+    search_position: Annotated[int, integer(ge=0, le=10_000)]
+    text_match: Annotated[float, number(ge=0.0, le=1.0)]
+    distance_km: Annotated[float, number(ge=0.0, le=40_000.0)] | None = None
+    # "shuffled": the exploration share, the first page's best listings in a random order (its
+    # clicks and orders are free of position bias: unbiased data to train and judge rankers on)
+    search_ranking: Literal["model", "relevance", "newest", "shuffled"]
+    query_length: Annotated[int, integer(ge=0, le=200)]
+    search_category: ListingCategory | None = None
+    min_price: Money | None = None
+    max_price: Money | None = None
+    radius_km: Annotated[float, number(ge=0.0, le=20_000.0)] | None = None

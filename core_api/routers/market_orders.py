@@ -49,6 +49,7 @@ def place(
             quantity=body.quantity,
             buyer_id=me.user.id,
             context=client.event_context(),
+            search_id=None if body.search_id is None else str(body.search_id),
         )
     except orders.OrderError as exc:
         raise order_http(exc) from None

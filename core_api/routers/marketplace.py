@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core_api.db.market import Listing, Order, Review
 from core_api.deps import ClientDep, CurrentUser, ServicesDep, SessionDep
 from core_api.events import EventType
-from core_api.routers import market_orders
+from core_api.routers import market_orders, search
 from core_api.routers.market_orders import order_http
 from core_api.routers.payments import ask, money
 from core_api.schemas.marketplace import Category, ListingIn, ListingOut, ReviewIn, ReviewOut
@@ -20,6 +20,7 @@ from core_api.services.outbox import emit
 
 router = APIRouter(prefix="/marketplace", tags=["marketplace"])
 router.include_router(market_orders.router)
+router.include_router(search.router)
 
 
 def _not_found(reason: str) -> HTTPException:

@@ -56,6 +56,7 @@ class ListingOut(BaseModel):
 class OrderIn(_In):
     listing_id: UUID
     quantity: Quantity = 1
+    search_id: UUID | None = None  # the search (``GET /marketplace/search``) it was found by
 
 
 class DisputeIn(_In):

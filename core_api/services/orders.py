@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core_api.db.base import new_id
 from core_api.db.market import Listing, Order
 from core_api.db.money import LedgerTransaction
+from core_api.db.search import Search
 from core_api.events import EventType
 from core_api.services import credit, escrows, notices, payments
 from core_api.services.outbox import emit
@@ -64,8 +65,14 @@ def place(
     quantity: int,
     buyer_id: str,
     context: dict[str, Any] | None = None,
+    search_id: str | None = None,
 ) -> Order:
-    """A pending order for ``quantity`` of the listing, its stock taken under the listing's lock."""
+    """A pending order for ``quantity`` of the listing, its stock taken under the listing's lock.
+    ``search_id``: the buyer's own search it came from (anyone else's does not exist: 404)."""
+    if search_id is not None:
+        found = session.get(Search, search_id)
+        if found is None or found.user_id != buyer_id:
+            raise OrderError("no_such_search", kind="not_found")
     payments.begin_write(session)
     listing = session.get(Listing, listing_id, with_for_update=True, populate_existing=True)
     if listing is None or listing.status == "withdrawn":
@@ -103,6 +110,7 @@ def place(
             "currency": listing.currency,
             "quantity": quantity,
             "seller_id": listing.seller_id,
+            "search_id": search_id,
         },
         context=context or {},
     )

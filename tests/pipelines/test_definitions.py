@@ -87,6 +87,8 @@ def test_definitions_list_the_automation_and_freshness_checks() -> None:
         "fraud_model:floors",
         "feed_ranker:not_worse_than_champion",
         "feed_ranker:beats_chronological",
+        "search_ranker:beats_relevance",
+        "search_ranker:serves_the_champion",
         "review_queue:cases_well_formed",
         "feed_scores:serves_what_was_scored",
     } <= checks

@@ -20,7 +20,9 @@ from simulator import SimConfig
 
 from .conftest import run
 
-PINNED = "3eb9396be3380e71c62d0d9d9c92b1c671a9a1edcbfb6bef143637aeb075f771"
+# Re-pinned knowingly for issue 18: honest buyers now search before they buy (LISTING_SEARCHED,
+# ORDER_PLACED.search_id) and members subscribe and renew, which changes the market's draws.
+PINNED = "86d42e89ba2041b738a452cb51c733466883cde75488d210be3ac82b7da01b18"
 OLD_TRUTH = ("users", "posts", "orders", "faults", "transport")
 
 

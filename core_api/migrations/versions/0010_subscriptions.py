@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_subscriptions"
-down_revision: str | tuple[str, ...] | None = "0008_groups"
+down_revision: str | tuple[str, ...] | None = "0009_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

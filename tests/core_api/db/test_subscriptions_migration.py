@@ -12,7 +12,7 @@ from core_api.db.engine import downgrade, make_engine, upgrade
 from settings import Settings
 
 AT = "2026-12-01 09:00:00"
-BEFORE = "0008_groups"
+BEFORE = "0009_search"
 USER = (
     "INSERT INTO users (id, email, password_hash, display_name, bio, status, created_at, "
     "updated_at) VALUES ('u1', 'a@example.com', 'x', 'n', '', 'active', :at, :at)"
