@@ -1,6 +1,6 @@
 """Attachments: one row per stored file, on exactly one parent (a task, a message or a listing).
 
-The bytes live in ``core_api.storage`` under ``storage_key``; a parent's deletion cascades to
+The bytes live in ``core_api.blobstore`` under ``storage_key``; a parent's deletion cascades to
 its rows here; the bytes of such a row stay in storage (no sweeper yet, as README says).
 """
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from core_api.blobstore import Storage, open_storage
 from core_api.db.base import new_id
 from core_api.db.collab import Membership, Project, Task
 from core_api.db.files import StoredFile
@@ -30,7 +31,6 @@ from core_api.schemas.files import PARENT_OF, UPLOAD_BODY, FileOut, ParentKind
 from core_api.services import files
 from core_api.services.guards import conflict, forbidden, not_found, require_active
 from core_api.services.outbox import emit
-from core_api.storage import Storage, open_storage
 
 router = APIRouter(prefix="/files", tags=["files"])
 log = logging.getLogger(__name__)

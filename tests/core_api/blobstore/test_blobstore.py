@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core_api.storage import Storage, open_storage
-from core_api.storage.local import LocalStorage
-from core_api.storage.remote import UrlStorage
+from core_api.blobstore import Storage, open_storage
+from core_api.blobstore.local import LocalStorage
+from core_api.blobstore.remote import UrlStorage
 from settings import Settings
 
 

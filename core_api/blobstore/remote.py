@@ -9,7 +9,7 @@ from typing import Any
 
 from fsspec.core import url_to_fs
 
-from core_api.storage import checked
+from core_api.blobstore import checked
 
 
 class UrlStorage:

@@ -35,9 +35,9 @@ def checked(key: str) -> str:
 
 def open_storage(settings: Settings) -> Storage:
     if settings.files_url:
-        from core_api.storage.remote import UrlStorage
+        from core_api.blobstore.remote import UrlStorage
 
         return UrlStorage(settings.files_url)
-    from core_api.storage.local import LocalStorage
+    from core_api.blobstore.local import LocalStorage
 
     return LocalStorage(settings.files)

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from core_api.storage import checked
+from core_api.blobstore import checked
 
 
 class LocalStorage:
