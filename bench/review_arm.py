@@ -23,7 +23,8 @@ import polars as pl
 from features.fraud.events import read_fraud_events
 from features.platform_graph.trust import platform_trust
 from models.risk import review_queue, train_risk, user_scores
-from models.risk.data import labelled_rows, snapshot_rows, trust_inputs
+from models.risk.data import snapshot_rows, trust_inputs
+from models.risk.labels import labelled_rows
 
 # The daily assets' own constants (pipelines.assets.models): benches may not import pipelines'
 # assets without Dagster, and these are plain numbers.

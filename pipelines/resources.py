@@ -48,6 +48,10 @@ class Storage:
         return self.features.table("trust_graph")
 
     @property
+    def scratch(self) -> Path:
+        return self.settings.scratch
+
+    @property
     def truth(self) -> Path:
         """The simulator's ground truth: for evaluation only, never a feature."""
         return self.settings.truth

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
         return self._under("artifacts")
 
     @property
+    def scratch(self) -> Path:
+        """Working files a step spills to disk and removes when it ends (on the data disk, not
+        a RAM-backed /tmp: spilling is there to save memory)."""
+        return self._under("scratch")
+
+    @property
     def dagster_home(self) -> Path:
         """DAGSTER_HOME: the instance shared by the CLI and the UI."""
         return self._under("dagster")

@@ -10,6 +10,7 @@ with none, ``scoring.fallback_scores``) keeps serving.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import polars as pl
 from models import plots
 from models.metrics import average_precision
 from models.risk.scoring import BANDS, bands
-from models.risk.train import TrainedRisk, train_risk
+from models.risk.train import Rows, TrainedRisk, train_risk
 from models.tracking import Candidate, GateResult, Tracker, gate, log_candidate, reject
 
 HISTORY_BLOCK = 100_000  # rows scored at a time by risk_history
@@ -64,7 +65,7 @@ class Release:
 
 
 def release(
-    rows: pl.DataFrame,
+    rows: Rows,
     *,
     tracker: Tracker,
     model_name: str,
@@ -76,7 +77,9 @@ def release(
     """Train on ``rows``, log everything to the tracker, register a version, then the floors and
     the gate decide whether it becomes the champion."""
     trained = train_risk(rows, capacity=capacity, truth=truth)
-    data = trained.rows if trained.rows is not None else rows
+    data = trained.rows  # the training sample with its out-of-fold risk
+    if data is None:
+        raise ValueError("train_risk kept no rows")
     x = data.select(trained.features)
     y = data.get_column("label").to_numpy()
     p = trained.model.oof_risk_
@@ -110,23 +113,31 @@ def release(
     return Release(trained, candidate, verdict, failed)
 
 
-def risk_history(trained: TrainedRisk, rows: pl.DataFrame) -> pl.DataFrame:
+def risk_history(trained: TrainedRisk, rows: Rows) -> pl.DataFrame:
     """``user_id, at, fraud_risk, band`` for every snapshot row the model was trained over: the
     out-of-fold risk where the row was in the training sample, the bag's risk elsewhere."""
     # A block of rows at a time: the model's matrices (features, forest, trees) stay a block's
     # size, not every snapshot row's; each row's risk depends on that row alone.
-    risk = np.concatenate(
-        [
-            trained.model.parts(block.select(trained.features), users=block["user_id"])["risk"]
-            for block in rows.iter_slices(HISTORY_BLOCK)
-        ]
-        or [np.zeros(0)]
+    keys, risks = [], []
+    for block in _blocks(rows.lazy().select("user_id", "at", *trained.features)):
+        parts = trained.model.parts(block.select(trained.features), users=block["user_id"])
+        risks.append(parts["risk"])
+        keys.append(block.select("user_id", "at"))
+    risk = np.concatenate(risks or [np.zeros(0)])
+    out = (pl.concat(keys) if keys else rows.lazy().select("user_id", "at").collect()).with_columns(
+        fraud_risk=pl.Series(risk)
     )
-    out = rows.select("user_id", "at").with_columns(fraud_risk=pl.Series(risk))
     if trained.rows is not None:
         oof = trained.rows.select("user_id", "at", pl.col("risk").alias("_oof"))
-        out = out.join(oof, on=["user_id", "at"], how="left").with_columns(
+        out = out.join(oof, on=["user_id", "at"], how="left", maintain_order="left").with_columns(
             pl.coalesce("_oof", "fraud_risk").alias("fraud_risk")
         )
     scored = out.select("user_id", "at", "fraud_risk")
     return scored.with_columns(band=pl.Series(bands(scored["fraud_risk"].to_numpy())))
+
+
+def _blocks(rows: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """``rows`` HISTORY_BLOCK rows at a time, in order (of spilled rows: a file at a time)."""
+    height = rows.select(pl.len()).collect().item()
+    for offset in range(0, height, HISTORY_BLOCK):
+        yield rows.slice(offset, HISTORY_BLOCK).collect()

@@ -22,7 +22,7 @@ from models.risk.pu import RiskModel
 # of a blend: blended on percentiles, it reordered the head of the queue, where the trees' own
 # percentiles all sit near 1, and filled it with busy honest sellers (measured on 10k-user
 # simulations, seeds 11 and 12: queue precision at 50 from 0.48 / 0.60 to 0.86 / 0.78, average
-# precision 0.62 / 0.65 to 0.72 / 0.70, with the weak-label floor of ``models.risk.data``).
+# precision 0.62 / 0.65 to 0.72 / 0.70, with the weak-label floor of ``models.risk.labels``).
 DEFAULT_PARAMS: dict[str, Any] = {
     "folds": 5,
     "n_estimators": 200,
@@ -41,34 +41,50 @@ class TrainedRisk:
     rows: pl.DataFrame | None = None  # the training rows with out-of-fold ``risk``
 
 
-def sample_rows(rows: pl.DataFrame, *, limit: int = MAX_UNLABELLED, seed: int = 0) -> pl.DataFrame:
+Rows = pl.DataFrame | pl.LazyFrame  # in memory, or spilled (``models.risk.spill``)
+
+
+def sample_rows(rows: Rows, *, limit: int = MAX_UNLABELLED, seed: int = 0) -> pl.DataFrame:
     """Every positive row and at most ``limit`` unlabelled ones, with ``weight`` restoring the
-    unlabelled rows' share (for calibration) and ``label_weight`` (1 where the rows have none)."""
-    if "label_weight" not in rows.columns:
-        rows = rows.with_columns(label_weight=pl.lit(1.0))
-    taught = rows.select(_target(rows) == 1).to_series()
+    unlabelled rows' share (for calibration) and ``label_weight`` (1 where the rows have none).
+    Of spilled rows only the label columns are read whole; the features, of the sample only."""
+    lazy = rows.lazy()
+    names = lazy.collect_schema().names()
+    targets = lazy.select(c for c in ("label", "rule_label") if c in names).collect()
+    taught = targets.select(_target(targets) == 1).to_series().fill_null(False)
     # Row numbers first, then one gather of the rows kept: the wide rows are never copied whole.
     # DataFrame.sample picks rows by the frame's height and the seed alone, so sampling the row
     # numbers of the unlabelled rows picks the rows sampling the rows themselves would.
-    unlabelled = pl.DataFrame({"_i": (~taught).fill_null(False).arg_true()})
+    unlabelled = pl.DataFrame({"_i": (~taught).arg_true()})
     if unlabelled.height > limit:
         unlabelled_kept = unlabelled.sample(limit, seed=seed)
     else:
         unlabelled_kept = unlabelled
-    positives = rows[taught.fill_null(False).arg_true()]
-    kept = rows[unlabelled_kept["_i"]]
-    weight = unlabelled.height / max(kept.height, 1)
-    return pl.concat(
+    weight = unlabelled.height / max(unlabelled_kept.height, 1)
+    picked = pl.concat(
         [
-            positives.with_columns(weight=pl.lit(1.0)),
-            kept.with_columns(weight=pl.lit(weight)),
+            pl.DataFrame({"_i": taught.arg_true()}).with_columns(weight=pl.lit(1.0)),
+            unlabelled_kept.with_columns(weight=pl.lit(weight)),
         ]
-    ).sort("at", "user_id")
+    )
+    if isinstance(rows, pl.DataFrame):
+        data = rows[picked["_i"]].with_columns(picked["weight"])
+    else:
+        data = (
+            lazy.with_row_index("_i")
+            .join(picked.lazy().with_row_index("_pick"), on="_i", how="inner")
+            .collect(engine="streaming")
+            .sort("_pick")
+            .drop("_i", "_pick")
+        )
+    if "label_weight" not in names:
+        data = data.with_columns(label_weight=pl.lit(1.0))
+    return data.sort("at", "user_id", maintain_order=True)
 
 
 def _target(rows: pl.DataFrame) -> pl.Expr:
     """What the trees are taught: an observed label or, where there is none, a rule's weak one
-    (``models.risk.data.with_rule_labels``). Metrics read ``label`` alone."""
+    (``models.risk.labels.with_rule_labels``). Metrics read ``label`` alone."""
     if "rule_label" not in rows.columns:
         return pl.col("label")
     return pl.max_horizontal("label", "rule_label")
@@ -109,7 +125,7 @@ def measure(
 
 
 def train_risk(
-    rows: pl.DataFrame,
+    rows: Rows,
     *,
     capacity: int = 50,
     params: dict[str, Any] | None = None,
@@ -117,7 +133,8 @@ def train_risk(
 ) -> TrainedRisk:
     """Fit :class:`RiskModel` on ``rows`` (labelled snapshot rows), measure it out of fold."""
     params = {**DEFAULT_PARAMS, **(params or {})}
-    features = [f for f in FEATURES if f in rows.columns and f not in LABEL_ECHOES]
+    names = rows.lazy().collect_schema().names()
+    features = [f for f in FEATURES if f in names and f not in LABEL_ECHOES]
     data = sample_rows(rows)
     model = RiskModel(**params)
     weight = data.get_column("weight") * data.get_column("label_weight")

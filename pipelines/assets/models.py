@@ -5,7 +5,9 @@ carries the blocking checks that stand between a model and what serving publishe
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -23,9 +25,10 @@ from features.fraud import SCHEMA_VERSION as FRAUD_SCHEMA
 from features.platform_graph.store import snapshot_time
 from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
-from models.risk import review_queue, training_rows
+from models.risk import review_queue, training_parts
 from models.risk.release import release, risk_history
 from models.risk.scoring import BANDS, queue_problems
+from models.risk.spill import spill
 from models.tracking import GateResult
 from pipelines.assets.features import feed_training, fraud_features, trust_scores
 from pipelines.assets.scoring import FRAUD_MODEL, gather_scores, user_score_shards
@@ -91,12 +94,13 @@ def _gate_check(gate: GateResult, *, metric: str, floors_failed: bool) -> AssetC
 )
 def fraud_model(context: AssetExecutionContext, storage: StorageParam):
     """Fraud model trained on labels before D, registered in MLflow; champion only if better."""
-    # Unsharded: training sees every labelled row at once (users x snapshots in the lookback,
-    # about 2.3 KB a row); scoring with the trained model is what runs by shard.
+    # Unsharded: training sees every labelled row (users x snapshots in the lookback, about
+    # 2.3 KB a row), so the rows are spilled to Parquet a pass at a time and read back as the
+    # sample and in blocks (models.risk.spill); scoring with the model is what runs by shard.
     # The champion alias moves only if the candidate clears the floors and beats the champion
     # on the same rows; both verdicts are checks below, so a kept candidate reads as a warning.
     day = partition_day(context)
-    rows = training_rows(
+    parts = training_parts(
         storage.lake.events_dir,
         as_of=snapshot_time(day),
         horizon=HORIZON,
@@ -104,21 +108,24 @@ def fraud_model(context: AssetExecutionContext, storage: StorageParam):
         every=EVERY,
         trust=storage.features.read_until("trust_scores", day),
     )
-    done = release(
-        rows,
-        tracker=storage.tracker,
-        model_name=FRAUD_MODEL,
-        capacity=REVIEW_CAPACITY,
-        truth=_truth(storage),
-        tags={
-            "data_snapshot": day.isoformat(),
-            "feature_schema": FRAUD_SCHEMA,
-            "dagster_run": context.run.run_id,
-        },
-    )
-    history = risk_history(done.trained, rows)
+    storage.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fraud_model-", dir=storage.scratch) as spilled:
+        rows = spill(parts, directory=Path(spilled))
+        done = release(
+            rows,
+            tracker=storage.tracker,
+            model_name=FRAUD_MODEL,
+            capacity=REVIEW_CAPACITY,
+            truth=_truth(storage),
+            tags={
+                "data_snapshot": day.isoformat(),
+                "feature_schema": FRAUD_SCHEMA,
+                "dagster_run": context.run.run_id,
+            },
+        )
+        history = risk_history(done.trained, rows)
     storage.features.write("risk_history", day, frame=history)
-    judged = done.trained.rows if done.trained.rows is not None else rows
+    judged = done.trained.rows if done.trained.rows is not None else history
     yield MaterializeResult(
         metadata={
             "version": done.candidate.version,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from features.lake import FLAT_SCHEMA
-from models.risk.data import FEATURES, LABEL_ECHOES, labelled_rows
+from models.risk.data import FEATURES, LABEL_ECHOES
+from models.risk.labels import labelled_rows
 
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 D = timedelta(days=1)
@@ -78,7 +79,7 @@ def test_risk_feature_tables_carry_no_truth_column() -> None:
 
 
 def test_risk_label_precision_discounts_labels_strong_ones_rarely_confirm() -> None:
-    from models.risk.data import label_precision, user_label_weights
+    from models.risk.labels import label_precision, user_label_weights
 
     labels = pl.DataFrame(
         {
@@ -133,7 +134,7 @@ def test_risk_labels_leave_out_positives_that_are_more_likely_wrong() -> None:
 
 
 def test_risk_rules_teach_weak_positives_but_never_count_as_labels() -> None:
-    from models.risk.data import RULE_LABEL_WEIGHT, with_rule_labels
+    from models.risk.labels import RULE_LABEL_WEIGHT, with_rule_labels
     from models.risk.train import sample_rows
 
     rows = pl.DataFrame(
