@@ -257,7 +257,10 @@ def snapshot_queries(
     q = pl.DataFrame({"user_id": list(users)}, schema={"user_id": pl.String}).with_columns(
         at=pl.lit(at).cast(events.schema["at"])
     )
-    seen = events.filter(_C("device_id").is_not_null()).rename({"actor_id": "user_id"})
+    # Select, then filter: filtering first would copy every column of the lake.
+    seen = events.select(_C("actor_id").alias("user_id"), "at", *_CONTEXT).filter(
+        _C("device_id").is_not_null()
+    )
     context = last_before(seen, q, by="user_id", at="at", columns=["device_id", "ip", "country"])
     # Queries carry text, whatever the events' dtype (read_fraud_events: Categorical).
     return pl.concat([q, context.cast(pl.String)], how="horizontal")
