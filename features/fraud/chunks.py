@@ -22,11 +22,11 @@ def entity_chunks(
     """Per group of entities: (indices of its rows in ``codes``, indices of its ``queries``), both
     ascending; about ``rows`` rows a group (default ``CHUNK_ROWS``). Rows and queries with a
     code < 0 belong to no group."""
-    k = max(1, -(-codes.size // (rows or CHUNK_ROWS)))
+    k = min(max(1, -(-codes.size // (rows or CHUNK_ROWS))), 1 << 16)
     if k == 1:
         yield np.flatnonzero(codes >= 0), np.flatnonzero(queries >= 0)
         return
-    row_bucket, query_bucket = codes % k, queries % k
+    row_bucket, query_bucket = (codes % k).astype(np.uint16), queries % k
     for b in range(k):
         yield (
             np.flatnonzero((row_bucket == b) & (codes >= 0)),

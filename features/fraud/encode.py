@@ -12,14 +12,13 @@ from features.lake import SYSTEM_ACTOR_ID, USER_SUBJECTS
 def money(events: pl.DataFrame, *, fx: Mapping[str, float] | None = None) -> pl.DataFrame:
     """``amount`` and ``price`` as Float64, converted with ``fx`` (currency -> reference units per
     unit) when given; rows in a currency missing from ``fx`` get null."""
-    if fx is None:
-        rate = pl.lit(1.0)
-    else:
-        table = pl.DataFrame({"currency": list(fx), "_rate": list(fx.values())}).cast(
-            {"currency": events.schema["currency"]}  # String or Categorical, as the events'
-        )
-        events = events.join(table, on="currency", how="left", maintain_order="left")
-        rate = pl.col("_rate")
+    if fx is None:  # x * 1.0 is x: a cast, free when the amounts are Float64 already
+        return events.with_columns(pl.col("amount", "price").cast(pl.Float64))
+    table = pl.DataFrame({"currency": list(fx), "_rate": list(fx.values())}).cast(
+        {"currency": events.schema["currency"]}  # String or Categorical, as the events'
+    )
+    events = events.join(table, on="currency", how="left", maintain_order="left")
+    rate = pl.col("_rate")
     return events.with_columns(
         (pl.col("amount").cast(pl.Float64) * rate).alias("amount"),
         (pl.col("price").cast(pl.Float64) * rate).alias("price"),

@@ -64,11 +64,4 @@ def read_fraud_events(events_dir: str | Path, *, until: datetime | None = None) 
     ``snapshot_queries`` and ``observed_labels`` take."""
     # The lake stores amounts as Decimal(18, 4) (core_api.events.fields.MONEY_TYPE): each batch
     # is cast from it to Float64 by polars' cast, the one money() applies to read_flat's frame.
-    frame = read_sorted(events_dir, columns=_select(), schema=FRAUD_SCHEMA, until=until)
-    # One chunk a column, a column at a time (each old one is freed before the next is copied):
-    # columns of read_sorted's many chunks meeting a one-chunk column (any computed one) make
-    # polars rechunk every column selected with it, a copy of the lake beside the lake (30,000
-    # users: 200 MB in platform_features' select alone).
-    for name in frame.columns:
-        frame = frame.with_columns(frame.get_column(name).rechunk())
-    return frame
+    return read_sorted(events_dir, columns=_select(), schema=FRAUD_SCHEMA, until=until)

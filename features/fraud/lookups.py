@@ -59,9 +59,11 @@ class Sightings:
 
     def __init__(self, events: pl.DataFrame, *, a: str, b: str, at: str) -> None:
         self.a, self.b, self.at = a, b, at
-        self.events = events.select(a, b, at).filter(
-            pl.all_horizontal(pl.col(c).is_not_null() for c in (a, b, at))
-        )
+        self.events = events.select(a, b, at)
+        if any(self.events[c].null_count() for c in (a, b, at)):  # else a copy for nothing
+            self.events = self.events.filter(
+                pl.all_horizontal(pl.col(c).is_not_null() for c in (a, b, at))
+            )
 
     def distinct(
         self,
@@ -228,31 +230,41 @@ def last_before(
     assert q_codes is not None
     q_codes = np.where(queries[at].is_null().to_numpy(), -1, q_codes)
     q_times = micros(queries[at]) - (1 if strict else 0)
-    idx = last_upto(Stream(codes, micros(events[at])), Queries(q_codes, q_times))
+    times = micros(events[at])
+    idx = np.full(queries.height, -1, np.int64)
+    for part, asked in entity_chunks(codes, q_codes):  # a stream of the lake costs GBs
+        if part.size:
+            stream = Stream(codes[part], times[part])
+            found = last_upto(stream, Queries(q_codes[asked], q_times[asked]))
+            idx[asked] = np.where(found >= 0, part[np.maximum(found, 0)], -1)
     rows = pl.Series("_r", idx).set(pl.Series(idx < 0), None).cast(pl.UInt32)
     return events.select(columns)[rows]
 
 
 def first_seen(
-    events: pl.DataFrame, queries: pl.DataFrame, *, by: str, of: str, at: str
+    events: pl.DataFrame, queries: pl.DataFrame, *, by: str, of: str | None = None, at: str
 ) -> pl.Series:
-    """Per query row (in order), the earliest ``at`` of the events with the query's ``by`` and
-    ``of`` values (null where there is none, or either value is null): a group-by and a join,
-    group by group of ``by`` entities (``chunks``)."""
-    events = events.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in (by, of, at)))
+    """Per query row (in order), the earliest ``at`` of the events with the query's ``by`` value
+    (and ``of`` value, if given); null where there is none or a key is null. A group-by and a
+    join, group by group of ``by`` entities (``chunks``), with no copy of the events."""
     codes, q_codes = key_codes(events[by], queries[by])
-    others, q_others = key_codes(events[of], queries[of])
-    q_codes = np.where(q_others < 0, -1, q_codes)
+    codes = np.where(events[at].is_null().to_numpy(), -1, codes)
+    others = q_others = None
+    if of is not None:
+        others, q_others = key_codes(events[of], queries[of])
+        codes, q_codes = np.where(others < 0, -1, codes), np.where(q_others < 0, -1, q_codes)
     times = micros(events[at])
     first = np.full(queries.height, NULL_TIME)
     for rows, asked in entity_chunks(codes, q_codes):
-        n = rows.size
-        pairs = _pair_codes(
-            np.concatenate([codes[rows], q_codes[asked]]),
-            np.concatenate([others[rows], q_others[asked]]),
-        )
-        stream = Stream(pairs[:n], times[rows])
-        groups = stream.locate(pairs[n:])
+        keys, q_keys = codes[rows], q_codes[asked]
+        if others is not None and q_others is not None:
+            pairs = _pair_codes(
+                np.concatenate([keys, q_keys]),
+                np.concatenate([others[rows], q_others[asked]]),
+            )
+            keys, q_keys = pairs[: rows.size], pairs[rows.size :]
+        stream = Stream(keys, times[rows])
+        groups = stream.locate(q_keys)
         found = stream.time[stream.starts][np.maximum(groups, 0)] if stream.n else groups
         first[asked] = np.where(groups >= 0, found, NULL_TIME)
     out = pl.Series(at, first).set(pl.Series(first == NULL_TIME), None)

@@ -54,6 +54,12 @@ def test_first_seen_is_the_group_by_and_join_it_replaces(monkeypatch: pytest.Mon
     monkeypatch.setattr(chunks, "CHUNK_ROWS", 2)  # four groups of users
     assert_series_equal(first_seen(seen, queries, by="user_id", of="device_id", at="at"), got)
     assert got.null_count() == 3
+    users = seen.drop_nulls("device_id").group_by("user_id").agg(pl.col("at").min())
+    expected = queries.join(users, on="user_id", how="left", maintain_order="left")["at"]
+    used = seen.with_columns(
+        pl.when(pl.col("device_id").is_not_null()).then("user_id").alias("user_id")
+    )
+    assert_series_equal(first_seen(used, queries, by="user_id", at="at"), expected)
 
 
 def test_user_features_in_small_groups_of_entities_are_the_same(
