@@ -1,8 +1,8 @@
 """Per-query identity, device and money-mule signals (see ``platform`` for queries and timing).
 
-Each function takes the flat events (amounts converted, ids coded by ``encode.encode_ids``: the
-system actor is a null ``actor_id``) and the coded queries, and returns one row per query, in
-order, with the columns ``schema.PLATFORM_FEATURES`` lists for it.
+Each function takes the flat events (amounts converted, ids Categorical by ``encode.encode_ids``:
+the system actor is a null ``actor_id``) and the queries encoded alike, and returns one row per
+query, in order, with the columns ``schema.PLATFORM_FEATURES`` lists for it.
 """
 
 from __future__ import annotations
