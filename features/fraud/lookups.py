@@ -11,6 +11,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
+from features.fraud.chunks import entity_chunks
 from features.fraud.rolling import WINDOWS, Current, as_of, prepare, us
 from features.fraud.windows import (
     FOREVER,
@@ -44,24 +45,25 @@ def last_upto(stream: Stream, queries: Queries) -> np.ndarray:
 
 
 class Sightings:
-    """Occurrences of (a, b) value pairs, each with the times of the pair's next occurrence and of
-    its last strictly earlier one: built with one sort, it counts distinct b per a and distinct a
-    per b (devices per user and users per device) in any windows.
+    """Occurrences of (a, b) value pairs: distinct b per a and distinct a per b (devices per user
+    and users per device) in any windows.
 
     A value is in the window (t - w, t] when its latest occurrence up to t is later than t - w.
     Counting occurrences instead: every occurrence up to t, minus those a later occurrence
     within w replaced, minus those that left the window while still the latest. All three are
-    running sums over one stream sorted by (entity, time): exact, and no sort per window.
+    running sums over one stream sorted by (entity, time): exact, and no sort per window. Each
+    occurrence needs the times of its pair's next and last strictly earlier occurrences; a pair
+    belongs to one entity either way round, so both are found group by group of entities
+    (``chunks``), next to the sums, and only the three columns are kept in between.
     """
 
     def __init__(self, events: pl.DataFrame, *, a: str, b: str, at: str) -> None:
-        self.at = at
-        self.events = events.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in (a, b, at)))
-        (codes_a,), (codes_b,) = key_codes(self.events[a]), key_codes(self.events[b])
-        self.times = micros(self.events[at])
-        self.later, self.earlier = _neighbours(Stream(_pair_codes(codes_a, codes_b), self.times))
-        # Of several occurrences of a pair at one time only the last counts: it stands for all.
-        self.live = (self.later > self.times).astype(np.int64)
+        self.a, self.b, self.at = a, b, at
+        self.events = events.select(a, b, at)
+        if any(self.events[c].null_count() for c in (a, b, at)):  # else a copy for nothing
+            self.events = self.events.filter(
+                pl.all_horizontal(pl.col(c).is_not_null() for c in (a, b, at))
+            )
 
     def distinct(
         self,
@@ -78,24 +80,52 @@ class Sightings:
             self.events, queries, by=per, at=self.at, current=current
         )
         queries_ = as_of(queries_, codes=codes, times=times, current=current)
-        stream = Stream(codes, times)
-        groups = stream.locate(queries_.codes)
-        # Everything in the stream's order once: each window's weights are then sequential work.
-        t, live = stream.time, self.live[stream.order]
-        later, earlier = self.later[stream.order], self.earlier[stream.order]
-        seen = Prefix(stream, live, presorted=True).upto(groups, queries_.times)
-        has_earlier = live * (earlier > NULL_TIME)
-        out = {}
-        for name, span in windows.items():
-            w = FOREVER if span is None else us(span)
-            # A repeat within w (gap < w) replaces the previous occurrence: one value, not two.
-            repeats = Prefix(stream, has_earlier * (t - earlier < w), presorted=True)
-            distinct = seen - repeats.upto(groups, queries_.times)
-            if span is not None:
-                expired = Prefix(stream, live * (t + w <= later), presorted=True)
-                distinct = distinct - expired.upto(groups, queries_.times - w)
-            out[f"{prefix}{name}"] = queries_.restore(distinct).astype(np.int64)
-        return pl.DataFrame(out)
+        (others,) = key_codes(self.events[self.b if per == self.a else self.a])
+        out = {name: np.zeros(queries_.codes.size, np.int64) for name in windows}
+        for rows, asked in entity_chunks(codes, queries_.codes):
+            found = _distinct(
+                codes[rows],
+                others[rows],
+                times[rows],
+                queries=(queries_.codes[asked], queries_.times[asked]),
+                windows=windows,
+            )
+            for name, values in found.items():
+                out[name][asked] = values
+        return pl.DataFrame({f"{prefix}{name}": queries_.restore(v) for name, v in out.items()})
+
+
+def _distinct(
+    codes: np.ndarray,
+    others: np.ndarray,
+    times: np.ndarray,
+    *,
+    queries: tuple[np.ndarray, np.ndarray],
+    windows: Mapping[str, timedelta | None],
+) -> dict[str, np.ndarray]:
+    """``Sightings.distinct`` for whole entities: the distinct ``others`` per entity in each
+    window, per query (queries sorted by (code, time): every search is a sorted one)."""
+    later, earlier = _neighbours(Stream(_pair_codes(codes, others), times))
+    # Of several occurrences of a pair at one time only the last counts: it stands for all.
+    live = (later > times).astype(np.int64)
+    stream = Stream(codes, times)
+    groups, q_times = stream.locate(queries[0]), queries[1]
+    # Everything in the stream's order once: each window's weights are then sequential work.
+    t, live = stream.time, live[stream.order]
+    later, earlier = later[stream.order], earlier[stream.order]
+    seen = Prefix(stream, live, presorted=True).upto(groups, q_times)
+    has_earlier = live * (earlier > NULL_TIME)
+    out = {}
+    for name, span in windows.items():
+        w = FOREVER if span is None else us(span)
+        # A repeat within w (gap < w) replaces the previous occurrence: one value, not two.
+        repeats = Prefix(stream, has_earlier * (t - earlier < w), presorted=True)
+        distinct = seen - repeats.upto(groups, q_times)
+        if span is not None:
+            expired = Prefix(stream, live * (t + w <= later), presorted=True)
+            distinct = distinct - expired.upto(groups, q_times - w)
+        out[name] = distinct.astype(np.int64)
+    return out
 
 
 def distinct_in_windows(
@@ -194,11 +224,48 @@ def last_before(
     the query's ``at``; nulls where there is none. Ties: the last in input order."""
     keys = [by] if isinstance(by, str) else list(by)
     keep = pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, at])
-    events = events.filter(keep)
+    if any(events[c].null_count() for c in [*keys, at]):  # else a copy for nothing
+        events = events.filter(keep)
     codes, q_codes = _entity_codes(events, queries, keys=keys)
     assert q_codes is not None
     q_codes = np.where(queries[at].is_null().to_numpy(), -1, q_codes)
     q_times = micros(queries[at]) - (1 if strict else 0)
-    idx = last_upto(Stream(codes, micros(events[at])), Queries(q_codes, q_times))
+    times = micros(events[at])
+    idx = np.full(queries.height, -1, np.int64)
+    for part, asked in entity_chunks(codes, q_codes):  # a stream of the lake costs GBs
+        if part.size:
+            stream = Stream(codes[part], times[part])
+            found = last_upto(stream, Queries(q_codes[asked], q_times[asked]))
+            idx[asked] = np.where(found >= 0, part[np.maximum(found, 0)], -1)
     rows = pl.Series("_r", idx).set(pl.Series(idx < 0), None).cast(pl.UInt32)
     return events.select(columns)[rows]
+
+
+def first_seen(
+    events: pl.DataFrame, queries: pl.DataFrame, *, by: str, of: str | None = None, at: str
+) -> pl.Series:
+    """Per query row (in order), the earliest ``at`` of the events with the query's ``by`` value
+    (and ``of`` value, if given); null where there is none or a key is null. A group-by and a
+    join, group by group of ``by`` entities (``chunks``), with no copy of the events."""
+    codes, q_codes = key_codes(events[by], queries[by])
+    codes = np.where(events[at].is_null().to_numpy(), -1, codes)
+    others = q_others = None
+    if of is not None:
+        others, q_others = key_codes(events[of], queries[of])
+        codes, q_codes = np.where(others < 0, -1, codes), np.where(q_others < 0, -1, q_codes)
+    times = micros(events[at])
+    first = np.full(queries.height, NULL_TIME)
+    for rows, asked in entity_chunks(codes, q_codes):
+        keys, q_keys = codes[rows], q_codes[asked]
+        if others is not None and q_others is not None:
+            pairs = _pair_codes(
+                np.concatenate([keys, q_keys]),
+                np.concatenate([others[rows], q_others[asked]]),
+            )
+            keys, q_keys = pairs[: rows.size], pairs[rows.size :]
+        stream = Stream(keys, times[rows])
+        groups = stream.locate(q_keys)
+        found = stream.time[stream.starts][np.maximum(groups, 0)] if stream.n else groups
+        first[asked] = np.where(groups >= 0, found, NULL_TIME)
+    out = pl.Series(at, first).set(pl.Series(first == NULL_TIME), None)
+    return out.cast(pl.Datetime("us", "UTC")).cast(events.schema[at])

@@ -82,7 +82,8 @@ def prepare(
     """
     if current not in ("include", "exclude", "peers"):
         raise ValueError(f"current must be include, exclude or peers, not {current!r}")
-    events = events.filter(pl.col(by).is_not_null() & pl.col(at).is_not_null())
+    if events[by].null_count() or events[at].null_count():  # else a copy for nothing
+        events = events.filter(pl.col(by).is_not_null() & pl.col(at).is_not_null())
     if queries is None:
         (codes,) = key_codes(events[by])
         return events, codes, micros(events[at]), None

@@ -1,8 +1,8 @@
 """Per-query identity, device and money-mule signals (see ``platform`` for queries and timing).
 
-Each function takes the flat events (amounts converted, ids coded by ``encode.encode_ids``: the
-system actor is a null ``actor_id``) and the coded queries, and returns one row per query, in
-order, with the columns ``schema.PLATFORM_FEATURES`` lists for it.
+Each function takes the flat events (amounts converted, ids Categorical by ``encode.encode_ids``:
+the system actor is a null ``actor_id``) and the queries encoded alike, and returns one row per
+query, in order, with the columns ``schema.PLATFORM_FEATURES`` lists for it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from features.fraud.lookups import Sightings, distinct_in_windows, last_before
+from features.fraud.lookups import Sightings, distinct_in_windows, first_seen, last_before
 from features.fraud.rolling import us
 
 RESTRICTED = ("restricted", "suspended", "banned", "closed")
@@ -19,20 +19,15 @@ _DAY_US = us(timedelta(days=1))
 _C = pl.col
 
 
-def _seen(events: pl.DataFrame) -> pl.DataFrame:
-    """Where each user has been seen: (user_id, at, device_id, ip, country), in time order.
-
-    Every event a user acted in; for ``DEVICE_ADDED`` the device registered (its actor is the
-    user it is added to). One row per event keeps the events' time order, which every sort
-    downstream starts from.
-    """
-    return events.filter(_C("actor_id").is_not_null()).select(
-        _C("actor_id").alias("user_id"),
-        "at",
-        pl.coalesce("added_device_id", "device_id").alias("device_id"),
-        "ip",
-        "country",
-    )
+def _seen(events: pl.DataFrame, what: str) -> pl.DataFrame:
+    """Where each user has been seen: (user_id, at, ``what``) of every event the user acted in
+    with that context (for ``DEVICE_ADDED``: the device registered, its actor being the user it
+    is added to), in the events' order. One context at a time: three columns of the lake, not
+    five, are alive while its sightings are counted."""
+    value = pl.coalesce("added_device_id", "device_id") if what == "device_id" else _C(what)
+    # Select, then filter: filtering first would copy every column of the lake once more.
+    seen = events.select(_C("actor_id").alias("user_id"), "at", value.alias(what))
+    return seen.filter(_C("user_id").is_not_null() & _C(what).is_not_null())
 
 
 def _age_days(queries: pl.DataFrame, earlier: pl.Series) -> pl.Series:
@@ -50,7 +45,6 @@ def identity_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
         {"subject_id": "user_id"}
     )
     status = last_before(statuses, queries, by="user_id", at="at", columns=["account_status"])
-    seen = _seen(events)
     day, month = timedelta(days=1), timedelta(days=30)
     parts = [
         pl.DataFrame(
@@ -69,35 +63,29 @@ def identity_features(events: pl.DataFrame, queries: pl.DataFrame) -> pl.DataFra
         "country": ("countries_n_", (month, None)),
     }
     names = {day: "24h", month: "30d", None: "ever"}
+    novelty = {}
     for what, (prefix, spans) in per_user.items():
+        seen = _seen(events, what)
         sightings = Sightings(seen, a="user_id", b=what, at="at")
         windows = {names[s]: s for s in spans}
         parts.append(
             sightings.distinct(per="user_id", windows=windows, queries=queries, prefix=prefix)
         )
-        if what == "country":
-            continue
-        # The same sightings, the other way round: users per device (IP) as of the query.
-        per = sightings.distinct(
-            per=what,
-            windows={"ever": None, "30d": month},
-            queries=queries,
-            prefix=f"users_per_{what.removesuffix('_id')}_",
-        )
-        # A query without that context has no such device or IP to count users on.
-        known = pl.lit(queries[what].is_not_null())
-        parts.append(per.with_columns(pl.when(known).then(pl.all())))
-    novelty = {}
-    for what in ("device_id", "ip", "country"):
+        if what != "country":
+            # The same sightings, the other way round: users per device (IP) as of the query.
+            per = sightings.distinct(
+                per=what,
+                windows={"ever": None, "30d": month},
+                queries=queries,
+                prefix=f"users_per_{what.removesuffix('_id')}_",
+            )
+            # A query without that context has no such device or IP to count users on.
+            known = pl.lit(queries[what].is_not_null())
+            parts.append(per.with_columns(pl.when(known).then(pl.all())))
+        del sightings
         # The pair's first sighting, if it is <= at, is the same whatever happens later.
-        first = (
-            seen.filter(_C(what).is_not_null())
-            .group_by("user_id", what)
-            .agg(_C("at").min().alias("_first"))
-        )
-        first_at = queries.select("user_id", what).join(
-            first, on=["user_id", what], how="left", maintain_order="left"
-        )["_first"]
+        first_at = first_seen(seen, queries, by="user_id", of=what, at="at")
+        del seen
         name = what.removesuffix("_id")
         known = pl.lit(first_at) < _C("at")
         novelty[f"new_{name}"] = (

@@ -18,6 +18,7 @@ from datetime import timedelta
 import polars as pl
 
 from features.columns import Feature
+from features.fraud.lookups import first_seen
 
 LOOKBACK = timedelta(days=60)
 BEFORE = timedelta(hours=24)  # failed logins that count as the break-in
@@ -89,10 +90,12 @@ def risky_logins(events: pl.DataFrame) -> pl.DataFrame:
     """``user_id, login_at`` of every login from a device or country the user had not logged in
     from before, except the user's first login ever."""
     logins = (
-        events.filter(_C("event_type") == "USER_LOGGED_IN")
+        events.lazy()  # only the columns selected are filtered (logins are ~1 event in 6)
+        .filter(_C("event_type") == "USER_LOGGED_IN")
         .select(
             _C("subject_id").alias("user_id"), _C("at").alias("login_at"), "device_id", "country"
         )
+        .collect()
         .sort("user_id", "login_at")
     )
     nth = pl.int_range(pl.len()).over("user_id")
@@ -187,22 +190,24 @@ def _money_from_new_devices(events: pl.DataFrame, q: pl.DataFrame) -> pl.DataFra
     """``row, money_out_from_new_device_n``: a quiet takeover waits days after the break-in and
     then bleeds the wallet in chunks, each from the attacker's device (no longer "new" at login,
     but still days old for an account that used others for months)."""
-    used = events.filter(_C("device_id").is_not_null()).select(
-        _C("actor_id").alias("user_id"), "device_id", "at"
-    )
-    first = used.group_by("user_id", "device_id").agg(_C("at").min().alias("device_first"))
-    account_first = first.group_by("user_id").agg(_C("device_first").min().alias("user_first"))
     money = (
-        events.filter(_C("event_type").is_in(MONEY_OUT) & _C("device_id").is_not_null())
-        .select(_C("actor_id").alias("user_id"), "device_id", _C("at").alias("ev_at"))
-        .join(first, on=["user_id", "device_id"])
-        .join(account_first, on="user_id")
-        .filter(
-            (_C("device_first") > _C("user_first"))
-            & (_C("ev_at") - _C("device_first") < NEW_DEVICE)
-        )
-        .select("user_id", "ev_at")
+        events.lazy()
+        .filter(_C("event_type").is_in(MONEY_OUT) & _C("device_id").is_not_null())
+        .select(_C("actor_id").alias("user_id"), "device_id", "at")
+        .collect()
     )
+    # Every event with a device, as the user's (the device's first use, the account's first use
+    # of any device): first sightings in groups of users, not a group-by over the whole lake.
+    used = events.select(
+        pl.when(_C("device_id").is_not_null()).then("actor_id").alias("user_id"),
+        "device_id",
+        "at",
+    )
+    device_first = first_seen(used, money, by="user_id", of="device_id", at="at")
+    user_first = first_seen(used, money, by="user_id", at="at")
+    money = money.filter(
+        (device_first > user_first) & (money["at"] - device_first < NEW_DEVICE)
+    ).select("user_id", _C("at").alias("ev_at"))
     return (
         q.join(money, on="user_id")
         .filter((_C("ev_at") < _C("at")) & (_C("ev_at") >= _C("at") - LOOKBACK))
