@@ -1,7 +1,9 @@
 """The online-store contract: every key, every record layout, shared by the publisher, the
 decision path, the feed and both backends (Redis and SQLite store the same records).
 
-Scores are published as a whole *version*: records in ``scores:{version}:{page}`` strings, a
+Scores are published as a whole *version*: records in ``scores:{version}:{page}`` strings, the
+version's reason dictionary ``scores:{version}:codes`` (``serving.codes``: a record's reasons
+are codes into it, so a repeated sentence is stored once a version, not once a user), a
 ``meta`` hash per version (written last), the sorted set of versions, and one pointer
 ``scores:current`` that flips after the meta exists. A *page* is a packed string of the
 ``\n{user_id}|{record}`` lines of the users hashed to it; a version has about
@@ -10,6 +12,8 @@ a ``bytes.find``; one publish is one SET per page, which Redis takes at memory s
 field per user costs it a hash insert each, and a Redis Cluster shards the pages by key.
 Pages hash users by the last eight hex digits of their UUID (crc32 for other ids): cheap per
 request, vectorised at publish time. Dropping a version is ``UNLINK`` of its pages, no ``SCAN``.
+A reader caches a version's manifest and dictionary together, read once per version (the
+same extra trip a flip already costs), so a decision stays one GET of the page.
 
 Everything else is per request and short-lived: rate-limit counters (fixed windows, the window
 index is in the key so a lost expiry cannot make a counter outlive its window) and the devices
@@ -27,14 +31,17 @@ the limit is for), so an action limited per IP also touches the IP's node, in th
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import polars as pl
 
+from serving import codes
+
 PREFIX = "vouch"
-PAGE_USERS = 32  # users per page, on average (~5 KB)
+PAGE_USERS = 32  # users per page, on average (~2 KB with reason codes, ~5 KB without)
 # Hash-tag groups: enough to spread over any cluster's nodes (16,384 slots), few enough that
 # every version's page count can be a multiple and the flip writes one pointer per group.
 SLOT_GROUPS = 1024
@@ -90,8 +97,24 @@ def page_key(version: str, page_no: int) -> str:
     return f"{PREFIX}:{tag(page_no % SLOT_GROUPS)}:scores:{version}:{page_no}"
 
 
+def page_keys(version: str, page_nos: pl.Series) -> pl.Expr:
+    """:func:`page_key` of every page number in ``page_nos``, as one vectorised expression."""
+    return pl.concat_str(
+        pl.lit(f"{PREFIX}:{{u"),
+        (page_nos % SLOT_GROUPS).cast(pl.String),
+        pl.lit(f"}}:scores:{version}:"),
+        page_nos.cast(pl.String),
+    )
+
+
 def meta_key(version: str) -> str:
     return f"{PREFIX}:scores:{version}:meta"
+
+
+def codes_key(version: str) -> str:
+    """The version's reason dictionary (``serving.codes``): read with the manifest, once per
+    version and reader, so it needs no hash tag."""
+    return f"{PREFIX}:scores:{version}:codes"
 
 
 def find_record(page_text: bytes, user_id: str) -> bytes | None:
@@ -153,14 +176,12 @@ class Credit:
     reasons: tuple[str, ...]
 
     @classmethod
-    def decode(cls, text: str) -> Credit | None:
+    def decode(cls, text: str, book: Sequence[str] | None = None) -> Credit | None:
         limit, currency, reasons = text.split(CREDIT_SEP, 2)
         if not limit:
             return None
         return cls(
-            limit=Decimal(limit),
-            currency=currency or None,
-            reasons=tuple(reasons.split(";")) if reasons else (),
+            limit=Decimal(limit), currency=currency or None, reasons=codes.said(reasons, book)
         )
 
     def encode(self) -> str:
@@ -171,12 +192,14 @@ class Credit:
 class ScoreRecord:
     """What the decision path knows of a user: the pipeline's ``user_scores`` row.
 
-    Stored as one line of text, ``trust|fraud_risk|band|confirmed_fraud|reason;reason``: a
+    Stored as one line of text, ``trust|fraud_risk|band|confirmed_fraud|token;token``: a
     third the size of JSON and built in one vectorised pass, which is what lets a million
-    records publish in about a second. Reasons come last, so a ``|`` inside one is harmless;
-    a ``;`` inside one would split it in two. When the set carries credit limits, each line
-    ends with ``\t{limit}\t{currency}\t{reason;reason}`` (:class:`Credit`): a tab starts it,
-    so records published before it (no tab) still read, with ``credit`` None."""
+    records publish in about a second. Each token is a code into the version's reason
+    dictionary or a reason's own text (``serving.codes``); versions published before the
+    dictionary have text only, and read with ``book=None``. Reasons come last, so a ``|``
+    inside one is harmless. When the set carries credit limits, each line ends with
+    ``\t{limit}\t{currency}\t{token;token}`` (:class:`Credit`, coded the same way): a tab
+    starts it, so records published before it (no tab) still read, with ``credit`` None."""
 
     trust: float
     fraud_risk: float
@@ -186,7 +209,8 @@ class ScoreRecord:
     credit: Credit | None = None
 
     @classmethod
-    def decode(cls, raw: bytes | str) -> ScoreRecord:
+    def decode(cls, raw: bytes | str, book: Sequence[str] | None = None) -> ScoreRecord:
+        """A record of a version whose reason dictionary is ``book`` (``None``: text reasons)."""
         text = raw.decode() if isinstance(raw, bytes) else raw
         text, tab, credit = text.partition(CREDIT_SEP)
         trust, risk, band, confirmed, reasons = text.split("|", 4)
@@ -195,8 +219,8 @@ class ScoreRecord:
             fraud_risk=float(risk),
             band=band,
             confirmed_fraud=confirmed == "1",
-            reasons=tuple(reasons.split(";")) if reasons else (),
-            credit=Credit.decode(credit) if tab else None,
+            reasons=codes.said(reasons, book),
+            credit=Credit.decode(credit, book) if tab else None,
         )
 
     def encode(self) -> str:
@@ -219,8 +243,12 @@ class Manifest:
     snapshot: str
     records: int  # -1: the version was never completed
     pages: int = 1
+    # Entries in the version's reason dictionary (``serving.codes``); None: a version whose
+    # reasons are text (published before the dictionary), which readers read without one.
+    reason_codes: int | None = None
 
     def encode(self) -> dict[str, str]:
+        coded = {} if self.reason_codes is None else {"reason_codes": str(self.reason_codes)}
         return {
             "pages": str(self.pages),
             "version": self.version,
@@ -229,7 +257,7 @@ class Manifest:
             "model_version": self.model_version,
             "snapshot": self.snapshot,
             "records": str(self.records),
-        }
+        } | coded
 
     @classmethod
     def decode(cls, raw: dict[str, str]) -> Manifest:
@@ -241,13 +269,22 @@ class Manifest:
             snapshot=raw["snapshot"],
             records=int(raw["records"]),
             pages=int(raw.get("pages", 1)),
+            reason_codes=int(raw["reason_codes"]) if "reason_codes" in raw else None,
         )
 
 
 def record_expr(scores: pl.DataFrame) -> pl.Expr:
     """The :class:`ScoreRecord` text of each ``user_scores`` row, as a polars expression
     (with the :class:`Credit` part when the frame has ``credit_limit``; a row whose limit is
-    null gets none)."""
+    null gets none). Reason columns are lists of text, joined here, or already the records'
+    token strings (``serving.codes.code_reasons``)."""
+
+    def tokens(name: str) -> pl.Expr:
+        joined = pl.col(name)
+        if isinstance(scores.schema[name], pl.List):
+            joined = joined.list.join(codes.SEP)
+        return joined.fill_null("")
+
     confirmed = (
         pl.col("confirmed_fraud").fill_null(False)
         if "confirmed_fraud" in scores.columns
@@ -262,7 +299,7 @@ def record_expr(scores: pl.DataFrame) -> pl.Expr:
         pl.lit("|"),
         confirmed.cast(pl.Int8).cast(pl.String),
         pl.lit("|"),
-        pl.col("reasons").list.join(";").fill_null(""),
+        tokens("reasons"),
     )
     if "credit_limit" not in scores.columns:
         return record
@@ -272,7 +309,7 @@ def record_expr(scores: pl.DataFrame) -> pl.Expr:
         pl.lit(CREDIT_SEP),
         pl.col("credit_currency").fill_null(""),
         pl.lit(CREDIT_SEP),
-        pl.col("credit_reasons").list.join(";").fill_null(""),
+        tokens("credit_reasons"),
     )
     return pl.concat_str(
         record, pl.when(pl.col("credit_limit").is_not_null()).then(credit).otherwise(pl.lit(""))

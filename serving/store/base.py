@@ -51,10 +51,22 @@ class Facts:
     override: str | None = None  # an analyst's per-user override (``keys.OVERRIDES``)
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What a reader caches of the version it reads: the manifest and the reason dictionary
+    (``serving.codes``; ``None`` for a version published before it). One object, swapped
+    whole, so a thread never pairs one version's manifest with another's dictionary."""
+
+    manifest: Manifest
+    book: tuple[str, ...] | None
+
+
 class ScoreStore(Protocol):
     def write(self, version: str, scores: pl.DataFrame, *, manifest: Manifest) -> None:
-        """Store ``scores`` (``user_scores`` rows, encoded with ``keys.encode_scores``) and the
-        manifest under ``version``; readers cannot see it until :meth:`flip`."""
+        """Store ``scores`` (``user_scores`` rows, their reasons coded by
+        ``codes.code_reasons``, encoded with ``keys.encode_scores``), the reason dictionary and
+        the manifest (with ``reason_codes`` set) under ``version``; readers cannot see it until
+        :meth:`flip`."""
         ...
 
     def flip(self, version: str) -> None:

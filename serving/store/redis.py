@@ -1,6 +1,7 @@
 """The production online store: Redis (redis-py with the hiredis reply parser).
 
-Publishing formats every user's line in polars (Rust) into one Arrow string column sorted by
+Publishing codes the version's reasons (``serving.codes``, one dictionary ``SET`` beside the
+pages), formats every user's line in polars (Rust) into one Arrow string column sorted by
 page; its value buffer then *is* the pages' contents, so one ``SET`` per page is a header plus
 a slice of that buffer, and no per-record Python object is ever made. A sender thread keeps
 Redis busy while the next chunk is encoded. Decisions send one hand-packed pipeline (pointer,
@@ -12,6 +13,7 @@ key makes a lost EXPIRE harmless).
 from __future__ import annotations
 
 import queue
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -20,10 +22,10 @@ import polars as pl
 import redis
 from tqdm import tqdm
 
-from serving import keys
+from serving import codes, keys
 from serving.keys import Manifest, ScoreRecord
 from serving.store import resp
-from serving.store.base import Ask, Facts
+from serving.store.base import Ask, Facts, Served
 from serving.store.cluster import ClusterWire, SlotMap, slot
 from serving.store.pages import CHUNK_RECORDS, Pages, Sender, page_aligned
 from serving.store.resp import Wire
@@ -62,7 +64,7 @@ class RedisStore:
             self._bulk = redis.Redis.from_url(url, socket_timeout=60)  # publishing takes seconds
             self.wire = Wire(url, timeout_s=timeout_s)
         self.progress = progress
-        self._manifest: Manifest | None = None
+        self._served: Served | None = None
 
     # --- publisher side -------------------------------------------------------------------
     def write(self, version: str, scores: pl.DataFrame, *, manifest: Manifest) -> None:
@@ -70,7 +72,10 @@ class RedisStore:
         # version the pruner can find and remove completely.
         self._bulk.zadd(keys.VERSIONS, {version: manifest.published_at.timestamp()})
         self._bulk.hset(keys.meta_key(version), "pages", manifest.pages)
-        lines = Pages(scores, pages=manifest.pages)
+        book, coded = codes.code_reasons(scores)
+        manifest = replace(manifest, reason_codes=len(book))
+        self._bulk.set(keys.codes_key(version), codes.dumps(book))
+        lines = Pages(coded, pages=manifest.pages)
         targets, node_of = self._targets()
         senders = [Sender(t, queue.Queue(maxsize=4)) for t in targets]
         for sender in senders:
@@ -136,12 +141,13 @@ class RedisStore:
             self._bulk.unlink(
                 *(keys.page_key(version, p) for p in range(start, min(start + 1024, pages)))
             )
-        self._bulk.unlink(keys.meta_key(version))
+        self._bulk.unlink(keys.meta_key(version), keys.codes_key(version))
         self._bulk.zrem(keys.VERSIONS, version)
 
     # --- request side ---------------------------------------------------------------------
     def fetch(self, ask: Ask) -> Facts:
-        cached = self._manifest
+        served = self._served
+        cached = served.manifest if served else None
         version = cached.version if cached else ""
         hashed = keys.user_hash(ask.user_id)
         pointer = keys.current_key(hashed % keys.SLOT_GROUPS)
@@ -159,19 +165,24 @@ class RedisStore:
         replies = self._roundtrip(commands)
         current, text, override = replies[0], replies[1], replies[2]
         if current is None:
-            self._manifest, text = None, None
+            served, text = None, None
         elif current.decode() != version:  # a flip since we last looked: one more trip, rarely
-            self._manifest = self._load_manifest(current.decode())
-            pages = self._manifest.pages if self._manifest else 1
+            served = self._load_manifest(current.decode())
+            pages = served.manifest.pages if served else 1
             text = self.client.get(keys.page_key(current.decode(), keys.page(ask.user_id, pages)))
+        self._served = served
         raw = keys.find_record(text, ask.user_id) if text else None
         counts = tuple(int(replies[3 + 2 * i]) for i in range(len(ask.counters)))
         tail = iter(replies[3 + 2 * len(ask.counters) :])
         new_device = None if ask.device is None else not next(tail)
         new_country = None if ask.country is None else not next(tail)
         return Facts(
-            manifest=self._manifest,
-            record=ScoreRecord.decode(raw) if raw is not None else None,
+            manifest=served.manifest if served else None,
+            record=(
+                ScoreRecord.decode(raw, served.book if served else None)
+                if raw is not None
+                else None
+            ),
             counts=counts,
             new_device=new_device,
             new_country=new_country,
@@ -232,9 +243,21 @@ class RedisStore:
         self.client.close()
         self._bulk.close()
 
-    def _load_manifest(self, version: str) -> Manifest | None:
-        meta = self.client.hgetall(keys.meta_key(version))
-        return _manifest(version, None, meta) if meta.get(b"records") else None
+    def _load_manifest(self, version: str) -> Served | None:
+        """The version's manifest and reason dictionary, in one pipeline (both are written
+        before the flip, so a version readers are pointed at has both)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(keys.meta_key(version))
+        pipe.get(keys.codes_key(version))
+        meta, book = pipe.execute()
+        if not meta.get(b"records"):
+            return None
+        manifest = _manifest(version, None, meta)
+        if manifest.reason_codes is None:  # published before reason codes: text reasons
+            return Served(manifest, None)
+        if book is None:
+            raise LookupError(f"version {version} has reason codes but no dictionary")
+        return Served(manifest, codes.loads(book))
 
 
 def _manifest(version: str, published: float | None, meta: dict) -> Manifest:

@@ -1,7 +1,9 @@
 """The embedded online store: one SQLite file, so ``make demo`` and a laptop need no server.
 
-Each score version is its own table (``scores_<version>``): writing it never touches what
-readers use, the pointer flip is one UPDATE, and dropping a version is a ``DROP TABLE``.
+Each score version is its own table (``scores_<version>``, the records as the Redis pages hold
+them) and a row of ``codes`` (its reason dictionary, ``serving.codes``): writing it never
+touches what readers use, the pointer flip is one UPDATE, and dropping a version is a
+``DROP TABLE``.
 WAL mode lets readers go on during a publish; decisions use short busy timeouts so a locked
 file costs them their latency budget, not a hang.
 """
@@ -13,6 +15,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -20,9 +23,9 @@ from pathlib import Path
 import polars as pl
 from tqdm import tqdm
 
-from serving import keys
+from serving import codes, keys
 from serving.keys import Manifest, ScoreRecord
-from serving.store.base import Ask, Facts
+from serving.store.base import Ask, Facts, Served
 
 CHUNK_RECORDS = 100_000
 _SCHEMA = """
@@ -33,6 +36,7 @@ CREATE TABLE IF NOT EXISTS seen (user_id TEXT NOT NULL, kind TEXT NOT NULL, valu
                                  PRIMARY KEY (user_id, kind, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS overrides (user_id TEXT PRIMARY KEY, action TEXT NOT NULL,
                                       at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS codes (version TEXT PRIMARY KEY, book TEXT NOT NULL);
 """
 # Rate counters live in a file of their own, without a journal or fsync: a decision's write is
 # then one page write (p99 under 30 us here, where a WAL commit in the scores file costs ~50 us
@@ -71,7 +75,7 @@ class SQLiteStore:
         self.timeout_s = timeout_s
         self.progress = progress
         self._local = threading.local()
-        self._manifest: Manifest | None = None
+        self._served: Served | None = None
         self._increments = 0
         self.counters_path = self.path.with_name(self.path.stem + "-counters.sqlite")
         with closing(self._connect(timeout_s=30)) as conn:
@@ -123,6 +127,9 @@ class SQLiteStore:
                 (version, manifest.published_at.timestamp()),
             )
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({_COLUMNS}) WITHOUT ROWID')
+            book, coded = codes.code_reasons(scores)
+            manifest = replace(manifest, reason_codes=len(book))
+            conn.execute("INSERT OR REPLACE INTO codes VALUES (?, ?)", (version, codes.dumps(book)))
             with tqdm(
                 total=scores.height,
                 desc="publish",
@@ -131,7 +138,7 @@ class SQLiteStore:
                 leave=False,
             ) as bar:
                 for start in range(0, scores.height, CHUNK_RECORDS):
-                    rows = keys.encode_scores(scores.slice(start, CHUNK_RECORDS))
+                    rows = keys.encode_scores(coded.slice(start, CHUNK_RECORDS))
                     conn.execute("BEGIN")
                     conn.executemany(
                         f'INSERT OR REPLACE INTO "{table}" VALUES (?, ?)',
@@ -186,6 +193,7 @@ class SQLiteStore:
         try:
             conn.execute(f'DROP TABLE IF EXISTS "{_table(version)}"')
             conn.execute("DELETE FROM versions WHERE version = ?", (version,))
+            conn.execute("DELETE FROM codes WHERE version = ?", (version,))
         finally:
             conn.close()
 
@@ -197,7 +205,8 @@ class SQLiteStore:
         conn = self._conn
         now = time.time()
         seen = (ask.user_id, ask.device, ask.user_id, ask.country)
-        cached = self._manifest.version if self._manifest else None
+        served = self._served
+        cached = served.manifest.version if served else None
         try:
             row = conn.execute(_reads(cached), (ask.user_id, *seen)).fetchone()
         except sqlite3.OperationalError as exc:  # the cached version's table was dropped
@@ -206,13 +215,17 @@ class SQLiteStore:
             row = conn.execute(_reads(None), (ask.user_id, *seen)).fetchone()
         current, record, device, country, override = row
         if current is not None and current != cached:
-            self._manifest = self._load_manifest(conn, current)
+            self._served = served = self._load_manifest(conn, current)
             row = conn.execute(_reads(current), (ask.user_id, *seen)).fetchone()
             current, record, device, country, override = row
         counts = self._count(self._counters, ask, now) if ask.counters else ()
         return Facts(
-            manifest=self._manifest if current else None,
-            record=ScoreRecord.decode(record) if record is not None else None,
+            manifest=served.manifest if current and served else None,
+            record=(
+                ScoreRecord.decode(record, served.book if served else None)
+                if record is not None
+                else None
+            ),
             counts=counts,
             new_device=None if ask.device is None else not device,
             new_country=None if ask.country is None else not country,
@@ -241,9 +254,19 @@ class SQLiteStore:
                 setattr(self._local, name, None)
 
     @staticmethod
-    def _load_manifest(conn: sqlite3.Connection, version: str) -> Manifest:
-        meta = conn.execute("SELECT manifest FROM versions WHERE version = ?", (version,))
-        return Manifest.decode(json.loads(meta.fetchone()[0]))
+    def _load_manifest(conn: sqlite3.Connection, version: str) -> Served:
+        """The version's manifest and reason dictionary (``None``: text reasons)."""
+        meta, book = conn.execute(
+            "SELECT v.manifest, c.book FROM versions v LEFT JOIN codes c USING (version) "
+            "WHERE v.version = ?",
+            (version,),
+        ).fetchone()
+        manifest = Manifest.decode(json.loads(meta))
+        if manifest.reason_codes is None:  # published before reason codes: text reasons
+            return Served(manifest, None)
+        if book is None:
+            raise LookupError(f"version {version} has reason codes but no dictionary")
+        return Served(manifest, codes.loads(book))
 
     def _count(self, conn: sqlite3.Connection, ask: Ask, now: float) -> tuple[int, ...]:
         n = len(ask.counters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from serving import keys
+from serving import codes, keys
 from serving.keys import Credit, Manifest
 from serving.publish import prune, publish
 from serving.store import Ask, Counter, RedisStore, SQLiteStore
@@ -108,7 +109,8 @@ def test_abandoned_publish_is_invisible_and_pruned(store: Store) -> None:
     assert prune(store, now=T0 + timedelta(hours=1)) == (dead,)
     assert [m.version for m in store.versions()[1]] == [first.version]
     if isinstance(store, RedisStore):  # every page of the dead version is gone too
-        assert store.client.keys(f"{keys.PREFIX}:*:scores:{dead}:*") == []
+        assert store.client.keys(f"*{dead}*") == []
+    assert _book(store, dead) is None
 
 
 def test_old_version_dropped_after_grace_only(store: Store) -> None:
@@ -120,6 +122,7 @@ def test_old_version_dropped_after_grace_only(store: Store) -> None:
     assert store.fetch(Ask(user_id=users[3])).record.trust == 0.6
     current, listed = store.versions()
     assert (current, [m.version for m in listed]) == (new.version, [new.version])
+    assert _book(store, old.version) is None and _book(store, new.version) is not None
 
 
 def test_counters_increment_per_key(store: Store) -> None:
@@ -234,3 +237,96 @@ def test_publish_rejects_bad_credit_limits(store: Store) -> None:
     with pytest.raises(ValueError, match=r"negative credit_limit.*tab"):
         publish(store, bad, snapshot="d1", now=T0)
     assert store.versions() == (None, [])
+
+
+def _book(store: Store, version: str) -> str | None:
+    """The version's stored reason dictionary, as stored (``None``: there is none)."""
+    if isinstance(store, RedisStore):
+        raw = store.client.get(keys.codes_key(version))
+        return raw.decode() if raw is not None else None
+    row = store._conn.execute("SELECT book FROM codes WHERE version = ?", (version,)).fetchone()
+    return row[0] if row else None
+
+
+def _as_published_before_codes(store: Store, version: str) -> None:
+    """Leave ``version`` as a publisher before reason codes did: no dictionary, and no
+    ``reason_codes`` in its manifest."""
+    if isinstance(store, RedisStore):
+        store.client.hdel(keys.meta_key(version), "reason_codes")
+        store.client.delete(keys.codes_key(version))
+        return
+    conn = store._conn
+    (text,) = conn.execute("SELECT manifest FROM versions WHERE version = ?", (version,)).fetchone()
+    manifest = json.loads(text)
+    del manifest["reason_codes"]
+    conn.execute(
+        "UPDATE versions SET manifest = ? WHERE version = ?", (json.dumps(manifest), version)
+    )
+    conn.execute("DELETE FROM codes WHERE version = ?", (version,))
+
+
+def _with_reasons(scores: pl.DataFrame, reasons: list[list[str]]) -> pl.DataFrame:
+    return scores.with_columns(reasons=pl.Series(reasons, dtype=pl.List(pl.String)))
+
+
+def test_reasons_are_coded_once_per_version_and_read_back(store: Store) -> None:
+    users = _users(30, seed=11)
+    said = [["7 accounts share this device", "12", "a;b", "", f"said once {i}"] for i in range(30)]
+    scores = _with_reasons(_scores(users, trust=0.6), said).with_columns(
+        credit_limit=pl.lit(Decimal("80.00")).cast(pl.Decimal(18, 2)),
+        credit_currency=pl.lit("EUR"),
+        credit_reasons=pl.lit(["lent against 3 completed sales"]),
+    )
+    done = publish(store, scores, snapshot="d1", now=T0)
+    # "12", "a;b" and "" could not stand as text; the two repeated sentences are worth a code
+    book = codes.loads(_book(store, done.version) or "null")
+    assert set(book) == {
+        "12",
+        "a;b",
+        "",
+        "7 accounts share this device",
+        "lent against 3 completed sales",
+    }
+    assert [m.reason_codes for m in store.versions()[1]] == [5]
+    for i in (0, 13, 29):
+        record = store.fetch(Ask(user_id=users[i])).record
+        assert record is not None and record.reasons == tuple(said[i])
+        assert record.credit is not None
+        assert record.credit.reasons == ("lent against 3 completed sales",)
+
+
+def test_a_version_published_before_codes_still_reads(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = _users(30, seed=12)
+    said = [["7 accounts share this device", "12"]] * 30
+    with monkeypatch.context() as old_publisher:  # it wrote every reason as text
+        old_publisher.setattr(codes, "code_reasons", lambda scores: ((), scores))
+        old = publish(store, _with_reasons(_scores(users, trust=0.4), said), snapshot="d1", now=T0)
+    _as_published_before_codes(store, old.version)
+    assert [m.reason_codes for m in store.versions()[1]] == [None]
+    before = store.fetch(Ask(user_id=users[5])).record
+    assert before is not None and before.reasons == ("7 accounts share this device", "12")
+    scores = _with_reasons(_scores(users, trust=0.8, model="m2"), said)
+    publish(store, scores, snapshot="d2", now=T0 + timedelta(1))
+    after = store.fetch(Ask(user_id=users[5])).record  # the same reader, a coded version
+    assert after is not None and after.trust == 0.8
+    assert after.reasons == ("7 accounts share this device", "12")
+
+
+def test_a_coded_version_without_its_dictionary_does_not_read(store: Store) -> None:
+    users = _users(5, seed=13)
+    done = publish(store, _scores(users, trust=0.5), snapshot="d1", now=T0)
+    if isinstance(store, RedisStore):
+        store.client.delete(keys.codes_key(done.version))
+    else:
+        store._conn.execute("DELETE FROM codes WHERE version = ?", (done.version,))
+    with pytest.raises(LookupError, match="no dictionary"):
+        store.fetch(Ask(user_id=users[0]))
+
+
+def test_page_keys_are_page_key_vectorised() -> None:
+    numbers = [0, 1, 1023, 1024, 4097, 31743]
+    assert pl.select(keys.page_keys("20261207T1", pl.Series(numbers))).to_series().to_list() == [
+        keys.page_key("20261207T1", n) for n in numbers
+    ]

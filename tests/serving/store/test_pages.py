@@ -1,14 +1,19 @@
-"""The bulk page sender: every reply checked at once, an error reply raised."""
+"""Bulk page writing: the SET commands of a version's pages, and the sender that checks every
+reply at once and raises an error reply."""
 
 from __future__ import annotations
 
 import queue
 
+import numpy as np
+import polars as pl
 import pytest
 import redis
 
+from bench.serving.scores import synthetic_scores
+from serving import keys
 from serving.store import resp
-from serving.store.pages import Sender
+from serving.store.pages import Pages, Sender, page_aligned
 from tests.conftest import require_server
 from tests.serving.store.conftest import REDIS_TEST_URL, _redis_up
 
@@ -43,3 +48,33 @@ def test_sender_raises_the_error_reply() -> None:
     sender = _send([(bad, 2)])
     assert isinstance(sender.error, redis.ResponseError)
     assert "wrong number of arguments" in str(sender.error)
+
+
+def test_commands_are_one_set_per_page_in_page_order() -> None:
+    """The vectorised headers make the bytes a loop of ``resp.pack`` over the pages makes,
+    on one node and split over three."""
+    scores = synthetic_scores(3000, seed=2)
+    pages = Pages(scores, pages=keys.pages_for(scores.height))
+    by_page: dict[int, list[bytes]] = {}
+    for user, line in zip(scores["user_id"], _lines(scores), strict=True):
+        by_page.setdefault(keys.page(user, keys.pages_for(scores.height)), []).append(line)
+    node_of = np.arange(keys.SLOT_GROUPS) % 3
+    for lo, hi in page_aligned(pages.pages, 1000):
+        numbers = sorted(set(pages.pages[lo:hi].tolist()))
+        one = pages.commands("v1", lo=lo, hi=hi)
+        assert one == {0: _sets(numbers, by_page)}
+        three = pages.commands("v1", lo=lo, hi=hi, node_of=node_of)
+        assert three == {
+            n: _sets([p for p in numbers if node_of[p % keys.SLOT_GROUPS] == n], by_page)
+            for n in range(3)
+        }
+
+
+def _lines(scores: pl.DataFrame) -> list[bytes]:
+    line = pl.concat_str(pl.lit("\n"), "user_id", pl.lit("|"), keys.record_expr(scores))
+    return [s.encode() for s in scores.select(line).to_series()]
+
+
+def _sets(numbers: list[int], by_page: dict[int, list[bytes]]) -> tuple[bytes, int]:
+    packed = [resp.pack("SET", keys.page_key("v1", p), b"".join(by_page[p])) for p in numbers]
+    return b"".join(packed), len(numbers)
