@@ -10,7 +10,7 @@ import os
 import re
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Days read (parsed, checked) ahead of the one being committed, each in its own thread: a read
+# has long single-threaded stretches (Python, numpy, DuckDB's per-type queries), and two of them
+# beside the commit keep both cores busy. Each holds a day's lines and frames in memory.
+_READ_AHEAD = 2
 
 
 @dataclass
@@ -164,25 +168,25 @@ def ingest_days(
     run_id: str | None = None,
     progress: bool = False,
 ) -> list[IngestReport]:
-    """Ingest several landing days in order, reading the next day while writing this one."""
+    """Ingest several landing days in order, reading the next days while writing this one."""
     found = landing_partitions(landing) if landing.exists() else {}
     now = datetime.now(UTC)
     total = sum(p.stat().st_size for d in days for p in found.get(d, []))
     reports: list[IngestReport] = []
     with (
         tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar,
-        ThreadPoolExecutor(max_workers=1) as ahead,
+        ThreadPoolExecutor(max_workers=_READ_AHEAD) as ahead,
     ):
 
         def read(d: date) -> Future[_Read]:
             files = found.get(d, [])
             return ahead.submit(_read, files, landing=landing, now=now, max_future=max_future)
 
-        pending = read(days[0]) if days else None
+        pending = deque(read(d) for d in days[:_READ_AHEAD])
         for i, d in enumerate(days):
-            assert pending is not None
-            batch = pending.result()
-            pending = read(days[i + 1]) if i + 1 < len(days) else None
+            batch = pending.popleft().result()
+            if i + _READ_AHEAD < len(days):
+                pending.append(read(days[i + _READ_AHEAD]))
             reports.append(_commit(batch, lake=lake, landing_date=d, now=now, run_id=run_id))
             bar.update(sum(p.stat().st_size for p in found.get(d, [])))
     return reports
