@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 from tqdm import tqdm
 
 from core_api.events import DEFAULT_MAX_FUTURE
@@ -138,16 +137,16 @@ def _commit(
     }
     report.read = batch.outcome.read
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
-    events = batch.outcome.events
-    if events.height:
-        events = events.with_columns(
-            pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
-        )
-        written = lake.append_events(events, fresh=batch.outcome.fresh, tag=report.tag)
-        report.ingested = sum(written.values())
-        report.duplicates += events.height - report.ingested
-        report.by_event_date = {d.isoformat(): n for d, n in written.items()}
-        report.late = sum(n for d, n in written.items() if d < landing_date)
+    outcome = batch.outcome
+    written: Counter[date] = Counter()
+    # The main day's rows are all first copies of one day: written without a filter.
+    for events, fresh in ((outcome.main, None), (outcome.rest, outcome.rest_fresh)):
+        if events.height:
+            written.update(lake.append_events(events, fresh=fresh, tag=report.tag))
+    report.ingested = sum(written.values())
+    report.duplicates += outcome.main.height + outcome.rest.height - report.ingested
+    report.by_event_date = {d.isoformat(): n for d, n in sorted(written.items())}
+    report.late = sum(n for d, n in written.items() if d < landing_date)
     quarantine = batch.outcome.quarantine
     if quarantine.height:
         new = lake.append_quarantine(quarantine, landing_date=landing_date, tag=report.tag)
