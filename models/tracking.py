@@ -15,26 +15,36 @@ import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-# MLflow narrates every registration and warns about integer columns in the signature (ours are
-# counts, never missing); runs and versions are reported by the callers instead. Importing mlflow
-# sets its loggers' level from MLFLOW_LOGGING_LEVEL, so the level set below alone would not last.
-os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
-logging.getLogger("mlflow").setLevel(logging.ERROR)
-warnings.filterwarnings("ignore", module="mlflow")
+if TYPE_CHECKING:
+    from types import ModuleType
 
-import mlflow  # noqa: E402  (after the telemetry switch above)
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-from mlflow.models import infer_signature  # noqa: E402
-from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode  # noqa: E402
+    from mlflow import MlflowClient
+
+
+@cache
+def _mlflow() -> ModuleType:
+    """mlflow, imported on first use: it costs seconds, and every process that only builds the
+    Dagster definitions (an ingest, a sensor tick) would pay them for nothing."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # MLflow narrates every registration and warns about integer columns in the signature (ours
+    # are counts, never missing); runs and versions are reported by the callers instead.
+    # Importing mlflow sets its loggers' level from MLFLOW_LOGGING_LEVEL, so the level set below
+    # alone would not last.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="mlflow")
+    import mlflow  # after the telemetry switch above
+
+    return mlflow
+
 
 CHAMPION = "champion"
 # The MLflow UI's experiment kind: ours train classic models, so it opens them as "training runs"
@@ -57,8 +67,9 @@ class Tracker:
         return cls(uri or f"sqlite:///{database.resolve()}", artifacts.resolve())
 
     def _client(self) -> MlflowClient:
+        mlflow = _mlflow()
         mlflow.set_tracking_uri(self.uri)
-        return MlflowClient(self.uri)
+        return mlflow.MlflowClient(self.uri)
 
     def _experiment(self, name: str) -> str:
         client = self._client()
@@ -116,6 +127,9 @@ def log_candidate(
 ) -> Candidate:
     """Log one trained model with everything needed to judge and reproduce it; register it."""
     tracker._client()
+    mlflow = _mlflow()
+    from mlflow.models import infer_signature
+
     sample = example.head(50).to_pandas()
     output = getattr(model, predict_fn)(example.head(50))
     # A name that says what the run is, rather than MLflow's random pair of words; the version
@@ -149,6 +163,9 @@ def _register(client: MlflowClient, model_name: str, *, run_id: str, info: Any) 
     """A new version of ``model_name`` from a logged model, through the client: the fluent
     ``registered_model_name`` path prints "Successfully registered model" to stderr, past any
     logger, into every CLI run."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
     try:
         client.create_registered_model(model_name)
     except MlflowException as exc:
@@ -175,14 +192,14 @@ def _requirements() -> list[str]:
 
 def load_model(tracker: Tracker, model_name: str, *, alias: str = CHAMPION) -> Any:
     tracker._client()
-    return mlflow.sklearn.load_model(f"models:/{model_name}@{alias}")
+    return _mlflow().sklearn.load_model(f"models:/{model_name}@{alias}")
 
 
 def champion_version(tracker: Tracker, model_name: str) -> str | None:
     client = tracker._client()
     try:
         return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except mlflow.exceptions.MlflowException:
+    except _mlflow().exceptions.MlflowException:
         return None
 
 
@@ -212,7 +229,7 @@ def gate(
         mine = float(metric(target, candidate_scores))
     else:
         mine = score(
-            mlflow.sklearn.load_model(f"models:/{candidate.model_name}/{candidate.version}")
+            _mlflow().sklearn.load_model(f"models:/{candidate.model_name}/{candidate.version}")
         )
     theirs: float | None = None
     note = "none"

@@ -10,13 +10,12 @@ import os
 import re
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import polars as pl
 from tqdm import tqdm
 
 from core_api.events import DEFAULT_MAX_FUTURE
@@ -33,6 +32,10 @@ __all__ = [
 ]
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Days read (parsed, checked) ahead of the one being committed, each in its own thread: a read
+# has long single-threaded stretches (Python, numpy, DuckDB's per-type queries), and two of them
+# beside the commit keep both cores busy. Each holds a day's lines and frames in memory.
+_READ_AHEAD = 2
 
 
 @dataclass
@@ -134,16 +137,16 @@ def _commit(
     }
     report.read = batch.outcome.read
     # Every record must end up as exactly one of these three; the sum is checked, not assumed.
-    events = batch.outcome.events
-    if events.height:
-        events = events.with_columns(
-            pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
-        )
-        written = lake.append_events(events, fresh=batch.outcome.fresh, tag=report.tag)
-        report.ingested = sum(written.values())
-        report.duplicates += events.height - report.ingested
-        report.by_event_date = {d.isoformat(): n for d, n in written.items()}
-        report.late = sum(n for d, n in written.items() if d < landing_date)
+    outcome = batch.outcome
+    written: Counter[date] = Counter()
+    # The main day's rows are all first copies of one day: written without a filter.
+    for events, fresh in ((outcome.main, None), (outcome.rest, outcome.rest_fresh)):
+        if events.height:
+            written.update(lake.append_events(events, fresh=fresh, tag=report.tag))
+    report.ingested = sum(written.values())
+    report.duplicates += outcome.main.height + outcome.rest.height - report.ingested
+    report.by_event_date = {d.isoformat(): n for d, n in sorted(written.items())}
+    report.late = sum(n for d, n in written.items() if d < landing_date)
     quarantine = batch.outcome.quarantine
     if quarantine.height:
         new = lake.append_quarantine(quarantine, landing_date=landing_date, tag=report.tag)
@@ -164,25 +167,25 @@ def ingest_days(
     run_id: str | None = None,
     progress: bool = False,
 ) -> list[IngestReport]:
-    """Ingest several landing days in order, reading the next day while writing this one."""
+    """Ingest several landing days in order, reading the next days while writing this one."""
     found = landing_partitions(landing) if landing.exists() else {}
     now = datetime.now(UTC)
     total = sum(p.stat().st_size for d in days for p in found.get(d, []))
     reports: list[IngestReport] = []
     with (
         tqdm(total=total, unit="B", unit_scale=True, desc="ingest", disable=not progress) as bar,
-        ThreadPoolExecutor(max_workers=1) as ahead,
+        ThreadPoolExecutor(max_workers=_READ_AHEAD) as ahead,
     ):
 
         def read(d: date) -> Future[_Read]:
             files = found.get(d, [])
             return ahead.submit(_read, files, landing=landing, now=now, max_future=max_future)
 
-        pending = read(days[0]) if days else None
+        pending = deque(read(d) for d in days[:_READ_AHEAD])
         for i, d in enumerate(days):
-            assert pending is not None
-            batch = pending.result()
-            pending = read(days[i + 1]) if i + 1 < len(days) else None
+            batch = pending.popleft().result()
+            if i + _READ_AHEAD < len(days):
+                pending.append(read(days[i + _READ_AHEAD]))
             reports.append(_commit(batch, lake=lake, landing_date=d, now=now, run_id=run_id))
             bar.update(sum(p.stat().st_size for p in found.get(d, [])))
     return reports

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from core_api.events import (
     DEFAULT_MAX_FUTURE,
@@ -28,16 +27,26 @@ from core_api.events import (
 from pipelines.ingest.columnar import ROW, parse_candidates
 from pipelines.ingest.frames import keep
 from pipelines.ingest.lines import Lines, blank_lines, fast_candidates, split_lines
-from pipelines.ingest.rules import to_lake, valid_rows, with_time
+from pipelines.ingest.rules import TIME, to_lake, valid_rows, with_time
 
 
 @dataclass(frozen=True)
 class Outcome:
-    events: pl.DataFrame  # lake columns plus source and line, grouped by event type
-    fresh: pl.Series  # per event row: the batch's first copy of its event_id (in line order)
+    """Valid events in lake form (plus ``ingested_at``, ``source``, ``line``), in two frames: the
+    batch's first copies that happened on its main day (nearly every row: written as they are,
+    never filtered again) and the rest (other days, and repeats within the batch)."""
+
+    main: pl.DataFrame
+    rest: pl.DataFrame
+    rest_fresh: pl.Series  # per row of ``rest``: the batch's first copy of its event_id
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA columns
     read: int  # records seen: every line that is not blank
     records: list[int]  # the same, per file of the batch
+
+    @property
+    def events(self) -> pl.DataFrame:
+        """Every valid row, repeats included."""
+        return pl.concat([self.main, self.rest])
 
 
 @dataclass(frozen=True)
@@ -101,16 +110,16 @@ def quarantine_id(source: str, line: int, *, raw: bytes) -> str:
 
 def _columnar(
     lines: Lines, idx: np.ndarray, *, now: datetime, max_future: timedelta
-) -> tuple[list[pl.DataFrame], np.ndarray]:
-    """Valid rows in lake form, one frame per event type with their line indexes in ``ROW``;
-    and the lines that need a closer look (sorted)."""
+) -> tuple[list[tuple[str, pl.DataFrame]], np.ndarray]:
+    """Valid rows, one narrow frame per event type (wire columns, ``occurred_at`` parsed too)
+    with their line indexes in ``ROW``; and the lines that need a closer look (sorted)."""
     parsed, doubtful = parse_candidates(lines, idx)
     frames, refused = [], [doubtful]
     for event_type, frame in parsed.items():
         frame = with_time(frame)
         ok = valid_rows(frame, event_type=event_type, now=now, max_future=max_future)
         refused.append(frame.get_column(ROW).to_numpy()[~ok])
-        frames.append(to_lake(keep(frame, ok), event_type=event_type))
+        frames.append((event_type, keep(frame, ok)))
     return frames, np.sort(np.concatenate(refused))
 
 
@@ -138,38 +147,70 @@ def process_batch(
             canonical, np.arange(len(canonical)), now=now, max_future=max_future
         )
         origin = np.array([i for i, _ in accepted], np.int64)
-        frames += [f.with_columns(pl.Series(ROW, origin[f.get_column(ROW)])) for f in again]
+        frames += [(t, f.with_columns(pl.Series(ROW, origin[f.get_column(ROW)]))) for t, f in again]
         for k in disagree.tolist():
             detail = "the columnar rules refuse a line the reference parser accepts"
             rejected.append((int(origin[k]), Rejection("invalid_value", None, detail)))
-    events = pl.concat(frames) if frames else _empty_events()
-    rows = events.get_column(ROW).to_numpy()
-    events = events.drop(ROW).with_columns(*batch.lineage(rows))
+    main, rest, rest_fresh = _split(batch, frames, now=now)
     records = np.bincount(batch.file_of(np.flatnonzero(~blank)), minlength=len(batch.sources))
-    read = int(records.sum())
     return Outcome(
-        events,
-        _first_copies(events, rows),
+        main,
+        rest,
+        rest_fresh,
         _quarantine_frame(batch, rejected),
-        read,
+        int(records.sum()),
         records.tolist(),
     )
 
 
-def _first_copies(events: pl.DataFrame, rows: np.ndarray) -> pl.Series:
+def _split(
+    batch: Batch, frames: list[tuple[str, pl.DataFrame]], *, now: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """The narrow frames in lake form, as (main-day first copies, the rest, which of the rest
+    are first copies). Split while narrow: filtering the wide lake rows costs far more."""
+    keys = [
+        f.select(ROW, pl.col("event_id").str.to_lowercase(), pl.col(TIME).dt.date().alias("day"))
+        for _, f in frames
+    ]
+    key = (
+        pl.concat(keys)
+        if keys
+        else pl.DataFrame(schema={ROW: pl.Int64, "event_id": pl.String, "day": pl.Date})
+    )
+    fresh = _first_copies(key.get_column("event_id"), key.get_column(ROW).to_numpy())
+    days = key.get_column("day").filter(fresh).value_counts(sort=True)
+    in_main = fresh & (key.get_column("day") == days.item(0, 0)) if days.height else fresh & False
+    stamp = pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("ingested_at")
+    mains, rests, at = [], [], 0
+    for (event_type, frame), k in zip(frames, keys, strict=True):
+        mask = in_main.slice(at, k.height)
+        at += k.height
+        for part, out in ((keep(frame, mask), mains), (keep(frame, ~mask), rests)):
+            if part.height:
+                lake = to_lake(part, event_type=event_type).with_columns(stamp)
+                rows = lake.get_column(ROW).to_numpy()
+                out.append(lake.drop(ROW).with_columns(*batch.lineage(rows)))
+    # No rechunk: the rows go to the Parquet writer as they are, chunk by chunk.
+    return _events(mains), _events(rests), fresh.filter(~in_main)
+
+
+def _events(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(parts, rechunk=False) if parts else _empty_events()
+
+
+def _first_copies(event_id: pl.Series, rows: np.ndarray) -> pl.Series:
     """Which rows are the first copy of their event_id in line order (rows come by type)."""
     order = np.argsort(rows, kind="stable")
-    first = events.get_column("event_id").gather(order).is_first_distinct().to_numpy()
+    first = event_id.gather(order).is_first_distinct().to_numpy()
     fresh = np.empty(len(rows), bool)
     fresh[order] = first
     return pl.Series("fresh", fresh)
 
 
 def _empty_events() -> pl.DataFrame:
-    schema = pa.schema([f for f in LAKE_SCHEMA if f.name not in ("ingested_at", "source", "line")])
-    empty = pl.from_arrow(schema.empty_table())
+    empty = pl.from_arrow(LAKE_SCHEMA.empty_table())
     assert isinstance(empty, pl.DataFrame)
-    return empty.with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
+    return empty
 
 
 def _quarantine_frame(batch: Batch, rejected: list[tuple[int, Rejection]]) -> pl.DataFrame:

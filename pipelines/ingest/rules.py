@@ -27,7 +27,7 @@ from core_api.events import (
 _ENVELOPE_IDS = ("event_id", "actor_id", "subject_id")
 # occurred_at parsed once, for the checks and the lake form alike (polars' eager select does not
 # share the expression between them, and the parse is the dearest check).
-_TIME = "_occurred_at"
+TIME = "_occurred_at"
 
 
 def _valid_or_null(col: pl.Expr, rule: Rule) -> pl.Expr:
@@ -55,7 +55,7 @@ def _timestamp() -> pl.Expr:
 
 def with_time(frame: pl.DataFrame) -> pl.DataFrame:
     """The parsed rows with occurred_at parsed too, for ``valid_rows`` and ``to_lake``."""
-    return frame.with_columns(_timestamp().alias(_TIME))
+    return frame.with_columns(_timestamp().alias(TIME))
 
 
 def valid_rows(
@@ -67,9 +67,9 @@ def valid_rows(
     holds each line to its type's keys (no other type's field, every required one), so what is
     left are the values' own rules.
     """
-    frame = frame if _TIME in frame.columns else with_time(frame)
+    frame = frame if TIME in frame.columns else with_time(frame)
     rules, fields = payload_rules(), type_fields(event_type)
-    ts = pl.col(_TIME)
+    ts = pl.col(TIME)
     checks = [
         pl.col("event_type") == event_type,
         pl.col("schema_version").is_in(sorted(SUPPORTED_SCHEMA_VERSIONS)),
@@ -112,12 +112,12 @@ def to_lake(frame: pl.DataFrame, *, event_type: str) -> pl.DataFrame:
         _lake_value(n, r) if n in fields else pl.lit(None, _LAKE_TYPES[n]).alias(n)
         for n, r in payload_rules().items()
     ]
-    extra = [c for c in frame.columns if c.startswith("_") and c != _TIME]
+    extra = [c for c in frame.columns if c.startswith("_") and c != TIME]
     return frame.select(
         *extra,
         pl.col("event_id").str.to_lowercase(),
         pl.col("event_type"),
-        (pl.col(_TIME) if _TIME in frame.columns else _timestamp()).alias("occurred_at"),
+        (pl.col(TIME) if TIME in frame.columns else _timestamp()).alias("occurred_at"),
         *(pl.col(c).str.to_lowercase() for c in ("actor_id", "subject_id")),
         pl.col("context"),
         pl.struct(payload).alias("payload"),

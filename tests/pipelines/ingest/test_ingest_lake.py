@@ -192,3 +192,14 @@ def test_reconcile_counts_a_landing_file_that_changed_since_the_read(tmp_path: P
         grown.write(b"\n" + wire())  # landed after the read: the report no longer adds up
     verdict = ingest_checks.reconciled(reports, lake=lake, landing=landing)
     assert not verdict.passed and "landing 6 records, report read 5" in verdict.summary
+
+
+def test_a_late_event_twice_in_a_batch_is_written_once_to_its_day(tmp_path: Path) -> None:
+    late = wire(occurred_at="2026-08-02T12:00:00Z")
+    body = b"\n".join([late, wire(), late, wire()]) + b"\n"
+    lake = Lake(tmp_path / "lake")
+    (report,) = _ingest(_landing(tmp_path, {f"{DAY}/a.ndjson": body}), lake)
+    assert (report.ingested, report.duplicates, report.late) == (3, 1, 1)
+    assert report.by_event_date == {"2026-08-02": 1, DAY.isoformat(): 2}
+    lines = pl.read_parquet(lake.event_partition(date(2026, 8, 2)) / "*.parquet")["line"]
+    assert lines.to_list() == [1]  # the first copy, in line order
