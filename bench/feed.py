@@ -19,55 +19,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.ranking import add_window_arguments, history_days, simulated_lake, top_features
 from features.feed.inputs import trust_snapshots
 from models.feed import FeedRanker, Windows, train_and_evaluate
-from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings, get_settings
-from simulator import SimConfig, simulate
-
-
-def _platform(root: Path, config: SimConfig, *, reuse: bool) -> tuple[Lake, float]:
-    """The simulated, ingested lake, and the seconds it took (0 when reused)."""
-    stamp = root / "config.json"
-    wanted = json.dumps({"users": config.users, "days": config.days, "seed": config.seed})
-    layout = Settings(data_dir=root)
-    lake = Lake(layout.lake)
-    if reuse and stamp.exists() and stamp.read_text() == wanted:
-        return lake, 0.0
-    started = time.perf_counter()
-    shutil.rmtree(root, ignore_errors=True)
-    simulate(config, out=layout.landing, truth_out=layout.truth, progress=True)
-    ingest_days(
-        layout.landing, sorted(landing_partitions(layout.landing)), lake=lake, progress=True
-    )
-    stamp.write_text(wanted)
-    return lake, time.perf_counter() - started
+from simulator import SimConfig
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.feed", description=__doc__)
-    parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--days", type=int, default=21)
-    parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--train-days", type=int, default=8)
-    parser.add_argument("--valid-days", type=int, default=2)
-    parser.add_argument("--test-days", type=int, default=4)
+    add_window_arguments(parser, seed=23)
     parser.add_argument("--trust-every", type=int, default=1, help="days between snapshots")
-    parser.add_argument("--reuse", action="store_true", help="keep an earlier simulated lake")
     args = parser.parse_args(argv)
-    history = args.days - args.train_days - args.valid_days - args.test_days
-    if history < 1:
-        parser.error("--days must leave at least one day of history before the train window")
+    history = history_days(parser, args)
     started = time.perf_counter()
     root = get_settings().bench / "feed"
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
-    lake, simulated = _platform(root, config, reuse=args.reuse)
+    lake, simulated = simulated_lake(root, config, reuse=args.reuse, progress=True)
 
     begin = datetime.combine(config.start, datetime.min.time(), UTC)
     snapshot_times = [begin + timedelta(days=d) for d in range(0, args.days, args.trust_every)]
@@ -89,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         trust=trust,
         ranker=FeedRanker(),
     )
-    top = sorted(zip(ranker.feature_importances_, ranker.features, strict=True), reverse=True)
-    report["model"]["top_features"] = [name for _, name in top[:8]]
+    report["model"]["top_features"] = top_features(ranker)
     report["platform"] = {
         "users": args.users,
         "days": args.days,

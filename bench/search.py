@@ -19,60 +19,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 
+from bench.ranking import add_window_arguments, history_days, simulated_lake, top_features
 from features.feed.inputs import trust_snapshots
 from features.search import SEARCH_FEATURES
 from models.feed.evaluate import Windows
 from models.search import SearchRanker, fit_and_evaluate
-from pipelines.ingest import Lake, ingest_days, landing_partitions
 from settings import Settings, get_settings
-from simulator import SimConfig, simulate
-
-
-def _platform(root: Path, config: SimConfig, *, reuse: bool) -> tuple[Lake, float]:
-    stamp = root / "config.json"
-    wanted = json.dumps({"users": config.users, "days": config.days, "seed": config.seed})
-    layout = Settings(data_dir=root)
-    lake = Lake(layout.lake)
-    if reuse and stamp.exists() and stamp.read_text() == wanted:
-        return lake, 0.0
-    started = time.perf_counter()
-    shutil.rmtree(root, ignore_errors=True)
-    simulate(config, out=layout.landing, truth_out=layout.truth, progress=False)
-    ingest_days(layout.landing, sorted(landing_partitions(layout.landing)), lake=lake)
-    stamp.write_text(wanted)
-    return lake, time.perf_counter() - started
+from simulator import SimConfig
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
-    parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--days", type=int, default=21)
-    parser.add_argument("--seed", type=int, default=29)
-    parser.add_argument("--train-days", type=int, default=8)
-    parser.add_argument("--valid-days", type=int, default=2)
-    parser.add_argument("--test-days", type=int, default=4)
-    parser.add_argument("--reuse", action="store_true", help="keep an earlier simulated lake")
+    add_window_arguments(parser, seed=29)
     parser.add_argument(
         "--without-position",
         action="store_true",
         help="leave the position a listing was shown at out of the ranker's features",
     )
     args = parser.parse_args(argv)
-    history = args.days - args.train_days - args.valid_days - args.test_days
-    if history < 1:
-        parser.error("--days must leave at least one day of history before the train window")
+    history = history_days(parser, args)
     started = time.perf_counter()
     root = get_settings().bench / "search"
     config = SimConfig(users=args.users, days=args.days, seed=args.seed)
-    lake, simulated = _platform(root, config, reuse=args.reuse)
+    lake, simulated = simulated_lake(root, config, reuse=args.reuse, progress=False)
 
     begin = datetime.combine(config.start, datetime.min.time(), UTC)
     first = begin + timedelta(days=history)
@@ -100,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         ranker=SearchRanker(features=SEARCH_FEATURES) if args.without_position else SearchRanker(),
     )
     fit_seconds = time.perf_counter() - t
-    top = sorted(zip(ranker.feature_importances_, ranker.features, strict=True), reverse=True)
-    report["model"]["top_features"] = [name for _, name in top[:8]]
+    report["model"]["top_features"] = top_features(ranker)
     report["platform"] = {"users": args.users, "days": args.days, "seed": args.seed}
     report["seconds"] = {
         "simulate_and_ingest": round(simulated, 1),

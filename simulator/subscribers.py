@@ -25,6 +25,7 @@ from simulator.subscriptions import (
     Subs,
     bill,
     events,
+    sub_events,
     top_ups,
 )
 
@@ -228,13 +229,11 @@ def _quits(
     rows, ts = rows[inside], ts[inside]
     subs.leave[rows] = True
     return [
-        events(
+        sub_events(
             pop,
             subs,
             "SUBSCRIPTION_CANCELLED",
-            user=subs.user[rows],
-            plan=subs.plan[rows],
-            subject=subs.sid.gather(rows),
+            rows,
             ts=ts,
             extra=[("cancel_reason", "s", "user"), ("at_period_end", "b", True)],
             ctx=home_context(pop, subs.user[rows]),

@@ -118,6 +118,30 @@ def events(
     )
 
 
+def sub_events(
+    pop: Population,
+    subs: Subs,
+    et: str,
+    rows: np.ndarray,
+    *,
+    ts: np.ndarray,
+    extra: list[Field],
+    ctx: pl.Series | None = None,
+) -> pl.DataFrame:
+    """``events`` of the subscriptions at ``rows`` (indices into ``subs``)."""
+    return events(
+        pop,
+        subs,
+        et,
+        user=subs.user[rows],
+        plan=subs.plan[rows],
+        subject=subs.sid.gather(rows),
+        ts=ts,
+        extra=extra,
+        ctx=ctx,
+    )
+
+
 def _running_cost(user: np.ndarray, cents: np.ndarray) -> np.ndarray:
     """Per row, what the user's rows up to it cost (rows sorted by user, then time)."""
     total = np.cumsum(cents)
@@ -139,17 +163,9 @@ def bill(pop: Population, subs: Subs, *, ledger: Ledger, day: Day) -> list[pl.Da
     subs.status[rows[leaving]] = CANCELLED  # cancelled at the period's end: no event
     seller = subs.seller[subs.plan[rows]]
     ended = ~leaving & (pop.banned_us[seller] <= ts)
+    plan_ended: list[Field] = [("cancel_reason", "s", "plan_ended"), ("at_period_end", "b", True)]
     out = [
-        events(
-            pop,
-            subs,
-            "SUBSCRIPTION_CANCELLED",
-            user=subs.user[rows[ended]],
-            plan=subs.plan[rows[ended]],
-            subject=subs.sid.gather(rows[ended]),
-            ts=ts[ended],
-            extra=[("cancel_reason", "s", "plan_ended"), ("at_period_end", "b", True)],
-        )
+        sub_events(pop, subs, "SUBSCRIPTION_CANCELLED", rows[ended], ts=ts[ended], extra=plan_ended)
     ]
     subs.status[rows[ended]] = CANCELLED
     keep = ~leaving & ~ended
@@ -162,13 +178,11 @@ def bill(pop: Population, subs: Subs, *, ledger: Ledger, day: Day) -> list[pl.Da
     np.subtract.at(pop.balance, user[pays], cents[pays])
     ledger.credit(ts=ts[pays], user=subs.seller[subs.plan[ok]], cents=cents[pays])
     out.append(
-        events(
+        sub_events(
             pop,
             subs,
             "SUBSCRIPTION_RENEWED",
-            user=subs.user[ok],
-            plan=subs.plan[ok],
-            subject=subs.sid.gather(ok),
+            ok,
             ts=ts[pays],
             extra=[
                 ("billing_period", "i", subs.period[ok] + 1),
@@ -216,13 +230,11 @@ def _failed(
     subs.attempts[rows] += 1
     why = np.where(locked, "account_locked", "insufficient_funds")
     out = [
-        events(
+        sub_events(
             pop,
             subs,
             "SUBSCRIPTION_PAYMENT_FAILED",
-            user=subs.user[rows],
-            plan=subs.plan[rows],
-            subject=subs.sid.gather(rows),
+            rows,
             ts=ts,
             extra=[
                 ("billing_period", "i", subs.period[rows] + 1),
@@ -233,18 +245,8 @@ def _failed(
     ]
     over = subs.attempts[rows] > RETRY_DAYS.size
     gone = rows[over]
-    out.append(
-        events(
-            pop,
-            subs,
-            "SUBSCRIPTION_CANCELLED",
-            user=subs.user[gone],
-            plan=subs.plan[gone],
-            subject=subs.sid.gather(gone),
-            ts=ts[over] + 1,
-            extra=[("cancel_reason", "s", "unpaid"), ("at_period_end", "b", False)],
-        )
-    )
+    unpaid: list[Field] = [("cancel_reason", "s", "unpaid"), ("at_period_end", "b", False)]
+    out.append(sub_events(pop, subs, "SUBSCRIPTION_CANCELLED", gone, ts=ts[over] + 1, extra=unpaid))
     subs.status[gone] = CANCELLED
     retry = rows[~over]
     subs.status[retry] = PAST_DUE

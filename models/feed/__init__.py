@@ -17,7 +17,7 @@ from models.feed.evaluate import (
     window_groups,
 )
 from models.feed.ndcg import mean_ndcg, ndcg_per_group
-from models.feed.ranker import BASE_FEATURES, DEFAULT_FEATURES, FeedRanker, group_sizes
+from models.feed.ranker import BASE_FEATURES, DEFAULT_FEATURES, FeedRanker
 
 __all__ = [
     "BASE_FEATURES",
@@ -27,7 +27,6 @@ __all__ = [
     "chronological_scores",
     "compare",
     "evaluate_ranker",
-    "group_sizes",
     "mean_ndcg",
     "ndcg_per_group",
     "oracle_scores",

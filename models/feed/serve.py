@@ -11,7 +11,6 @@ features, computed exactly like the ranker's training rows (``feed_features`` th
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,8 +117,6 @@ def publication(
     policy parameters so the online read demotes exactly as ``FeedRanker.predict`` would."""
     inputs = load_inputs(source, before=at)
     scored = score_candidates(ranker, inputs, trust=trust, days=days, viewers=viewers)
-    factor = float(ranker.low_trust_factor)
-    demotion = -math.inf if factor <= 0 else math.log(factor) / float(ranker.sigmoid_scale)
     authors = author_policy(
         user_scores,
         flagged=inputs.flagged(),
@@ -131,6 +128,6 @@ def publication(
         priors=viewer_priors(scored, at=at),
         authors=authors,
         as_of=utc(at),
-        demotion=demotion,
+        demotion=ranker.demotion,
         flagged_policy="demote" if ranker.flagged == "demote" else "remove",
     )

@@ -23,7 +23,6 @@ from dagster import (
 
 from features.fraud import SCHEMA_VERSION as FRAUD_SCHEMA
 from features.platform_graph.store import snapshot_time
-from models.feed.evaluate import Windows
 from models.feed.release import release_ranker
 from models.risk import review_queue, training_parts
 from models.risk.release import release, risk_history
@@ -31,6 +30,12 @@ from models.risk.scoring import BANDS, queue_problems
 from models.risk.spill import spill
 from models.tracking import GateResult
 from pipelines.assets.features import feed_training, fraud_features, trust_scores
+from pipelines.assets.ranking import (
+    ranker_windows,
+    release_metadata,
+    release_tags,
+    simulated_truth,
+)
 from pipelines.assets.scoring import FRAUD_MODEL, gather_scores, user_score_shards
 from pipelines.metadata import histogram_md, precision_recall_md
 from pipelines.partitions import BY_DAY, SHARDS, SNAPSHOT_DAYS, partition_day
@@ -266,34 +271,22 @@ def review_queue_asset(context: AssetExecutionContext, storage: StorageParam):
 )
 def feed_ranker(context: AssetExecutionContext, storage: StorageParam):
     """Feed LambdaRank trained on feeds served before D, judged by NDCG@10 against baselines."""
-    # Train, then valid, then test windows, with a day left for labels; NDCG@10 against the
-    # chronological, popularity and (simulated platforms) oracle orders.
+    # NDCG@10 against the chronological, popularity and (simulated platforms) oracle orders.
     day = partition_day(context)
-    end = snapshot_time(day) - timedelta(days=1)  # impressions need a day for their labels
-    windows = Windows.by_days(
-        end - timedelta(days=sum(RANKER_DAYS)),
-        train_days=RANKER_DAYS[0],
-        valid_days=RANKER_DAYS[1],
-        test_days=RANKER_DAYS[2],
-    )
-    truth = storage.truth if (storage.truth / "manifest.json").exists() else None
     done = release_ranker(
         storage.lake.events_dir,
-        windows=windows,
+        windows=ranker_windows(day, RANKER_DAYS),
         tracker=storage.tracker,
         trust=storage.features.read_until("trust_scores", day),
         model_name=FEED_MODEL,
-        tags={"data_snapshot": day.isoformat(), "dagster_run": context.run.run_id},
-        truth=truth,
+        tags=release_tags(context, day),
+        truth=simulated_truth(storage),
     )
     ndcg = done.report["ndcg_at_10"]
     yield MaterializeResult(
         metadata={
-            "version": done.candidate.version,
-            "promoted": done.gate.promoted,
-            **{f"ndcg_{name}": float(v) for name, v in ndcg.items()},
+            **release_metadata(done),
             "ratio_model_to_oracle": float(done.report.get("ratio_model_to_oracle", float("nan"))),
-            "groups_evaluated": done.report["groups"]["evaluated"],
         }
     )
     model, chrono = ndcg.get("model", float("nan")), ndcg.get("chronological", float("nan"))

@@ -9,8 +9,6 @@ and falls back to relevance without it.
 No ``from __future__ import annotations`` here: Dagster inspects the context annotation.
 """
 
-from datetime import timedelta
-
 import polars as pl
 from dagster import (
     AssetCheckResult,
@@ -22,13 +20,13 @@ from dagster import (
 )
 
 from features.platform_graph.store import snapshot_time
-from models.feed.evaluate import Windows
 from models.search.ranker import NoSearchesToLearn
 from models.search.release import publication, release_search_ranker
 from models.tracking import champion_version, load_model
 from pipelines.assets import models as model_assets
 from pipelines.assets.features import trust_scores
 from pipelines.assets.models import user_scores_asset
+from pipelines.assets.ranking import ranker_windows, release_metadata, release_tags, simulated_truth
 from pipelines.partitions import SNAPSHOT_DAYS, partition_day
 from pipelines.resources import StorageParam
 from serving.search import load, publish
@@ -69,28 +67,19 @@ def search_ranker(context: AssetExecutionContext, storage: StorageParam):
     """Search LambdaRank trained on searches before D, gated, the champion published."""
     day = partition_day(context)
     at = snapshot_time(day)
-    end = at - timedelta(days=1)  # searches need a day for their orders
-    days = model_assets.RANKER_DAYS  # read when run: the feed ranker's windows
-    windows = Windows.by_days(
-        end - timedelta(days=sum(days)),
-        train_days=days[0],
-        valid_days=days[1],
-        test_days=days[2],
-    )
     trust = storage.features.read_until("trust_scores", day)
     risk = _risk(storage.features.read_until("user_scores", day))
-    truth = storage.truth if (storage.truth / "manifest.json").exists() else None
     root = storage.settings.search_ranker
     try:
         done = release_search_ranker(
             storage.lake.events_dir,
-            windows=windows,
+            windows=ranker_windows(day, model_assets.RANKER_DAYS),  # read when run
             trust=trust,
             risk=risk,
             tracker=storage.tracker,
             model_name=SEARCH_MODEL,
-            tags={"data_snapshot": day.isoformat(), "dagster_run": context.run.run_id},
-            truth=truth,
+            tags=release_tags(context, day),
+            truth=simulated_truth(storage),
         )
     except NoSearchesToLearn as exc:  # a platform without searches yet: search ranks by relevance
         served = load(root)
@@ -117,19 +106,15 @@ def search_ranker(context: AssetExecutionContext, storage: StorageParam):
         )
         publish(root, version=version, model_text=text, meta=meta, sellers=sellers)
     served = load(root)
-    ndcg = done.report["ndcg_at_10"]
     yield MaterializeResult(
         metadata={
             "trained": True,
-            "version": done.candidate.version,
-            "promoted": done.gate.promoted,
+            **release_metadata(done),
             "champion": version or "none",
-            **{f"ndcg_{name}": float(v) for name, v in ndcg.items()},
             **{
                 f"fraud_top3_{name}": float(v)
                 for name, v in done.report.get("fraud_share_top3", {}).items()
             },
-            "groups_evaluated": done.report["groups"]["evaluated"],
         }
     )
     # On the shuffled pages when there are any: on pages served by relevance the relevance

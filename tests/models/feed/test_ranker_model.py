@@ -11,7 +11,8 @@ import pytest
 from sklearn.base import clone
 
 from models.feed.ndcg import mean_ndcg
-from models.feed.ranker import FeedRanker, group_sizes
+from models.feed.ranker import FeedRanker
+from models.lambdarank.ranker import group_sizes
 
 FEATURES = ("signal", "noise", "author_trust")
 
@@ -68,13 +69,6 @@ def test_fitted_attributes_and_sklearn_conventions(
     copy = clone(ranker)
     assert copy.get_params() == ranker.get_params()
     assert not hasattr(copy, "booster_")
-
-
-def test_group_sizes_follow_runs_and_refuse_interleaved_groups() -> None:
-    assert group_sizes([5, 5, 7, 7, 7, 2]).tolist() == [2, 3, 1]
-    assert group_sizes([]).tolist() == []
-    with pytest.raises(ValueError, match="ordered by group"):
-        group_sizes([1, 1, 2, 1])
 
 
 def test_explicit_labels_and_sizes_match_the_frame_columns() -> None:
