@@ -55,10 +55,17 @@ def asof_sums(
     ``events[time] < keys[at]`` (0 when there are none). Row order of ``keys`` is kept.
     ``by`` columns must be integers (or null)."""
     group = _group_key(keys, events, by)
+    wanted = keys.select(group.alias("__g")).get_column("__g").unique()
+    # Only the groups some key asks about: a group's totals never depend on another's, and the
+    # rest of the history (most of it, for a day's candidates) is neither copied nor sorted.
     # Sorting on the values too fixes the order of events at the same time, and with it the float
     # rounding of their sum: the same history gives bit-identical features in any input order.
-    running = events.select(group.alias("__g"), pl.col(time).alias("__t"), *sums).sort(
-        "__g", "__t", *sums
+    running = (
+        events.lazy()
+        .select(group.alias("__g"), pl.col(time).alias("__t"), *sums)
+        .filter(pl.col("__g").is_in(wanted.implode()))
+        .sort("__g", "__t", *sums)
+        .collect()
     )
     first = pl.col("__g") != pl.col("__g").shift(1, fill_value=-1)
     # Events sharing a group and a time collapse onto the last one: no tie for the join to break.
@@ -128,16 +135,24 @@ def asof_decayed(
     t = pl.col(time).dt.epoch("us")
     keyed = keys.with_columns(__cell=pl.col(at).dt.epoch("us") // cell_us)
     wanted = keyed.get_column("__cell").unique().implode()
-    copies = pl.concat(
-        [
-            events.select(*by, time, value, __cell=t // cell_us + shift).filter(
-                pl.col("__cell").is_in(wanted)  # copies no key will look at are dropped
-            )
-            for shift in (0, 1)  # the event's own cell and the next one
-        ]
-    ).with_columns(
-        __scaled=pl.col(value)
-        * ((t - (pl.col("__cell") - 1) * cell_us).cast(pl.Float64) / tau_us).exp()
+    group = _group_key(keys, events, by)
+    asked = keys.select(group.alias("__g")).get_column("__g").unique().implode()
+    # Only the groups some key asks about (see asof_sums), before they are copied into cells.
+    history = events.lazy().select(*by, time, value).filter(group.is_in(asked))
+    copies = (
+        pl.concat(
+            [
+                history.with_columns(__cell=t // cell_us + shift).filter(
+                    pl.col("__cell").is_in(wanted)  # copies no key will look at are dropped
+                )
+                for shift in (0, 1)  # the event's own cell and the next one
+            ]
+        )
+        .with_columns(
+            __scaled=pl.col(value)
+            * ((t - (pl.col("__cell") - 1) * cell_us).cast(pl.Float64) / tau_us).exp()
+        )
+        .collect()
     )
     out = asof_sums(keyed, copies, by=[*by, "__cell"], at=at, time=time, sums=["__scaled"])
     age = (pl.col(at).dt.epoch("us") - (pl.col("__cell") - 1) * cell_us).cast(pl.Float64)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import polars as pl
 
 from features.feed.asof import asof_sums
+from features.feed.features import id_enum
 from features.feed.inputs import FeedInputs
 
 HISTORY_FEATURES = (
@@ -63,9 +64,9 @@ UNKNOWN_TRUST = 0.375
 UTC_US = pl.Datetime("us", "UTC")
 
 
-def _snapshots(trust: pl.DataFrame, *, user: str, value: str) -> pl.DataFrame:
+def _snapshots(trust: pl.DataFrame, *, user: str, value: str, dtype: pl.DataType) -> pl.DataFrame:
     return trust.select(
-        pl.col("user_id").cast(pl.String).alias(user),
+        pl.col("user_id").cast(pl.String).cast(dtype).alias(user),
         pl.col("snapshot_at").cast(UTC_US).alias("_snap"),
         pl.col("trust").cast(pl.Float64).alias(value),
     ).sort("_snap")
@@ -81,7 +82,8 @@ def _trust_as_of(
         frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), user, at)
         .sort(at)
         .join_asof(
-            _snapshots(trust, user=user, value=name),
+            # the users' ids in the frame's type (String, or Categorical as load_inputs reads)
+            _snapshots(trust, user=user, value=name, dtype=frame.schema[user]),
             left_on=at,
             right_on="_snap",
             by=user,
@@ -103,9 +105,13 @@ def history_features(
     ``viewer_trust`` is null). Without ``inputs.dwell`` the dwell features are null."""
     columns = frame.columns
     dwell = inputs.dwell
-    events = inputs.engagements.join(
-        inputs.posts.select("post_id", "topic"), on="post_id", how="left"
-    ).select("event_id", "viewer_id", "author_id", "post_id", "topic", "engaged_at", "grade")
+    # The posts' ids in the engagements' type (a Categorical, as load_inputs reads them).
+    posts = inputs.posts.select(
+        pl.col("post_id").cast(inputs.engagements.schema["post_id"]), "topic"
+    )
+    events = inputs.engagements.join(posts, on="post_id", how="left").select(
+        "event_id", "viewer_id", "author_id", "post_id", "topic", "engaged_at", "grade"
+    )
     if dwell is None:
         events = events.with_columns(_ld=pl.lit(None, pl.Float64))
     else:
@@ -122,9 +128,8 @@ def history_features(
 
 def _running_sums(frame: pl.DataFrame, events: pl.DataFrame, posts: pl.DataFrame) -> pl.DataFrame:
     """``frame`` plus the running sums behind every feature, as of each row's request_at."""
-    ids = pl.concat([d.get_column(c) for d in (frame, events) for c in ("viewer_id", "author_id")])
-    users = pl.Enum(ids.drop_nulls().unique())
-    post_ids = pl.Enum(pl.concat([frame["post_id"], events["post_id"]]).drop_nulls().unique())
+    users = id_enum(*[d.get_column(c) for d in (frame, events) for c in ("viewer_id", "author_id")])
+    post_ids = id_enum(frame.get_column("post_id"), events.get_column("post_id"))
     topics = pl.Enum(posts.get_column("topic").drop_nulls().unique().sort())
 
     def code(name: str, dtype: pl.Enum) -> pl.Expr:

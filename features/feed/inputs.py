@@ -15,11 +15,12 @@ the timelines of its author's followers) and the trust snapshots that author tru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import polars as pl
 
-from features.lake import EventSource, read_events, utc
+from features.lake import EventSource, is_url, read_events, utc
 from features.platform_graph.build import TRUST_TYPES
 from features.platform_graph.neighbourhood import flag_history, flagged_in
 from features.platform_graph.trust import platform_trust
@@ -35,11 +36,14 @@ class FeedInputs:
     """The lake as the feed sees it before ``before`` (the cut-off)."""
 
     posts: pl.DataFrame  # post_id, author_id, created_at, topic, has_link, ..., visibility
-    engagements: pl.DataFrame  # viewer_id, post_id, author_id, engaged_at, engagement, ..., grade
+    # viewer_id, post_id, author_id, engaged_at, engagement, ..., grade (read from the lake:
+    # ``COMPACT``'s types; any other frame with these columns will do)
+    engagements: pl.DataFrame
     follows: pl.DataFrame  # viewer_id, author_id, followed_at (first follow of the pair)
     trust_links: pl.DataFrame  # src, dst, changed_at, weight (strongest live trust type after)
     flags: pl.DataFrame  # user_id, changed_at, flagged
-    # event_id, dwell_ms of the views that carry a dwell time; None: dwell unknown, not zero
+    # event_id (as in ``engagements``), dwell_ms of the views that carry a dwell time; None:
+    # dwell unknown, not zero
     dwell: pl.DataFrame | None = None
     before: datetime | None = None
     # Engagements in [before, labels_until), columns as ``engagements``: labels only, never
@@ -73,26 +77,63 @@ def read_posts(
     ).unique("post_id", keep="first")
 
 
+# The engagements are half the lake's events and what every feed step holds whole, so they are
+# read a day at a time (DuckDB's result and its Arrow copy cost a day, not the lake) and kept in
+# types of a few bytes a row: ids Categorical (4 bytes a row, each distinct text once), the kind
+# an Enum, and ``event_id`` the row's number in this read rather than the lake's 36-character id
+# (only ``dwell`` refers to it; the lake's ids are unique). ~270 -> ~45 bytes of RSS a row.
+# Lake bytes per read: a day or two of 100,000 users (~27 MB a day), the sparse early days at once.
+READ_BATCH_BYTES = 32 << 20
+COMPACT: dict[str, pl.DataType] = {
+    "viewer_id": pl.Categorical(),
+    "post_id": pl.Categorical(),
+    "author_id": pl.Categorical(),
+    "engagement": pl.Enum(ENGAGEMENT_KINDS),
+}
+
+
+def _read_windows(source: EventSource, before: datetime) -> list[tuple[datetime | None, datetime]]:
+    """``[since, until)`` windows, in time order, that cover everything before ``before``: runs
+    of consecutive day partitions of a local lake up to ``READ_BATCH_BYTES`` of files each (a
+    partition holds the events of its UTC day); one window for any other source."""
+    if isinstance(source, pl.DataFrame) or is_url(source):
+        return [(None, before)]
+    root = Path(str(source).removeprefix("file://"))
+    last = before.date().isoformat()
+    starts: list[datetime] = []
+    size = 0
+    for day in sorted(p for p in root.glob("event_date=*") if p.name[11:] <= last):
+        day_bytes = sum(f.stat().st_size for f in day.glob("*.parquet"))
+        if size and size + day_bytes > READ_BATCH_BYTES:
+            starts.append(datetime.combine(date.fromisoformat(day.name[11:]), time(), tzinfo=UTC))
+            size = 0
+        size += day_bytes
+    return list(zip([None, *starts], [*starts, before], strict=True))
+
+
 def read_engagements(source: EventSource, *, before: datetime) -> pl.DataFrame:
-    frame = read_events(
-        source,
-        {
-            "viewer_id": "actor_id",
-            "post_id": "subject_id",
-            "author_id": "payload.author_id",
-            "engaged_at": "occurred_at",
-            "engagement": "payload.engagement",
-            "feed_position": "payload.feed_position",
-            "event_id": "event_id",
-            "dwell_ms": "payload.dwell_ms",
-        },
-        types=("POST_ENGAGED",),
-        before=before,
-    )
-    grade = pl.col("engagement").replace_strict(
-        {k: i for i, k in enumerate(ENGAGEMENT_KINDS)}, return_dtype=pl.Int8
-    )
-    return frame.with_columns(grade=grade)
+    """POST_ENGAGED before ``before``: the ``COMPACT`` columns, engaged_at, feed_position,
+    ``event_id`` (UInt32, the row's number in this read), dwell_ms and ``grade``."""
+    columns = {
+        "viewer_id": "actor_id",
+        "post_id": "subject_id",
+        "author_id": "payload.author_id",
+        "engaged_at": "occurred_at",
+        "engagement": "payload.engagement",
+        "feed_position": "payload.feed_position",
+        "dwell_ms": "payload.dwell_ms",
+    }
+    before = utc(before)
+    parts = [
+        read_events(source, columns, types=("POST_ENGAGED",), before=until, since=since)
+        .cast(COMPACT)  # type: ignore[arg-type]
+        .shrink_to_fit()  # a cast column keeps spare capacity for as long as the frame lives
+        for since, until in _read_windows(source, before)
+    ]
+    frame = pl.concat(parts, rechunk=False)  # no copy of the whole frame
+    grade = pl.col("engagement").to_physical().cast(pl.Int8)  # the Enum's order is the grade's
+    firsts = ("viewer_id", "post_id", "author_id", "engaged_at", "engagement", "feed_position")
+    return frame.with_row_index("event_id").select(*firsts, "event_id", "dwell_ms", grade=grade)
 
 
 def read_follows(source: EventSource, *, before: datetime) -> pl.DataFrame:

@@ -94,12 +94,13 @@ def labelled_groups(
         raise ValueError(f"labels need outcomes until {end + label_window}")
     # Labels look past ``end``, at the outcomes; features never do. They start a day early so a
     # feed served across ``start`` keeps its real first impression.
+    # A few days: ids as text again, so groups are numbered in the text's order.
     later = pl.concat(
         [
             inputs.engagements.filter(pl.col("engaged_at") >= start - timedelta(days=1)),
             inputs.outcomes.filter(pl.col("engaged_at") < end + label_window),
         ]
-    )
+    ).cast({c: pl.String for c in ("viewer_id", "post_id", "author_id")})
     shown = impressions(later, session_gap=session_gap).filter(
         (pl.col("request_at") >= start) & (pl.col("request_at") < end)
     )
