@@ -47,6 +47,8 @@ ASSETS = (
     "feed_ranker",
     "user_scores",
     "review_queue",
+    "credit_limits",
+    "search_ranker",
     "published_scores",
     "feed_timelines",
     "feed_scores",
@@ -60,10 +62,12 @@ TABLES = {
     "fraud_model": "risk_history",
     "user_scores": "user_scores",
     "review_queue": "review_queue",
+    "credit_limits": "credit_limits",
 }
 COUNTED = {
     "simulate": ("simulate", "events"),
     "feed_ranker": ("feed_ranker", "groups_evaluated"),
+    "search_ranker": ("search_ranker", "groups_evaluated"),
     "published_scores": ("published_scores", "records"),
     "feed_timelines": ("feed_timelines", "entries"),
     "feed_scores": ("feed_scores", "scores"),
