@@ -111,18 +111,22 @@ def _read_windows(source: EventSource, before: datetime) -> list[tuple[datetime 
     return list(zip([None, *starts], [*starts, before], strict=True))
 
 
+# Name in the frame -> the lake column it is read from.
+ENGAGEMENT_COLUMNS = {
+    "viewer_id": "actor_id",
+    "post_id": "subject_id",
+    "author_id": "payload.author_id",
+    "engaged_at": "occurred_at",
+    "engagement": "payload.engagement",
+    "feed_position": "payload.feed_position",
+    "dwell_ms": "payload.dwell_ms",
+}
+
+
 def read_engagements(source: EventSource, *, before: datetime) -> pl.DataFrame:
     """POST_ENGAGED before ``before``: the ``COMPACT`` columns, engaged_at, feed_position,
     ``event_id`` (UInt32, the row's number in this read), dwell_ms and ``grade``."""
-    columns = {
-        "viewer_id": "actor_id",
-        "post_id": "subject_id",
-        "author_id": "payload.author_id",
-        "engaged_at": "occurred_at",
-        "engagement": "payload.engagement",
-        "feed_position": "payload.feed_position",
-        "dwell_ms": "payload.dwell_ms",
-    }
+    columns = ENGAGEMENT_COLUMNS
     before = utc(before)
     parts = [
         read_events(source, columns, types=("POST_ENGAGED",), before=until, since=since)

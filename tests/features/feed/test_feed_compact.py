@@ -34,15 +34,7 @@ def test_compact_engagements_hold_the_lakes_values(
     got = read_engagements(small_lake.events, before=before)
     assert [got.schema[c] for c in TEXT] == [pl.Categorical()] * 3 + [pl.Enum(ENGAGEMENT_KINDS)]
     assert got.get_column("event_id").is_unique().all()
-    columns = {
-        "viewer_id": "actor_id",
-        "post_id": "subject_id",
-        "author_id": "payload.author_id",
-        "engaged_at": "occurred_at",
-        "engagement": "payload.engagement",
-        "feed_position": "payload.feed_position",
-        "dwell_ms": "payload.dwell_ms",
-    }
+    columns = feed_inputs.ENGAGEMENT_COLUMNS
     plain = read_events(small_lake.events, columns, types=("POST_ENGAGED",), before=before)
     assert plain.height > 10_000 and plain.get_column("engaged_at").max() < before
     grade = pl.col("engagement").replace_strict(
